@@ -1,0 +1,192 @@
+"""DynamoDB JSON -> plain JSON text, exactly.
+
+Stream records carry attribute values in DynamoDB JSON (``{"N": "0.8"}``). We write
+plain JSON *text* straight from them instead of deserializing to Python objects
+first: a number stays the literal DynamoDB sent (``0.8``, never ``"0.8"`` and
+never a float approximation), and one pass is all the work there is.
+
+Every function raises ``InvalidValue`` with a reason that names the type tag and
+where it sits, never the value itself, so error lines cannot leak redacted data.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from decimal import Decimal
+from json.encoder import encode_basestring as _json_string  # the C encoder
+from typing import Any
+
+REDACTED = '"[REDACTED]"'
+
+# DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 9.99...E+125.
+_MAX_DIGITS = 38
+_MIN_EXPONENT = -130
+_MAX_EXPONENT = 125
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").fullmatch
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?").fullmatch
+# Plain literals of at most 38 characters cannot break DynamoDB's limits: the hot path.
+_SHORT_PLAIN_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?").fullmatch
+
+
+class InvalidValue(ValueError):
+    """An attribute value that is not valid DynamoDB JSON."""
+
+    def __init__(self, reason: str, path: tuple[str, ...] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.path = path
+
+    def at(self, segment: str) -> InvalidValue:
+        return InvalidValue(self.reason, (segment, *self.path))
+
+    def __str__(self) -> str:
+        where = ".".join(self.path)
+        return f"{where}: {self.reason}" if where else self.reason
+
+
+def number(text: Any) -> str:
+    """Return the JSON literal of a DynamoDB ``N`` value, exact to the last digit."""
+    if type(text) is not str:
+        raise InvalidValue("N value is not a string")
+    if len(text) <= _MAX_DIGITS and _SHORT_PLAIN_NUMBER(text):
+        return text
+    if not _NUMBER(text):
+        raise InvalidValue("N value is not a number")
+    value = Decimal(text)  # exact: the constructor never rounds
+    _sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite, as the pattern admits no NaN/Infinity
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:
+        significant -= 1
+    if significant > _MAX_DIGITS:
+        raise InvalidValue(f"N value has more than {_MAX_DIGITS} significant digits")
+    if any(digits):
+        adjusted = exponent + len(digits) - 1
+        if not _MIN_EXPONENT <= adjusted <= _MAX_EXPONENT:
+            raise InvalidValue("N value is out of DynamoDB's range (1E-130 to 9.9E+125)")
+    # str() of a finite Decimal is always a valid JSON number ("1E+5", "0.5", "-0").
+    return text if _JSON_NUMBER(text) else str(value)
+
+
+def _binary(text: Any) -> str:
+    if type(text) is not str:
+        raise InvalidValue("B value is not a base64 string")
+    try:
+        binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        raise InvalidValue("B value is not valid base64") from None
+    return _json_string(text)
+
+
+def _string(text: Any, tag: str = "S") -> str:
+    if type(text) is not str:
+        raise InvalidValue(f"{tag} value is not a string")
+    return _json_string(text)
+
+
+def _members(value: Any, tag: str) -> list[Any]:
+    if type(value) is not list:
+        raise InvalidValue(f"{tag} value is not a list")
+    return value
+
+
+def render(attribute: Any) -> str:
+    """Return the plain JSON text of one DynamoDB attribute value."""
+    if type(attribute) is not dict or len(attribute) != 1:
+        raise InvalidValue("not a DynamoDB attribute value (an object with one type tag)")
+    ((tag, value),) = attribute.items()
+    if tag == "S":
+        return _string(value)
+    if tag == "N":
+        return number(value)
+    if tag == "M":
+        return render_map(value)
+    if tag == "L":
+        return _render_list(value)
+    if tag == "BOOL":
+        if type(value) is not bool:
+            raise InvalidValue("BOOL value is not a boolean")
+        return "true" if value else "false"
+    if tag == "NULL":
+        if value is not True:
+            raise InvalidValue("NULL value is not true")
+        return "null"
+    if tag == "SS":
+        members = _members(value, tag)
+        for member in members:
+            if type(member) is not str:
+                raise InvalidValue("SS member is not a string")
+        return "[" + ",".join([_json_string(m) for m in sorted(members)]) + "]"
+    if tag == "NS":
+        literals = [number(m) for m in _members(value, tag)]
+        return "[" + ",".join(sorted(literals, key=Decimal)) + "]"
+    if tag == "B":
+        return _binary(value)
+    if tag == "BS":
+        members = _members(value, tag)
+        for member in members:
+            _binary(member)
+        return "[" + ",".join([_json_string(m) for m in sorted(members)]) + "]"
+    raise InvalidValue(f"unknown type tag {_json_string(str(tag))}")
+
+
+def render_map(value: Any) -> str:
+    """Return the JSON object text of a DynamoDB map (``M``) or item image."""
+    if type(value) is not dict:
+        raise InvalidValue("M value is not an object")
+    parts = []
+    for name, attribute in value.items():
+        try:
+            parts.append(_json_string(name) + ":" + render(attribute))
+        except InvalidValue as error:
+            raise error.at(name) from None
+    return "{" + ",".join(parts) + "}"
+
+
+def _render_list(value: Any) -> str:
+    parts = []
+    for index, element in enumerate(_members(value, "L")):
+        try:
+            parts.append(render(element))
+        except InvalidValue as error:
+            raise error.at(str(index)) from None
+    return "[" + ",".join(parts) + "]"
+
+
+# --- redaction -------------------------------------------------------------------
+# A redaction tree maps attribute names to True (redact the whole value) or to a
+# subtree for dotted paths: ["email", "card.number"] -> {"email": True, "card": {"number": True}}.
+RedactionTree = dict[str, Any]
+
+
+def redaction_tree(paths: list[str]) -> RedactionTree:
+    tree: RedactionTree = {}
+    for path in paths:
+        node = tree
+        *parents, leaf = path.split(".")
+        for name in parents:
+            child = node.get(name)
+            if child is True:
+                break  # an ancestor is redacted whole already
+            node = node.setdefault(name, {})
+        else:
+            node[leaf] = True
+    return tree
+
+
+def render_redacted(attribute: Any, rule: Any) -> str:
+    """Render an attribute under a redaction rule; the value must already be valid."""
+    if rule is True:
+        return REDACTED
+    ((tag, value),) = attribute.items()
+    if tag == "M":
+        parts = []
+        for name, child in value.items():
+            sub = rule.get(name)
+            text = render(child) if sub is None else render_redacted(child, sub)
+            parts.append(_json_string(name) + ":" + text)
+        return "{" + ",".join(parts) + "}"
+    if tag == "L":  # a path through a list applies to each of its elements
+        return "[" + ",".join([render_redacted(element, rule) for element in value]) + "]"
+    return render(attribute)

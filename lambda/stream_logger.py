@@ -1,0 +1,294 @@
+"""Log every DynamoDB stream record as one exact, readable JSON line.
+
+Configuration (the function's environment, set by the TableStreamLogger construct):
+- ``LOG_IMAGES``: ``NEW_AND_OLD`` (default), ``NEW`` or ``CHANGES``.
+- ``REDACT_ATTRIBUTES``: JSON array of attribute names or dotted paths whose values never
+  appear in a log line, e.g. ``["email", "card.number"]``.
+- ``KEY_ATTRIBUTES``: JSON array of the table's key names, partition key first. Without
+  it, key names are taken in sorted order.
+- ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_LOG_LEVEL``, ``POWERTOOLS_METRICS_NAMESPACE``.
+
+A record that cannot be processed is logged at ERROR and reported in
+``batchItemFailures``, so Lambda retries it, bisects the batch, and finally parks it in
+the failure destination: nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from json.encoder import encode_basestring as _json_string
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+import dynamo_json
+from dynamo_json import InvalidValue
+
+LOG_IMAGES_MODES = ("NEW_AND_OLD", "NEW", "CHANGES")
+EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
+METRIC_NAMES = {"INSERT": "InsertRecords", "MODIFY": "ModifyRecords", "REMOVE": "RemoveRecords"}
+FAILED_METRIC = "FailedRecords"
+
+
+class RecordError(ValueError):
+    """A stream record that cannot be processed; the reason never contains a value."""
+
+
+def _json_list_env(name: str) -> list[str]:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return []
+    value = json.loads(raw)
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ValueError(f"{name} must be a JSON array of non-empty strings, got {raw!r}")
+    return value
+
+
+def _load_mode() -> str:
+    mode = os.environ.get("LOG_IMAGES", "NEW_AND_OLD").strip().upper() or "NEW_AND_OLD"
+    if mode not in LOG_IMAGES_MODES:
+        raise ValueError(f"LOG_IMAGES must be one of {', '.join(LOG_IMAGES_MODES)}, got {mode!r}")
+    return mode
+
+
+# Read once per execution environment: a bad setting fails the function's init loudly.
+LOG_IMAGES = _load_mode()
+REDACT = dynamo_json.redaction_tree(_json_list_env("REDACT_ATTRIBUTES"))
+KEY_ATTRIBUTES = _json_list_env("KEY_ATTRIBUTES")
+
+logger = Logger()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "TableStreamLogger")
+
+
+# --- one record -> the record's own keys of the log line ---------------------------
+def _render_image(image: Any, label: str) -> dict[str, str]:
+    """Render each attribute of an image to JSON text, keeping the record's order."""
+    if type(image) is not dict:
+        raise RecordError(f"{label} is not an object")
+    rendered = {}
+    for name, attribute in image.items():
+        try:
+            rendered[name] = dynamo_json.render(attribute)
+        except InvalidValue as error:
+            raise RecordError(f"{label}: {error.at(name)}") from None
+    return rendered
+
+
+def _shown(image: Any, rendered: dict[str, str]) -> dict[str, str]:
+    """The attributes as they may be logged: redacted where configured."""
+    if not REDACT or REDACT.keys().isdisjoint(rendered):
+        return rendered
+    shown = dict(rendered)
+    for name in REDACT.keys() & rendered.keys():
+        shown[name] = dynamo_json.render_redacted(image[name], REDACT[name])
+    return shown
+
+
+def _ordered(names: Any, key_order: list[str]) -> list[str]:
+    """Key attributes first (partition, sort), then the rest in the record's order."""
+    first = [name for name in key_order if name in names]
+    return first + [name for name in names if name not in first]
+
+
+def _object(rendered: dict[str, str], order: list[str]) -> str:
+    return "{" + ",".join([_json_string(name) + ":" + rendered[name] for name in order]) + "}"
+
+
+def _iso_utc(seconds: Any) -> str:
+    if type(seconds) not in (int, float):
+        raise RecordError("ApproximateCreationDateTime is not a number")
+    whole = int(seconds)
+    try:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    except (OverflowError, OSError, ValueError):
+        raise RecordError("ApproximateCreationDateTime is out of range") from None
+    micros = round((seconds - whole) * 1_000_000)
+    return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
+
+
+def _table_name(arn: Any) -> str | None:
+    # arn:aws:dynamodb:us-east-1:123456789012:table/Cloud9/stream/2023-07-16T09:00:05.000
+    if type(arn) is not str:
+        return None
+    _, found, rest = arn.partition(":table/")
+    return rest.split("/", 1)[0] if found else None
+
+
+def _key_text(fragment: str) -> str:
+    """A key's value as a person reads it: strings without their JSON quotes."""
+    return json.loads(fragment) if fragment.startswith('"') else fragment
+
+
+def render_record(record: Any) -> tuple[str, str]:
+    """Return ``(message, fields)``: the human message and the record's JSON keys."""
+    if type(record) is not dict:
+        raise RecordError("record is not an object")
+    event_name = record.get("eventName")
+    if event_name not in EVENT_NAMES:
+        raise RecordError("eventName is not INSERT, MODIFY or REMOVE")
+    stream = record.get("dynamodb")
+    if type(stream) is not dict:
+        raise RecordError("record has no dynamodb section")
+
+    keys = _render_image(stream.get("Keys"), "Keys")
+    if not keys:
+        raise RecordError("Keys is empty")
+    new = _render_image(stream["NewImage"], "NewImage") if "NewImage" in stream else None
+    old = _render_image(stream["OldImage"], "OldImage") if "OldImage" in stream else None
+
+    fields = [
+        '"event_name":"' + event_name + '"',
+        '"event_id":' + _json_value(record.get("eventID")),
+        '"sequence_number":' + _json_value(stream.get("SequenceNumber")),
+    ]
+    if "ApproximateCreationDateTime" in stream:
+        fields.append('"approximate_creation_time":"' + _iso_utc(stream["ApproximateCreationDateTime"]) + '"')
+    fields.append('"table":' + _json_value(_table_name(record.get("eventSourceARN"))))
+
+    # Without the table's key schema, sorted names are at least stable (PK before SK).
+    key_order = _ordered(keys, KEY_ATTRIBUTES or sorted(keys))
+    shown_keys = _shown(stream["Keys"], keys)
+    fields.append('"keys":' + _object(shown_keys, key_order))
+
+    changed = None
+    if event_name == "MODIFY" and new is not None and old is not None:
+        changed = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
+
+    if LOG_IMAGES == "CHANGES" and changed is not None:
+        fields.append('"changes":' + _changes(changed, _shown(stream["OldImage"], old), _shown(stream["NewImage"], new)))
+    else:
+        # NEW, and CHANGES without both images, log one image: the new one, else the old one.
+        log_old = old is not None and (LOG_IMAGES == "NEW_AND_OLD" or new is None)
+        if new is not None:
+            fields.append('"new_image":' + _object(_shown(stream["NewImage"], new), _ordered(new, key_order)))
+        if log_old:
+            fields.append('"old_image":' + _object(_shown(stream["OldImage"], old), _ordered(old, key_order)))
+    if changed is not None:
+        fields.append('"changed":[' + ",".join([_json_string(name) for name in changed]) + "]")
+    if "userIdentity" in record:
+        fields.append('"user_identity":' + _json_value(record["userIdentity"]))
+
+    message = event_name + " " + " / ".join([_key_text(shown_keys[name]) for name in key_order])
+    if changed:
+        message += ": " + ", ".join(changed)
+    return message, ",".join(fields)
+
+
+def _changes(changed: list[str], old: dict[str, str], new: dict[str, str]) -> str:
+    """``{"attr": {"old": ..., "new": ...}}``; a side is absent when the attribute was added or removed."""
+    parts = []
+    for name in changed:
+        sides = []
+        if name in old:
+            sides.append('"old":' + old[name])
+        if name in new:
+            sides.append('"new":' + new[name])
+        parts.append(_json_string(name) + ":{" + ",".join(sides) + "}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _json_value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# --- the writer -----------------------------------------------------------------
+# One INFO line per record, with the keys Powertools' Logger writes (level, location,
+# message, timestamp, service, cold_start, function_*, xray_trace_id) followed by the
+# record's keys. Writing the line ourselves keeps numbers exact (the Logger's
+# serializer would turn them into strings) and is several times cheaper per record.
+_INFO = 20
+_second = -1
+_second_text = ""
+
+
+def _timestamp() -> str:
+    """Now, in the Logger's format: ``2026-11-23 15:33:15,166+0000``."""
+    global _second, _second_text
+    now = time.time()
+    second = int(now)
+    if second != _second:
+        _second, _second_text = second, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
+    return f"{_second_text},{int((now - second) * 1000):03d}+0000"
+
+
+def _invocation_keys() -> str:
+    """The Logger's per-invocation keys, as JSON text to put behind each record line."""
+    keys = {
+        name: value
+        for name, value in logger.get_current_keys().items()
+        if value is not None and name not in ("level", "location", "message", "timestamp")
+    }
+    trace_id = os.environ.get("_X_AMZN_TRACE_ID")
+    if trace_id:
+        keys["xray_trace_id"] = trace_id.split(";", 1)[0].replace("Root=", "")
+    return _json_value(keys)[1:-1]
+
+
+# JSON allows these raw inside strings, but many readers break lines at them.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def _one_line(line: str) -> str:
+    return line.translate(_LINE_BREAKS)
+
+
+def _report_failure(record: Any, reason: str) -> dict[str, str]:
+    """Log one ERROR line for a record and return its ``batchItemFailures`` entry."""
+    stream = record.get("dynamodb") if type(record) is dict else None
+    sequence_number = stream.get("SequenceNumber") if type(stream) is dict else None
+    event_id = record.get("eventID") if type(record) is dict else None
+    logger.error(
+        f"Record cannot be processed: {reason}",
+        extra={"event_id": event_id, "sequence_number": sequence_number, "reason": reason},
+    )
+    # Without a sequence number there is nothing to checkpoint at: an empty identifier
+    # makes Lambda treat the whole batch as failed, so the record is retried, not lost.
+    return {"itemIdentifier": sequence_number if type(sequence_number) is str else ""}
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
+    records = event.get("Records") if type(event) is dict else None
+    counts = dict.fromkeys(EVENT_NAMES, 0)
+    failures: list[dict[str, str]] = []
+    if type(records) is not list or not records:
+        logger.warning("Event has no Records: nothing to log", extra={"event_type": type(event).__name__})
+        records = []
+
+    write = sys.stdout.write
+    info = logger.log_level <= _INFO
+    tail = "," + _invocation_keys() + ","
+    for record in records:
+        event_name = record.get("eventName") if type(record) is dict else None
+        if type(event_name) is str and event_name in counts:
+            counts[event_name] += 1
+        try:
+            message, fields = render_record(record)
+        except RecordError as error:
+            failures.append(_report_failure(record, str(error)))
+            continue
+        except Exception as error:  # a bug of ours: still report the record, never lose it
+            failures.append(_report_failure(record, f"unexpected {type(error).__name__}"))
+            continue
+        if info:
+            line = (
+                '{"level":"INFO","location":"handler","message":'
+                + _json_string(message)
+                + ',"timestamp":"'
+                + _timestamp()
+                + '"'
+                + tail
+                + fields
+                + "}"
+            )
+            write((line if line.isascii() else _one_line(line)) + "\n")
+
+    for event_name, count in counts.items():
+        metrics.add_metric(name=METRIC_NAMES[event_name], unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name=FAILED_METRIC, unit=MetricUnit.Count, value=len(failures))
+    return {"batchItemFailures": failures}

@@ -1,0 +1,183 @@
+"""Bad input: a clear ERROR line per record, reported in batchItemFailures, nothing lost."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from .conftest import invoke, load_event
+
+
+def _tutorial_record() -> dict[str, Any]:
+    record: dict[str, Any] = load_event("tutorial_modify")["Records"][0]
+    return record
+
+
+def test_bad_record_is_reported_and_the_others_are_still_logged() -> None:
+    # GIVEN a batch with one unparseable number between two good records
+    event = load_event("batch_with_bad_record")
+
+    # WHEN
+    result = invoke(event)
+
+    # THEN the bad record is a batch item failure, with one ERROR line, and both others are logged
+    assert result.response == {"batchItemFailures": [{"itemIdentifier": "700000000000000000000000002"}]}
+    assert [line["event_id"] for line in result.records] == ["good000001", "good000002"]
+    (error,) = result.level("ERROR")
+    assert error["event_id"] == "bad0000001"
+    assert error["sequence_number"] == "700000000000000000000000002"
+    assert error["reason"] == "NewImage: Stocks: N value is not a number"
+    assert "thirty-two" not in result.output  # the reason names the place, never the value
+
+
+def _break(record: dict[str, Any], how: str) -> None:
+    stream = record["dynamodb"]
+    if how == "image not an object":
+        stream["NewImage"] = ["not", "an", "object"]
+    elif how == "unknown type tag":
+        stream["NewImage"]["Stocks"] = {"X": "32"}
+    elif how == "two type tags":
+        stream["NewImage"]["Stocks"] = {"N": "32", "S": "32"}
+    elif how == "not a number":
+        stream["NewImage"]["Stocks"] = {"N": "12abc"}
+    elif how == "too many digits":
+        stream["NewImage"]["Stocks"] = {"N": "1" * 39}
+    elif how == "exponent too large":
+        stream["NewImage"]["Stocks"] = {"N": "1E+126"}
+    elif how == "exponent too small":
+        stream["NewImage"]["Stocks"] = {"N": "1E-131"}
+    elif how == "not finite":
+        stream["NewImage"]["Stocks"] = {"N": "Infinity"}
+    elif how == "number not a string":
+        stream["NewImage"]["Stocks"] = {"N": 32}
+    elif how == "broken base64":
+        stream["NewImage"]["Blob"] = {"B": "not base64!"}
+    elif how == "broken base64 in a set":
+        stream["NewImage"]["Blobs"] = {"BS": ["AA==", "A"]}
+    elif how == "nested error":
+        stream["NewImage"]["Price"] = {"M": {"USD": {"N": "0,8"}}}
+    elif how == "bool not a boolean":
+        stream["NewImage"]["Flag"] = {"BOOL": "yes"}
+    elif how == "bad creation time":
+        stream["ApproximateCreationDateTime"] = "yesterday"
+    elif how == "keys missing":
+        del stream["Keys"]
+    else:
+        raise AssertionError(how)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "image not an object",
+        "unknown type tag",
+        "two type tags",
+        "not a number",
+        "too many digits",
+        "exponent too large",
+        "exponent too small",
+        "not finite",
+        "number not a string",
+        "broken base64",
+        "broken base64 in a set",
+        "nested error",
+        "bool not a boolean",
+        "bad creation time",
+        "keys missing",
+    ],
+)
+def test_malformed_record_fails_alone(how: str) -> None:
+    good = _tutorial_record()
+    bad = copy.deepcopy(good)
+    bad["dynamodb"]["SequenceNumber"] = "999"
+    bad["eventID"] = "broken"
+    _break(bad, how)
+
+    result = invoke({"Records": [good, bad, good]})
+
+    assert result.response == {"batchItemFailures": [{"itemIdentifier": "999"}]}
+    assert len(result.records) == 2
+    (error,) = result.level("ERROR")
+    assert error["event_id"] == "broken" and error["sequence_number"] == "999"
+    assert error["reason"]
+
+
+def test_error_reason_says_where() -> None:
+    bad = _tutorial_record()
+    _break(bad, "nested error")
+
+    (error,) = invoke({"Records": [bad]}).level("ERROR")
+
+    assert error["reason"] == "NewImage: Price.USD: N value is not a number"
+
+
+def test_record_without_dynamodb_section_fails_the_whole_batch_rather_than_vanish() -> None:
+    # Without a sequence number Lambda cannot checkpoint past it; an empty identifier makes
+    # Lambda treat the batch as failed, so it is retried and bisected, never skipped.
+    good = _tutorial_record()
+    bad = {"eventID": "nodynamodb", "eventName": "INSERT"}
+
+    result = invoke({"Records": [good, bad]})
+
+    assert result.response == {"batchItemFailures": [{"itemIdentifier": ""}]}
+    assert len(result.records) == 1
+    (error,) = result.level("ERROR")
+    assert error["reason"] == "record has no dynamodb section"
+    assert error["event_id"] == "nodynamodb"
+
+
+@pytest.mark.parametrize("record", ["text", 42, None, [], {"eventName": "UPSERT", "dynamodb": {}}])
+def test_record_of_the_wrong_shape_is_reported(record: Any) -> None:
+    result = invoke({"Records": [record]})
+
+    assert len(result.response["batchItemFailures"]) == 1
+    assert len(result.level("ERROR")) == 1
+
+
+@pytest.mark.parametrize("event", [{}, {"Records": []}, {"Records": None}, {"Records": "x"}, None, []])
+def test_event_without_records_warns_and_returns_no_failures(event: Any) -> None:
+    result = invoke(event)
+
+    assert result.response == {"batchItemFailures": []}
+    (warning,) = result.level("WARNING")
+    assert "no Records" in warning["message"]
+    assert result.records == []
+
+
+def test_one_metrics_line_per_invocation_counts_records_by_event_name_and_failures() -> None:
+    event = load_event("batch_with_bad_record")
+    event["Records"].extend(load_event("all_types")["Records"])
+
+    result = invoke(event)
+
+    (metrics,) = result.metrics
+    assert metrics["InsertRecords"] == [2]
+    assert metrics["ModifyRecords"] == [2]
+    assert metrics["RemoveRecords"] == [2]
+    assert metrics["FailedRecords"] == [1]
+    assert metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "InventoryStream"
+    assert metrics["service"] == "inventory"
+
+
+def test_metrics_line_is_written_for_an_empty_event_too() -> None:
+    (metrics,) = invoke({"Records": []}).metrics
+
+    assert metrics["FailedRecords"] == [0]
+
+
+def test_a_bug_in_rendering_is_still_reported_per_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    import stream_logger
+
+    def broken(record: Any) -> Any:
+        raise KeyError("secret-value")
+
+    monkeypatch.setattr(stream_logger, "render_record", broken)
+
+    result = invoke(load_event("tutorial_modify"))
+
+    assert result.response == {"batchItemFailures": [{"itemIdentifier": "686242300000000012474772171"}]}
+    (error,) = result.level("ERROR")
+    assert error["reason"] == "unexpected KeyError"
+    assert "secret-value" not in result.output

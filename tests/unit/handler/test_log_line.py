@@ -1,0 +1,213 @@
+"""The contract: one exact, readable JSON line per stream record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+
+from .conftest import configured, invoke, load_event
+
+TUTORIAL_NEW_IMAGE = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON", "Price": {"USD": Decimal("0.8"), "INR": 50}, "Stocks": 32}
+
+
+def test_tutorial_record_comes_out_as_the_tutorial_shows_it() -> None:
+    # GIVEN the console tutorial's MODIFY record (Stocks 33 -> 32)
+    event = load_event("tutorial_modify")
+
+    # WHEN the handler runs
+    result = invoke(event)
+
+    # THEN one line logs the unmarshalled images with real JSON numbers
+    assert result.response == {"batchItemFailures": []}
+    (line,) = result.records
+    assert line["message"] == "MODIFY FRUIT / APPLE#WASHINGTON: Stocks"
+    assert line["event_name"] == "MODIFY"
+    assert line["event_id"] == "5055524747c831370d982c2d2b59b780"
+    assert line["sequence_number"] == "686242300000000012474772171"
+    assert line["approximate_creation_time"] == "2023-07-16T11:57:04Z"
+    assert line["table"] == "Cloud9"
+    assert line["keys"] == {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
+    assert line["new_image"] == TUTORIAL_NEW_IMAGE
+    assert line["old_image"] == {**TUTORIAL_NEW_IMAGE, "Stocks": 33}
+    assert line["changed"] == ["Stocks"]
+    assert "user_identity" not in line
+
+
+def test_tutorial_line_is_literal_json_with_exact_numbers_and_key_order() -> None:
+    result = invoke(load_event("tutorial_modify"))
+
+    assert (
+        '"new_image":{"PK":"FRUIT","SK":"APPLE#WASHINGTON","Price":{"USD":0.8,"INR":50},"Stocks":32}'
+        in result.output
+    )
+    assert '"changed":["Stocks"]' in result.output
+
+
+def test_line_carries_the_powertools_logger_keys() -> None:
+    (line,) = invoke(load_event("tutorial_modify")).records
+
+    assert line["level"] == "INFO"
+    assert line["service"] == "inventory"
+    assert line["function_name"] == "inventory-stream-logger"
+    assert line["function_request_id"] == "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    assert line["function_memory_size"] == 256
+    assert isinstance(line["cold_start"], bool)
+    datetime.strptime(line["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z")
+
+
+def test_each_record_is_exactly_one_line_of_stdout() -> None:
+    result = invoke(load_event("all_types"))
+
+    record_lines = [text for text in result.output.splitlines() if '"event_name"' in text]
+    assert len(record_lines) == 3
+    assert [line["event_name"] for line in result.records] == ["INSERT", "MODIFY", "REMOVE"]
+
+
+def test_every_type_maps_to_plain_json() -> None:
+    insert, modify, remove = invoke(load_event("all_types")).records
+
+    assert insert["new_image"] == {
+        "PK": "FRUIT",
+        "SK": "MANGO#ALPHONSO",
+        "Name": "Alphonso mango",
+        "Stocks": 12,
+        "Weight": Decimal("-0.25"),
+        "Thumbnail": "iVBORw0KGgo=",
+        "Organic": True,
+        "Seasonal": False,
+        "Discontinued": None,
+        "Tags": ["indian", "ripe", "sweet"],
+        "Sizes": [Decimal("-2.5"), 3, 10, 100],
+        "Hashes": ["YWJj", "YmFy", "Zm9v"],
+        "Suppliers": ["Ratnagiri", 7, True, None],
+        "Price": {"USD": Decimal("1.25"), "INR": 99},
+    }
+    assert "old_image" not in insert and "changed" not in insert
+    assert modify["changed"] == ["Discontinued", "Rating", "Stocks", "Tags"]
+    assert modify["message"] == "MODIFY FRUIT / MANGO#ALPHONSO: Discontinued, Rating, Stocks, Tags"
+    assert remove["old_image"]["Tags"] == ["ripe", "sweet"]
+    assert "new_image" not in remove and "changed" not in remove
+    assert remove["message"] == "REMOVE FRUIT / MANGO#ALPHONSO"
+
+
+def test_number_set_is_sorted_numerically_not_as_text() -> None:
+    assert '"Sizes":[-2.5,3,10,100]' in invoke(load_event("all_types")).output
+
+
+def test_nested_maps_and_lists_of_maps_keep_their_depth() -> None:
+    (line,) = invoke(load_event("nested")).records
+
+    image = line["new_image"]
+    assert image["Customer"]["Address"]["Geo"] == {
+        "Lat": Decimal("18.5204"),
+        "Lon": Decimal("73.8567"),
+        "Tags": ["home"],
+    }
+    assert image["Lines"][0] == {"Sku": "APPLE#WASHINGTON", "Qty": 3, "Price": {"USD": Decimal("0.8")}}
+    assert image["Lines"][1]["Notes"] == [["deep"]]
+
+
+@pytest.mark.parametrize(
+    ("attribute", "literal"),
+    [
+        ("ThirtyEight", "12345678901234567890123456789012345678"),
+        ("ThirtyEightFraction", "1234567890123456789.0123456789012345678"),
+        ("Tutorial", "12345678901234567890.123456789"),
+        ("Tiny", "1E-130"),
+        ("Huge", "9.9999999999999999999999999999999999999E+125"),
+        ("NegativeTiny", "-1E-130"),
+        ("NegativeHuge", "-9.9999999999999999999999999999999999999E+125"),
+        ("LongTiny", "0.000000000000000000000000000000000000000000000001"),
+        ("Zero", "0"),
+        ("Int", "50"),
+        ("Fraction", "0.8"),
+    ],
+)
+def test_numbers_are_exact_json_numbers(attribute: str, literal: str) -> None:
+    result = invoke(load_event("numbers"))
+
+    (line,) = result.records
+    value = line["new_image"][attribute]
+    assert not isinstance(value, (str, float))
+    assert Decimal(value) == Decimal(literal)
+    assert f'"{attribute}":{literal}' in result.output
+
+
+def test_binary_values_stay_base64_and_binary_sets_are_sorted() -> None:
+    (line,) = invoke(load_event("binary")).records
+
+    assert line["new_image"]["Data"] == "AAECAwQ="
+    assert line["new_image"]["Empty"] == ""
+    assert line["new_image"]["Set"] == ["AA==", "aGVsbG8=", "d29ybGQ="]
+
+
+def test_empty_strings_and_empty_collections() -> None:
+    (line,) = invoke(load_event("empty_values")).records
+
+    assert line["new_image"] == {
+        "PK": "EMPTY",
+        "SK": "1",
+        "Blank": "",
+        "NoTags": [],
+        "NoNumbers": [],
+        "NoBlobs": [],
+        "NoList": [],
+        "NoMap": {},
+    }
+
+
+def test_ttl_deletion_carries_user_identity() -> None:
+    (line,) = invoke(load_event("ttl_remove")).records
+
+    assert line["event_name"] == "REMOVE"
+    assert line["user_identity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    assert line["old_image"]["ExpiresAt"] == 1689508000
+
+
+def test_key_order_follows_key_attributes_setting() -> None:
+    with configured(key_attributes=["SK", "PK"]):
+        (line,) = invoke(load_event("tutorial_modify")).records
+
+    assert line["message"] == "MODIFY APPLE#WASHINGTON / FRUIT: Stocks"
+    assert list(line["keys"]) == ["SK", "PK"]
+    assert list(line["new_image"])[:2] == ["SK", "PK"]
+
+
+def test_without_key_attributes_key_names_are_sorted() -> None:
+    with configured(key_attributes=[]):
+        (line,) = invoke(load_event("tutorial_modify")).records
+
+    assert line["message"] == "MODIFY FRUIT / APPLE#WASHINGTON: Stocks"
+    assert list(line["keys"]) == ["PK", "SK"]
+
+
+def test_fractional_creation_time_keeps_its_precision() -> None:
+    event = load_event("tutorial_modify")
+    event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"] = 1689508624.25
+
+    (line,) = invoke(event).records
+
+    assert line["approximate_creation_time"] == "2023-07-16T11:57:04.250000Z"
+
+
+def test_modify_without_changes_names_none() -> None:
+    event = load_event("tutorial_modify")
+    stream = event["Records"][0]["dynamodb"]
+    stream["NewImage"] = stream["OldImage"]
+
+    (line,) = invoke(event).records
+
+    assert line["changed"] == []
+    assert line["message"] == "MODIFY FRUIT / APPLE#WASHINGTON"
+
+
+def test_set_order_alone_is_not_a_change() -> None:
+    event = load_event("all_types")
+    stream = event["Records"][1]["dynamodb"]
+    stream["NewImage"] = dict(stream["OldImage"], Tags={"SS": ["ripe", "sweet", "indian"]})
+
+    line = invoke(event).records[1]
+
+    assert line["changed"] == []

@@ -1,0 +1,88 @@
+"""LOG_IMAGES modes and redaction."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .conftest import configured, invoke, load_event
+
+
+def test_new_mode_logs_the_new_image_and_the_old_one_only_on_remove() -> None:
+    with configured(log_images="NEW"):
+        insert, modify, remove = invoke(load_event("all_types")).records
+
+    assert "new_image" in insert and "old_image" not in insert
+    assert "new_image" in modify and "old_image" not in modify
+    assert modify["changed"] == ["Discontinued", "Rating", "Stocks", "Tags"]
+    assert "old_image" in remove and "new_image" not in remove
+
+
+def test_changes_mode_logs_keys_and_only_the_changed_attributes() -> None:
+    with configured(log_images="CHANGES"):
+        (line,) = invoke(load_event("tutorial_modify")).records
+
+    assert line["keys"] == {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
+    assert line["changes"] == {"Stocks": {"old": 33, "new": 32}}
+    assert line["changed"] == ["Stocks"]
+    assert "new_image" not in line and "old_image" not in line
+
+
+def test_changes_mode_marks_added_and_removed_attributes_by_a_missing_side() -> None:
+    with configured(log_images="CHANGES"):
+        insert, modify, remove = invoke(load_event("all_types")).records
+
+    assert modify["changes"] == {
+        "Discontinued": {"old": None},
+        "Rating": {"new": Decimal("4.5")},
+        "Stocks": {"old": 12, "new": 11},
+        "Tags": {"old": ["indian", "ripe", "sweet"], "new": ["ripe", "sweet"]},
+    }
+    assert insert["new_image"]["Stocks"] == 12 and "changes" not in insert
+    assert remove["old_image"]["Stocks"] == 11 and "changes" not in remove
+
+
+def test_changes_mode_is_the_cheapest() -> None:
+    sizes = {}
+    for mode in ("NEW_AND_OLD", "NEW", "CHANGES"):
+        with configured(log_images=mode):
+            sizes[mode] = len(invoke(load_event("all_types")).output)
+
+    assert sizes["CHANGES"] < sizes["NEW"] < sizes["NEW_AND_OLD"]
+
+
+def test_redacted_attribute_and_dotted_path_never_appear() -> None:
+    event = load_event("all_types")
+    for record in event["Records"]:
+        for image in ("NewImage", "OldImage"):
+            if image in record["dynamodb"]:
+                record["dynamodb"][image]["email"] = {"S": f"buyer-{image}@example.com"}
+                record["dynamodb"][image]["Price"]["M"]["USD"] = {"N": "1.2345" if image == "NewImage" else "9.8765"}
+
+    for mode in ("NEW_AND_OLD", "NEW", "CHANGES"):
+        with configured(log_images=mode, redact=["email", "Price.USD"]):
+            result = invoke(event)
+
+        assert "example.com" not in result.output
+        assert "1.2345" not in result.output and "9.8765" not in result.output
+        insert, modify, _remove = result.records
+        assert insert["new_image"]["email"] == "[REDACTED]"
+        assert insert["new_image"]["Price"] == {"USD": "[REDACTED]", "INR": 99}
+        assert "email" in modify["changed"] and "Price" in modify["changed"]
+    assert modify["changes"]["email"] == {"old": "[REDACTED]", "new": "[REDACTED]"}
+
+
+def test_redacted_key_is_hidden_in_the_message_too() -> None:
+    with configured(redact=["SK"]):
+        (line,) = invoke(load_event("tutorial_modify")).records
+
+    assert line["message"] == "MODIFY FRUIT / [REDACTED]: Stocks"
+    assert line["keys"] == {"PK": "FRUIT", "SK": "[REDACTED]"}
+    assert "APPLE" not in str(line)
+
+
+def test_redaction_path_applies_to_each_map_in_a_list() -> None:
+    with configured(redact=["Lines.Sku"]):
+        (line,) = invoke(load_event("nested")).records
+
+    assert [order_line["Sku"] for order_line in line["new_image"]["Lines"]] == ["[REDACTED]", "[REDACTED]"]
+    assert line["new_image"]["Lines"][0]["Qty"] == 3
