@@ -65,12 +65,21 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "T
 
 
 # --- one record -> the record's own keys of the log line ---------------------------
-def _render_image(image: Any, label: str) -> dict[str, str]:
-    """Render each attribute of an image to JSON text, keeping the record's order."""
+def _render_image(
+    image: Any, label: str, twin: dict[str, Any] | None = None, twin_rendered: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Render each attribute of an image to JSON text, keeping the record's order.
+
+    ``twin`` is the record's other image, already rendered: an attribute a MODIFY left
+    unchanged is equal there, and comparing is much cheaper than rendering again.
+    """
     if type(image) is not dict:
         raise RecordError(f"{label} is not an object")
     rendered = {}
     for name, attribute in image.items():
+        if twin_rendered is not None and name in twin_rendered and twin[name] == attribute:  # type: ignore[index]
+            rendered[name] = twin_rendered[name]
+            continue
         try:
             rendered[name] = dynamo_json.render(attribute)
         except InvalidValue as error:
@@ -118,9 +127,12 @@ def _table_name(arn: Any) -> str | None:
     return rest.split("/", 1)[0] if found else None
 
 
-def _key_text(fragment: str) -> str:
-    """A key's value as a person reads it: strings without their JSON quotes."""
-    return json.loads(fragment) if fragment.startswith('"') else fragment
+def _key_text(attribute: dict[str, Any], shown: str) -> str:
+    """A key's value as a person reads it: the raw S, N or B text, unless redacted."""
+    if shown == dynamo_json.REDACTED:
+        return "[REDACTED]"
+    ((_tag, value),) = attribute.items()
+    return str(value)
 
 
 def render_record(record: Any) -> tuple[str, str]:
@@ -138,7 +150,7 @@ def render_record(record: Any) -> tuple[str, str]:
     if not keys:
         raise RecordError("Keys is empty")
     new = _render_image(stream["NewImage"], "NewImage") if "NewImage" in stream else None
-    old = _render_image(stream["OldImage"], "OldImage") if "OldImage" in stream else None
+    old = _render_image(stream["OldImage"], "OldImage", stream.get("NewImage"), new) if "OldImage" in stream else None
 
     fields = [
         '"event_name":"' + event_name + '"',
@@ -158,21 +170,23 @@ def render_record(record: Any) -> tuple[str, str]:
     if event_name == "MODIFY" and new is not None and old is not None:
         changed = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
 
-    if LOG_IMAGES == "CHANGES" and changed is not None:
-        fields.append('"changes":' + _changes(changed, _shown(stream["OldImage"], old), _shown(stream["NewImage"], new)))
+    if LOG_IMAGES == "CHANGES" and changed is not None and new is not None and old is not None:
+        fields.append(
+            '"changes":' + _changes(changed, _shown(stream["OldImage"], old), _shown(stream["NewImage"], new))
+        )
     else:
         # NEW, and CHANGES without both images, log one image: the new one, else the old one.
-        log_old = old is not None and (LOG_IMAGES == "NEW_AND_OLD" or new is None)
         if new is not None:
             fields.append('"new_image":' + _object(_shown(stream["NewImage"], new), _ordered(new, key_order)))
-        if log_old:
+        if old is not None and (LOG_IMAGES == "NEW_AND_OLD" or new is None):
             fields.append('"old_image":' + _object(_shown(stream["OldImage"], old), _ordered(old, key_order)))
     if changed is not None:
         fields.append('"changed":[' + ",".join([_json_string(name) for name in changed]) + "]")
     if "userIdentity" in record:
         fields.append('"user_identity":' + _json_value(record["userIdentity"]))
 
-    message = event_name + " " + " / ".join([_key_text(shown_keys[name]) for name in key_order])
+    raw_keys = stream["Keys"]
+    message = event_name + " " + " / ".join([_key_text(raw_keys[name], shown_keys[name]) for name in key_order])
     if changed:
         message += ": " + ", ".join(changed)
     return message, ",".join(fields)
@@ -192,6 +206,8 @@ def _changes(changed: list[str], old: dict[str, str], new: dict[str, str]) -> st
 
 
 def _json_value(value: Any) -> str:
+    if type(value) is str:  # the common case, without json.dumps' overhead
+        return _json_string(value)
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -238,6 +254,7 @@ def _one_line(line: str) -> str:
 
 def _report_failure(record: Any, reason: str) -> dict[str, str]:
     """Log one ERROR line for a record and return its ``batchItemFailures`` entry."""
+    reason = _one_line(reason)  # it may quote an attribute name
     stream = record.get("dynamodb") if type(record) is dict else None
     sequence_number = stream.get("SequenceNumber") if type(stream) is dict else None
     event_id = record.get("eventID") if type(record) is dict else None

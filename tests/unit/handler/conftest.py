@@ -18,14 +18,15 @@ import pytest
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "inventory")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InventoryStream")
 
-import dynamo_json  # noqa: E402  (after the environment it reads)
-import stream_logger  # noqa: E402
+import dynamo_json
+import stream_logger
 
 EVENTS = Path(__file__).resolve().parents[2] / "fixtures" / "events"
 
 
 def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / f"{name}.json").read_text())
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return event
 
 
 @dataclass

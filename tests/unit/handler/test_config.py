@@ -17,7 +17,12 @@ SCRIPT = """
 import json, sys
 from types import SimpleNamespace
 import stream_logger
-context = SimpleNamespace(function_name="f", memory_limit_in_mb=128, invoked_function_arn="arn:aws:lambda:us-east-1:1:function:f", aws_request_id="r")
+context = SimpleNamespace(
+    function_name="f",
+    memory_limit_in_mb=128,
+    invoked_function_arn="arn:aws:lambda:us-east-1:1:function:f",
+    aws_request_id="r",
+)
 print(json.dumps(stream_logger.handler(json.load(open(sys.argv[1])), context)))
 """
 

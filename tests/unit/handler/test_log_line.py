@@ -9,7 +9,12 @@ import pytest
 
 from .conftest import configured, invoke, load_event
 
-TUTORIAL_NEW_IMAGE = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON", "Price": {"USD": Decimal("0.8"), "INR": 50}, "Stocks": 32}
+TUTORIAL_NEW_IMAGE = {
+    "PK": "FRUIT",
+    "SK": "APPLE#WASHINGTON",
+    "Price": {"USD": Decimal("0.8"), "INR": 50},
+    "Stocks": 32,
+}
 
 
 def test_tutorial_record_comes_out_as_the_tutorial_shows_it() -> None:
@@ -39,8 +44,7 @@ def test_tutorial_line_is_literal_json_with_exact_numbers_and_key_order() -> Non
     result = invoke(load_event("tutorial_modify"))
 
     assert (
-        '"new_image":{"PK":"FRUIT","SK":"APPLE#WASHINGTON","Price":{"USD":0.8,"INR":50},"Stocks":32}'
-        in result.output
+        '"new_image":{"PK":"FRUIT","SK":"APPLE#WASHINGTON","Price":{"USD":0.8,"INR":50},"Stocks":32}' in result.output
     )
     assert '"changed":["Stocks"]' in result.output
 

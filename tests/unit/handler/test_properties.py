@@ -19,23 +19,19 @@ ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Inventory/stream/2026-01-01
 
 
 def _dynamodb_number(coefficient: int, exponent: int) -> Decimal:
-    return Decimal(coefficient).scaleb(exponent)
+    return Decimal(coefficient).scaleb(exponent) if coefficient else Decimal(0)
 
 
 def _in_range(value: Decimal) -> bool:
     return value == 0 or -130 <= value.adjusted() <= 125
 
 
-numbers = (
-    st.builds(
-        lambda sign, coefficient, exponent: _dynamodb_number(sign * coefficient, exponent),
-        st.sampled_from([1, -1]),
-        st.integers(min_value=0, max_value=10**38 - 1),
-        st.integers(min_value=-170, max_value=125),
-    )
-    .filter(_in_range)
-    | st.integers(min_value=-(10**38) + 1, max_value=10**38 - 1).map(Decimal)
-)
+numbers = st.builds(
+    lambda sign, coefficient, exponent: _dynamodb_number(sign * coefficient, exponent),
+    st.sampled_from([1, -1]),
+    st.integers(min_value=0, max_value=10**38 - 1),
+    st.integers(min_value=-170, max_value=125),
+).filter(_in_range) | st.integers(min_value=-(10**38) + 1, max_value=10**38 - 1).map(Decimal)
 texts = st.text(max_size=20)
 binaries = st.binary(max_size=24)
 scalars = st.one_of(texts, numbers, binaries, st.booleans(), st.none())
@@ -93,7 +89,9 @@ def _record(event_name: str, sequence: int, new: dict[str, Any] | None, old: dic
 @settings(max_examples=150, deadline=None)
 @given(new=items, old=items)
 def test_logged_images_equal_the_items_exactly(new: dict[str, Any], old: dict[str, Any]) -> None:
-    event = {"Records": [_record("INSERT", 1, new, None), _record("MODIFY", 2, new, old), _record("REMOVE", 3, None, old)]}
+    event = {
+        "Records": [_record("INSERT", 1, new, None), _record("MODIFY", 2, new, old), _record("REMOVE", 3, None, old)]
+    }
 
     result = invoke(event)
 
@@ -104,7 +102,9 @@ def test_logged_images_equal_the_items_exactly(new: dict[str, Any], old: dict[st
     assert modify["old_image"] == _expected({"PK": "ITEM", "SK": "2", **old})
     assert remove["old_image"] == _expected({"PK": "ITEM", "SK": "3", **old})
     assert modify["changed"] == sorted(
-        name for name in new.keys() | old.keys() if _expected(new.get(name, KeyError)) != _expected(old.get(name, KeyError))
+        name
+        for name in new.keys() | old.keys()
+        if _expected(new.get(name, KeyError)) != _expected(old.get(name, KeyError))
     )
 
 
@@ -144,7 +144,9 @@ def test_redacted_values_never_appear(
 
 json_values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8)),
-    lambda children: st.one_of(st.lists(children, max_size=3), st.dictionaries(st.text(max_size=8), children, max_size=3)),
+    lambda children: st.one_of(
+        st.lists(children, max_size=3), st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=10,
 )
 tags = st.sampled_from(["S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS", "X"])
@@ -160,7 +162,9 @@ attributes = st.recursive(
 
 @st.composite
 def hostile_records(draw: st.DrawFn) -> Any:
-    record = copy.deepcopy(_record("MODIFY", draw(st.integers(0, 10**6)), {"Stocks": Decimal(32)}, {"Stocks": Decimal(33)}))
+    record = copy.deepcopy(
+        _record("MODIFY", draw(st.integers(0, 10**6)), {"Stocks": Decimal(32)}, {"Stocks": Decimal(33)})
+    )
     stream = record["dynamodb"]
     for part in draw(st.sets(st.sampled_from(["NewImage", "OldImage", "Keys"]))):
         stream[part] = draw(st.one_of(json_values, st.dictionaries(st.text(max_size=5), attributes, max_size=4)))
