@@ -24,7 +24,7 @@ export CDK_HOME := $(CURDIR)/.cdk-home
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: help venv deps synth test lint bootstrap diff deploy destroy clean
+.PHONY: help venv deps synth test deploy-local lint bootstrap diff deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,8 +51,11 @@ deps: $(VENV_STAMP) $(NODE_STAMP) ## Install everything: the virtualenv and the 
 synth: deps ## Synthesize the CloudFormation template into cdk.out/
 	$(CDK) synth --quiet $(CDK_ARGS)
 
-test: $(VENV_STAMP) ## Run the tests
+test: deps ## Run the tests (the deploy test needs the CDK CLI too)
 	$(VENV)/bin/python -m pytest
+
+deploy-local: deps ## Check a change before deploying: cdk bootstrap/deploy/destroy against a local moto server
+	$(VENV)/bin/python -m pytest tests/deploy -v
 
 lint: $(VENV_STAMP) ## Check formatting, lint and types (ruff, mypy)
 	$(VENV)/bin/ruff check .
