@@ -12,6 +12,8 @@ VENV := .venv
 VENV_STAMP := $(VENV)/.installed-from-requirements
 NODE_STAMP := node_modules/.installed-from-package-lock
 CDK := node_modules/.bin/cdk
+# Arguments for `make local`, e.g. `make local ARGS="--format json"`.
+ARGS ?=
 # Extra arguments for the cdk commands, e.g. `make deploy CDK_ARGS="--profile prod"`.
 CDK_ARGS ?=
 
@@ -24,7 +26,7 @@ export CDK_HOME := $(CURDIR)/.cdk-home
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: help venv deps synth test deploy-local lint bootstrap diff deploy destroy clean
+.PHONY: help venv deps synth test deploy-local local lint bootstrap diff deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -56,6 +58,9 @@ test: deps ## Run the tests (the deploy test needs the CDK CLI too)
 
 deploy-local: deps ## Check a change before deploying: cdk bootstrap/deploy/destroy against a local moto server
 	$(VENV)/bin/python -m pytest tests/deploy -v
+
+local: $(VENV_STAMP) ## Run the pipeline on this machine: embedded DynamoDB stream, real handler (ARGS="--help")
+	$(VENV)/bin/python -m local $(ARGS)
 
 lint: $(VENV_STAMP) ## Check formatting, lint and types (ruff, mypy)
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,184 @@
+"""The DynamoDB the local run talks to: moto in-process, or an endpoint, or AWS itself.
+
+Known differences of the embedded backend, moto 5.2.5, measured against what AWS documents
+(the tests do not depend on any of them):
+
+- An update or put that changes nothing still emits a MODIFY record; AWS writes no record
+  when an item does not change.
+- An UpdateItem that creates an item emits two INSERT records, the first with only the key
+  attributes in its NewImage, the second with the whole item; AWS emits one INSERT.
+- ``SizeBytes`` is larger than AWS's (339 for a small item AWS counts as about 100), and
+  records say ``eventVersion`` "1.0" where AWS says "1.1" (the poller delivers "1.1", as
+  Lambda passes on what AWS sends). ``ApproximateCreationDateTime`` has milliseconds; the
+  poller rounds it down to the second, as AWS does.
+- Shard iterators never expire and can be read again; AWS's expire after 15 minutes and
+  each is meant to be used once.
+- Without ``AWS_ACCOUNT_ID_ENDPOINT_MODE=disabled``, current botocore sends DescribeStream,
+  GetShardIterator and GetRecords to an account-ID endpoint that moto does not intercept
+  (it answers 404 "Not yet implemented"), so the embedded mode sets it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from local.poller import Shard
+from local.template import TableDefinition
+
+REGION = "us-east-1"
+
+# Dummy credentials and the endpoint mode moto's stream APIs need; only for the embedded mode.
+EMBEDDED_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+    "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+}
+
+
+class BackendError(RuntimeError):
+    """The table or its stream cannot be had from the chosen backend."""
+
+
+@contextmanager
+def environment(variables: dict[str, str], *, remove: tuple[str, ...] = ()) -> Iterator[None]:
+    """Set environment variables for a while, then put back what was there."""
+    saved = {name: os.environ.get(name) for name in (*variables, *remove)}
+    for name in remove:
+        os.environ.pop(name, None)
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def embedded() -> Iterator[None]:
+    """moto's DynamoDB and DynamoDB Streams, in this process, for as long as the block runs."""
+    from moto import mock_aws  # imported here: only the embedded mode needs it
+
+    # A profile named in AWS_PROFILE would take precedence over the dummy keys, or fail.
+    with environment(EMBEDDED_ENVIRONMENT, remove=("AWS_PROFILE",)), mock_aws():
+        yield
+
+
+def session(region: str | None, endpoint_url: str | None) -> boto3.session.Session:
+    """A boto3 session with a region, and with credentials for an endpoint that needs none."""
+    current = boto3.session.Session(region_name=region)
+    if endpoint_url and current.get_credentials() is None:
+        # DynamoDB Local accepts any credentials, but boto3 refuses to sign without some.
+        return boto3.session.Session(
+            region_name=region or current.region_name or REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+    if current.region_name is None:
+        return boto3.session.Session(region_name=REGION)
+    return current
+
+
+def create_table(dynamodb: Any, table: TableDefinition, table_name: str) -> str:
+    """Create the table as the template defines it; return its stream ARN.
+
+    An existing table of that name is an error rather than reused: the story expects an
+    empty table, and an endpoint may hold someone's data.
+    """
+    try:
+        description = dynamodb.create_table(**table.create_table_arguments(table_name))["TableDescription"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ResourceInUseException":
+            raise BackendError(
+                f"a table named {table_name} already exists there: delete it, or pass --table-name"
+            ) from None
+        raise
+    for _ in range(120):  # DynamoDB Local and moto are ACTIVE at once; AWS takes seconds
+        if description.get("TableStatus") == "ACTIVE":
+            break
+        time.sleep(0.5)
+        description = dynamodb.describe_table(TableName=table_name)["Table"]
+    return str(description["LatestStreamArn"])
+
+
+def table_stream(dynamodb: Any, table_name: str) -> str:
+    """The stream ARN of an existing table."""
+    description = dynamodb.describe_table(TableName=table_name)["Table"]
+    if not description.get("LatestStreamArn") or not description.get("StreamSpecification", {}).get("StreamEnabled"):
+        raise BackendError(f"the table {table_name} has no stream enabled")
+    return str(description["LatestStreamArn"])
+
+
+def deployed_table(cloudformation: Any, stack_name: str, logical_id: str) -> str:
+    """The physical name of the deployed stack's table."""
+    try:
+        resource = cloudformation.describe_stack_resource(StackName=stack_name, LogicalResourceId=logical_id)
+    except ClientError as error:
+        raise BackendError(f"the stack {stack_name} has no resource {logical_id}: {error}") from None
+    return str(resource["StackResourceDetail"]["PhysicalResourceId"])
+
+
+class StreamsSource:
+    """The poller's view of a stream, through a boto3 DynamoDB Streams client."""
+
+    def __init__(self, streams: Any, stream_arn: str, region: str) -> None:
+        self.streams = streams
+        self.stream_arn = stream_arn
+        self.region = region
+        # Where each shard was read up to, to take a fresh iterator if one expires.
+        self._last_read: dict[str, str] = {}
+        self._shard_of: dict[str, str] = {}
+
+    def shards(self) -> list[Shard]:
+        shards: list[Shard] = []
+        arguments: dict[str, Any] = {"StreamArn": self.stream_arn}
+        while True:
+            description = self.streams.describe_stream(**arguments)["StreamDescription"]
+            shards += [Shard(shard["ShardId"], shard.get("ParentShardId")) for shard in description["Shards"]]
+            if not description.get("LastEvaluatedShardId"):
+                return shards
+            arguments["ExclusiveStartShardId"] = description["LastEvaluatedShardId"]
+
+    def shard_iterator(self, shard_id: str, iterator_type: str) -> str:
+        iterator = str(
+            self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn, ShardId=shard_id, ShardIteratorType=iterator_type
+            )["ShardIterator"]
+        )
+        self._shard_of[iterator] = shard_id
+        return iterator
+
+    def get_records(self, iterator: str, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        shard_id = self._shard_of.pop(iterator, "")
+        try:
+            response = self.streams.get_records(ShardIterator=iterator, Limit=limit)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExpiredIteratorException" or shard_id not in self._last_read:
+                raise
+            # An iterator unused for 15 minutes expires on AWS: continue after the last record read.
+            fresh = self.streams.get_shard_iterator(
+                StreamArn=self.stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=self._last_read[shard_id],
+            )["ShardIterator"]
+            response = self.streams.get_records(ShardIterator=fresh, Limit=limit)
+        records: list[dict[str, Any]] = response["Records"]
+        if records and shard_id:
+            self._last_read[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+        next_iterator = response.get("NextShardIterator")
+        if next_iterator:
+            self._shard_of[next_iterator] = shard_id
+        return records, next_iterator

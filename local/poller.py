@@ -1,0 +1,602 @@
+"""Lambda's event source mapping for a DynamoDB stream, emulated in this process.
+
+The poller reads each shard with shard iterators (DescribeStream, GetShardIterator at the
+mapping's ``StartingPosition``, GetRecords), turns every record into the shape Lambda
+delivers, and invokes the handler in-process with a batch, as Lambda does:
+
+- ``FilterCriteria``: records that match no pattern are dropped before batching; Lambda
+  counts them as processed.
+- ``BatchSize`` and ``MaximumBatchingWindowInSeconds``: a batch is invoked when it is full,
+  or when the window, which starts when the previous invocation ends, has passed.
+- ``FunctionResponseTypes: [ReportBatchItemFailures]``: the response's ``batchItemFailures``
+  set the checkpoint at the lowest failed sequence number; the records before it are done.
+  An empty, null or unknown ``itemIdentifier``, or a response that is not an object, fails
+  the whole batch. Without the setting, only an exception fails a batch.
+- ``BisectBatchOnFunctionError``: a failed batch is split in two halves, each retried on its
+  own; after a partial failure, the batch is split at the returned sequence number and only
+  the remaining records are retried. Splitting does not consume the retry quota (Lambda's
+  docs: "Splitting batches doesn't consume the retry quota").
+- ``MaximumRetryAttempts`` (-1: infinite) and ``MaximumRecordAgeInSeconds`` (-1: infinite):
+  records that exhaust the retries, or are older than the maximum age before an invocation,
+  are given up on and written to the on-failure folder, one JSON document per batch, in the
+  shape of Lambda's Amazon S3 on-failure record (``DDBStreamBatchInfo`` plus the whole
+  invocation as ``payload``).
+
+Choices where Lambda's docs are silent, each the one that never loses a record:
+
+- A partial failure at the first record of a batch makes no progress, so it counts as a
+  failure of the whole batch: with bisecting on, the batch is halved.
+- A retry without bisecting re-reads from the checkpoint: the remaining records, topped up
+  with the ones that follow, up to ``BatchSize``. Each retry consumes one attempt.
+- A handler that runs longer than the function's timeout fails its batch, as Lambda would
+  have stopped it (it cannot be stopped here, only judged afterwards).
+- Not emulated: ``ParallelizationFactor`` (shards are read one batch at a time, in order),
+  tumbling windows and the 6 MB payload limit.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from local.template import INFINITE, MappingSettings
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+Handler = Callable[[dict[str, Any], Any], Any]
+
+# Lambda polls each shard four times a second when it has no records.
+POLL_INTERVAL = 0.25
+# How often the shard list is refreshed: DynamoDB rolls shards over every few hours.
+SHARD_REFRESH = 60.0
+
+
+@dataclass(frozen=True)
+class Shard:
+    shard_id: str
+    parent_shard_id: str | None = None
+
+
+class StreamSource(Protocol):
+    """The DynamoDB Streams calls the poller makes; the real one wraps a boto3 client."""
+
+    stream_arn: str
+    region: str
+
+    def shards(self) -> list[Shard]:
+        """DescribeStream: the stream's shards, all pages."""
+        ...
+
+    def shard_iterator(self, shard_id: str, iterator_type: str) -> str:
+        """GetShardIterator of type TRIM_HORIZON or LATEST."""
+        ...
+
+    def get_records(self, iterator: str, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """GetRecords: the records (as boto3 returns them) and the next iterator (None: shard closed)."""
+        ...
+
+
+# --- the record Lambda delivers ----------------------------------------------------
+def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda delivers it to the function.
+
+    boto3 parses what DynamoDB Streams sends: ``ApproximateCreationDateTime`` becomes a
+    datetime and binary values (``B``, ``BS``) become bytes. Lambda passes on the service's
+    JSON, so they go back to epoch seconds (DynamoDB rounds down to the second) and base64
+    text. Lambda adds ``eventSourceARN``, and records carry ``eventVersion`` 1.1.
+    """
+    stream = {name: _wire(value) for name, value in raw.get("dynamodb", {}).items()}
+    created = stream.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        stream["ApproximateCreationDateTime"] = int(created.timestamp())
+    record: dict[str, Any] = {
+        "eventID": raw.get("eventID"),
+        "eventName": raw.get("eventName"),
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": stream,
+        "eventSourceARN": stream_arn,
+    }
+    if "userIdentity" in raw:
+        record["userIdentity"] = raw["userIdentity"]
+    return record
+
+
+def _wire(value: Any) -> Any:
+    """boto3's parsed values back to the JSON the service sent."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {name: _wire(item) for name, item in value.items()}
+    if isinstance(value, list | set):
+        return [_wire(item) for item in value]
+    return value
+
+
+# --- the context object --------------------------------------------------------------
+@dataclass
+class LambdaContext:
+    """The handler's ``context``, with what Lambda's Python runtime provides."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    deadline: float
+    clock: Clock
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = ""
+    identity: Any = None
+    client_context: Any = None
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - self.clock()) * 1000))
+
+
+@dataclass(frozen=True)
+class FunctionIdentity:
+    name: str
+    region: str
+    account: str = "123456789012"
+    memory_mb: int = 128
+    timeout: float = 3.0
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
+
+
+# --- bookkeeping -----------------------------------------------------------------------
+@dataclass
+class Entry:
+    """A record read from a shard and not finished yet."""
+
+    record: dict[str, Any]
+    shard_id: str
+    invocations: int = 0
+
+    @property
+    def sequence_number(self) -> str:
+        return str(self.record["dynamodb"]["SequenceNumber"])
+
+    @property
+    def created(self) -> float | None:
+        value = self.record["dynamodb"].get("ApproximateCreationDateTime")
+        return float(value) if isinstance(value, int | float) else None
+
+
+@dataclass
+class Batch:
+    """Records to invoke together, with the retries they have used."""
+
+    entries: list[Entry]
+    retries: int = 0
+    # The last invocation of these records, for the failure document if they are given up on.
+    outcome: Outcome | None = None
+    # A retry that re-reads from the checkpoint takes the records that follow, up to BatchSize.
+    top_up: bool = False
+
+
+@dataclass
+class Stats:
+    """Where every record read from the stream went. ``lost`` must stay 0."""
+
+    seen: int = 0
+    filtered: int = 0
+    delivered: int = 0
+    parked: int = 0
+    invocations: int = 0
+    failed_invocations: int = 0
+    retries: int = 0
+    bisections: int = 0
+    parked_files: list[Path] = field(default_factory=list)
+    delivered_sequence_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Outcome:
+    """What one invocation did to its batch."""
+
+    succeeded: bool
+    # Index of the lowest failed record after a valid partial batch response.
+    failed_from: int | None = None
+    function_error: str | None = None
+    request_id: str = ""
+
+
+@dataclass
+class ShardReader:
+    shard: Shard
+    iterator: str | None
+    buffer: deque[Entry] = field(default_factory=deque)
+    retry: deque[Batch] = field(default_factory=deque)
+    closed: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.closed and not self.buffer and not self.retry
+
+
+class Poller:
+    """One event source mapping: a stream, its settings and the function it invokes.
+
+    :param source: Where the records come from.
+    :param settings: The mapping's settings, as read from the template.
+    :param handler: The function's handler, called in-process.
+    :param function: The function's name, memory and timeout, for the context object.
+    :param failure_folder: Where records given up on are written. Default: none, they are
+        counted but not written.
+    :param filter_record: A record predicate from ``FilterCriteria``. Default: all pass.
+    :param clock: Seconds since the epoch. Default: ``time.time``; tests pass a fake one.
+    :param sleep: Waits that long. Default: ``time.sleep``; tests pass a fake one.
+    :param on_progress: Called with a line about each invocation, retry and parked batch.
+    """
+
+    def __init__(
+        self,
+        source: StreamSource,
+        settings: MappingSettings,
+        handler: Handler,
+        function: FunctionIdentity,
+        *,
+        failure_folder: Path | None = None,
+        filter_record: Callable[[dict[str, Any]], bool] | None = None,
+        clock: Clock = time.time,
+        sleep: Sleep = time.sleep,
+        on_progress: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        self.source = source
+        self.settings = settings
+        self.handler = handler
+        self.function = function
+        self.failure_folder = failure_folder
+        self.filter_record = filter_record
+        self.clock = clock
+        self.sleep = sleep
+        self.on_progress = on_progress
+        self.stats = Stats()
+        self.readers: dict[str, ShardReader] = {}
+        self._window_start = 0.0
+        self._shards_checked = -SHARD_REFRESH
+
+    # --- the loop ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Take iterators at the starting position, as creating the mapping does.
+
+        With ``LATEST``, only records written after this call are read.
+        """
+        self._refresh_shards(self.settings.starting_position)
+        self._window_start = self.clock()
+
+    def poll(self) -> tuple[int, float | None]:
+        """Read every shard and invoke each batch that is ready.
+
+        Returns the number of records read, and when the next batch becomes ready if one is
+        waiting for its batching window (None if none is).
+        """
+        if not self.readers:
+            self.start()
+        if self.clock() - self._shards_checked >= SHARD_REFRESH:
+            self._refresh_shards("TRIM_HORIZON")  # a new child shard is read from its start
+        read = 0
+        waiting: float | None = None
+        for reader in list(self.readers.values()):
+            if not self._parent_done(reader):
+                continue
+            shard_read, ready_at = self._process(reader)
+            read += shard_read
+            if ready_at is not None:
+                waiting = ready_at if waiting is None else min(waiting, ready_at)
+        return read, waiting
+
+    def drain(self) -> None:
+        """Poll until every record written so far is finished: delivered, filtered or parked.
+
+        Waits out the batching window of a batch that is not full, as Lambda would.
+        """
+        while True:
+            read, waiting = self.poll()
+            if waiting is not None:
+                self.sleep(max(0.0, waiting - self.clock()))
+            elif read == 0 and self.pending() == 0:
+                return
+
+    def pending(self) -> int:
+        """Records read and not finished yet: buffered, or waiting for a retry."""
+        return sum(
+            len(reader.buffer) + sum(len(batch.entries) for batch in reader.retry) for reader in self.readers.values()
+        )
+
+    def lost(self) -> int:
+        """Records read that are neither filtered, delivered, parked nor pending: must be 0."""
+        stats = self.stats
+        return stats.seen - stats.filtered - stats.delivered - stats.parked - self.pending()
+
+    def run(self, stop: Callable[[], bool]) -> None:
+        """Poll until ``stop()`` says so, resting between polls that found nothing."""
+        while not stop():
+            read, waiting = self.poll()
+            if read == 0:
+                pause = POLL_INTERVAL if waiting is None else min(POLL_INTERVAL, max(0.0, waiting - self.clock()))
+                self.sleep(pause)
+
+    # --- shards -----------------------------------------------------------------------------
+    def _refresh_shards(self, iterator_type: str) -> None:
+        self._shards_checked = self.clock()
+        for shard in self.source.shards():
+            if shard.shard_id not in self.readers:
+                iterator = self.source.shard_iterator(shard.shard_id, iterator_type)
+                self.readers[shard.shard_id] = ShardReader(shard, iterator)
+
+    def _parent_done(self, reader: ShardReader) -> bool:
+        """A child shard is read only after its parent, to keep each item's changes in order."""
+        parent = self.readers.get(reader.shard.parent_shard_id or "")
+        return parent is None or parent.finished
+
+    def _fetch(self, reader: ShardReader) -> int:
+        """Read the shard until a batch is full or the shard has no more records for now."""
+        read = 0
+        while reader.iterator is not None and len(reader.buffer) < self.settings.batch_size:
+            limit = min(1000, self.settings.batch_size - len(reader.buffer))  # GetRecords takes 1000 at most
+            raw_records, reader.iterator = self.source.get_records(reader.iterator, limit)
+            if reader.iterator is None:
+                reader.closed = True
+            for raw in raw_records:
+                record = lambda_record(raw, self.source.stream_arn, self.source.region)
+                self.stats.seen += 1
+                if self.filter_record is not None and not self.filter_record(record):
+                    self.stats.filtered += 1
+                    continue
+                reader.buffer.append(Entry(record, reader.shard.shard_id))
+            read += len(raw_records)
+            if not raw_records:
+                break
+        return read
+
+    # --- batches ----------------------------------------------------------------------------
+    def _process(self, reader: ShardReader) -> tuple[int, float | None]:
+        """Invoke the shard's batches while one is ready.
+
+        Returns the records read, and when the next batch will be ready (None: none waits).
+        """
+        read = 0
+        while True:
+            if reader.retry:  # failed records come before anything read after them
+                batch = reader.retry.popleft()
+                if batch.top_up:
+                    read += self._fetch(reader)
+                    batch.entries += self._take(reader, self.settings.batch_size - len(batch.entries))
+                self._run(reader, batch)
+                continue
+            read += self._fetch(reader)
+            if not reader.buffer:
+                return read, None
+            ready_at = self._window_start + self.settings.maximum_batching_window
+            if len(reader.buffer) < self.settings.batch_size and self.clock() < ready_at:
+                return read, ready_at
+            self._run(reader, Batch(self._take(reader, self.settings.batch_size)))
+
+    @staticmethod
+    def _take(reader: ShardReader, count: int) -> list[Entry]:
+        return [reader.buffer.popleft() for _ in range(min(count, len(reader.buffer)))]
+
+    def _run(self, reader: ShardReader, batch: Batch) -> None:
+        entries = self._drop_expired(batch)
+        if not entries:
+            return
+        try:
+            outcome = self._invoke(entries)
+        except BaseException:  # Ctrl-C during an invocation: the batch is still to do, not lost
+            reader.retry.appendleft(Batch(entries, batch.retries, batch.outcome))
+            raise
+        self._window_start = self.clock()
+        if outcome.succeeded:
+            self._deliver(entries)
+            return
+        self.stats.failed_invocations += 1
+        bisect = self.settings.bisect_batch_on_function_error
+        if outcome.failed_from:  # a partial failure after at least one record: checkpoint there
+            self._deliver(entries[: outcome.failed_from])
+            rest = entries[outcome.failed_from :]
+            if bisect:
+                self.on_progress(f"split at {rest[0].sequence_number}: retrying the {len(rest)} remaining record(s)")
+                reader.retry.appendleft(Batch(rest, batch.retries, outcome))
+                self.stats.bisections += 1
+            else:
+                self._retry_or_park(reader, Batch(rest, batch.retries, outcome, top_up=True))
+        elif bisect and len(entries) > 1:
+            half = (len(entries) + 1) // 2
+            self.on_progress(f"bisecting the batch of {len(entries)} into {half} + {len(entries) - half}")
+            halves = [Batch(entries[half:], batch.retries, outcome), Batch(entries[:half], batch.retries, outcome)]
+            reader.retry.extendleft(halves)  # the first half goes first
+            self.stats.bisections += 1
+        else:
+            self._retry_or_park(reader, Batch(entries, batch.retries, outcome))
+
+    def _retry_or_park(self, reader: ShardReader, batch: Batch) -> None:
+        batch.retries += 1
+        limit = self.settings.maximum_retry_attempts
+        if limit != INFINITE and batch.retries > limit:
+            self._park(batch.entries, "RetryAttemptsExhausted", batch.outcome)
+        else:
+            self.stats.retries += 1
+            self.on_progress(
+                f"retry {batch.retries} of {'∞' if limit == INFINITE else limit}: {len(batch.entries)} record(s)"
+            )
+            reader.retry.appendleft(batch)
+
+    def _drop_expired(self, batch: Batch) -> list[Entry]:
+        """Park the records older than ``MaximumRecordAgeInSeconds``; return the others.
+
+        Records are in stream order, so the expired ones are a prefix of the batch.
+        """
+        entries = batch.entries
+        if self.settings.maximum_record_age == INFINITE:
+            return entries
+        now = self.clock()
+        expired = 0
+        for entry in entries:
+            created = entry.created
+            if created is None or now - created <= self.settings.maximum_record_age:
+                break
+            expired += 1
+        if expired:
+            self._park(entries[:expired], "RecordAgeExceeded", batch.outcome)
+        return entries[expired:]
+
+    def _deliver(self, entries: list[Entry]) -> None:
+        self.stats.delivered += len(entries)
+        self.stats.delivered_sequence_numbers.extend(entry.sequence_number for entry in entries)
+
+    # --- one invocation -------------------------------------------------------------------
+    def _invoke(self, entries: list[Entry]) -> Outcome:
+        request_id = str(uuid.uuid4())
+        started = self.clock()
+        context = LambdaContext(
+            function_name=self.function.name,
+            invoked_function_arn=self.function.arn,
+            memory_limit_in_mb=self.function.memory_mb,
+            aws_request_id=request_id,
+            deadline=started + self.function.timeout,
+            clock=self.clock,
+            log_group_name=f"/aws/lambda/{self.function.name}",
+        )
+        for entry in entries:
+            entry.invocations += 1
+        self.stats.invocations += 1
+        self.on_progress(
+            f"invocation {self.stats.invocations}: {len(entries)} record(s), "
+            f"{entries[0].sequence_number}..{entries[-1].sequence_number}"
+        )
+        try:
+            response = self.handler({"Records": [entry.record for entry in entries]}, context)
+        except Exception as error:  # a function error, as Lambda reports an unhandled exception
+            self.on_progress(f"function error: {type(error).__name__}: {error}")
+            return Outcome(False, function_error="Unhandled", request_id=request_id)
+        if self.clock() - started > self.function.timeout:
+            self.on_progress(f"function error: timed out after {self.function.timeout:g} s")
+            return Outcome(False, function_error="Unhandled", request_id=request_id)
+        if not self.settings.report_batch_item_failures:
+            return Outcome(True, request_id=request_id)
+        failed_from = _lowest_failure(response, [entry.sequence_number for entry in entries])
+        if failed_from is None:
+            return Outcome(True, request_id=request_id)
+        if failed_from < 0:
+            self.on_progress("batchItemFailures fails the whole batch")
+            return Outcome(False, request_id=request_id)
+        self.on_progress(f"batchItemFailures: checkpoint at {entries[failed_from].sequence_number}")
+        return Outcome(False, failed_from=failed_from, request_id=request_id)
+
+    # --- the on-failure destination -----------------------------------------------------
+    def _park(self, entries: list[Entry], condition: str, outcome: Outcome | None) -> None:
+        self.stats.parked += len(entries)
+        document = failure_document(
+            entries,
+            condition=condition,
+            outcome=outcome,
+            function_arn=self.function.arn,
+            stream_arn=self.source.stream_arn,
+            now=self.clock(),
+        )
+        where = ""
+        if self.failure_folder is not None:
+            path = self._failure_path(entries[0].shard_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(document, indent=2) + "\n")
+            self.stats.parked_files.append(path)
+            where = f" -> {path}"
+        self.on_progress(f"parked {len(entries)} record(s): {condition}{where}")
+
+    def _failure_path(self, shard_id: str) -> Path:
+        """Lambda's S3 object key, ``aws/lambda/<mapping>/<shard>/YYYY/MM/DD/<time>-<uuid>``, plus .json."""
+        assert self.failure_folder is not None
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        name = f"{now:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}.json"
+        return self.failure_folder / "aws" / "lambda" / self.settings.logical_id / shard_id / f"{now:%Y/%m/%d}" / name
+
+
+def _lowest_failure(response: Any, sequence_numbers: list[str]) -> int | None:
+    """Read a partial batch response: None if all succeeded, -1 if the whole batch failed,
+    else the index of the record with the lowest failed sequence number."""
+    if response is None:
+        return None
+    if not isinstance(response, dict):
+        return -1
+    failures = response.get("batchItemFailures")
+    if not failures:  # missing, null or empty: complete success
+        return None
+    if not isinstance(failures, list):
+        return -1
+    indexes = []
+    for failure in failures:
+        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+        if not isinstance(identifier, str) or identifier not in sequence_numbers:
+            return -1
+        indexes.append(sequence_numbers.index(identifier))
+    return min(indexes, key=lambda index: int(sequence_numbers[index]))
+
+
+def _iso(seconds: float, *, milliseconds: bool) -> str:
+    moment = datetime.fromtimestamp(seconds, UTC)
+    text = moment.isoformat(timespec="milliseconds" if milliseconds else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def failure_document(
+    entries: list[Entry],
+    *,
+    condition: str,
+    outcome: Outcome | None,
+    function_arn: str,
+    stream_arn: str,
+    now: float,
+) -> dict[str, Any]:
+    """What Lambda writes to an Amazon S3 on-failure destination for a DynamoDB stream batch.
+
+    The shape of Lambda's invocation record for streams (``requestContext``,
+    ``responseContext``, ``version``, ``timestamp``, ``DDBStreamBatchInfo``), plus ``payload``,
+    the whole invocation event as JSON text, which only the S3 destination carries.
+    ``responseContext`` is empty for records that were never invoked (too old at once).
+    """
+    first, last = entries[0].record["dynamodb"], entries[-1].record["dynamodb"]
+    response: dict[str, Any] = {}
+    if outcome is not None:
+        response = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if outcome.function_error:
+            response["functionError"] = outcome.function_error
+    return {
+        "requestContext": {
+            "requestId": outcome.request_id if outcome else str(uuid.uuid4()),
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": max(entry.invocations for entry in entries),
+        },
+        "responseContext": response,
+        "version": "1.0",
+        "timestamp": _iso(now, milliseconds=True),
+        "DDBStreamBatchInfo": {
+            "shardId": entries[0].shard_id,
+            "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime", now), milliseconds=False),
+            "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime", now), milliseconds=False),
+            "batchSize": len(entries),
+            "streamArn": stream_arn,
+        },
+        "payload": json.dumps({"Records": [entry.record for entry in entries]}),
+    }
+
+
+def records_in(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The records a failure document carries in its ``payload``."""
+    yield from json.loads(document["payload"])["Records"]

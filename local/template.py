@@ -1,0 +1,306 @@
+"""What the local run takes from the synthesized CloudFormation template.
+
+The table, the event source mapping and the function are read from the template that
+`cdk synth` produces, so the local table and poller match what would be deployed instead
+of being a second, hand-written copy that drifts.
+
+Values that are CloudFormation intrinsics (``Ref``, ``Fn::GetAtt``, ...) only get a value
+at deploy time. The few the local run needs are resolved to local stand-ins (the local
+table's name and stream ARN); the others are ignored, each with a note that the run
+prints, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TABLE = "AWS::DynamoDB::Table"
+MAPPING = "AWS::Lambda::EventSourceMapping"
+FUNCTION = "AWS::Lambda::Function"
+
+# Lambda's own defaults for a DynamoDB stream mapping, for settings the template leaves out
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html).
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_BATCHING_WINDOW = 0
+DEFAULT_MEMORY_MB = 128
+DEFAULT_TIMEOUT_S = 3
+INFINITE = -1
+
+
+class TemplateError(ValueError):
+    """The template lacks something the local run needs, or has it in a form it cannot use."""
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    """The table as the template defines it."""
+
+    logical_id: str
+    key_schema: list[dict[str, str]]
+    attribute_definitions: list[dict[str, str]]
+    stream_view_type: str
+    billing_mode: str
+
+    @property
+    def key_names(self) -> list[str]:
+        """The key attribute names, partition key first."""
+        ordered = sorted(self.key_schema, key=lambda key: key["KeyType"] != "HASH")
+        return [key["AttributeName"] for key in ordered]
+
+    def create_table_arguments(self, table_name: str) -> dict[str, Any]:
+        """Arguments of DynamoDB's CreateTable for a local copy of this table."""
+        arguments: dict[str, Any] = {
+            "TableName": table_name,
+            "KeySchema": self.key_schema,
+            "AttributeDefinitions": self.attribute_definitions,
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": self.stream_view_type},
+        }
+        if self.billing_mode == "PAY_PER_REQUEST":
+            arguments["BillingMode"] = "PAY_PER_REQUEST"
+        else:
+            # A provisioned table's capacity is irrelevant locally, and may be an intrinsic.
+            arguments["ProvisionedThroughput"] = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        return arguments
+
+
+@dataclass(frozen=True)
+class MappingSettings:
+    """The event source mapping's settings, with Lambda's defaults where the template has none.
+
+    ``-1`` means infinite for ``maximum_retry_attempts`` and ``maximum_record_age``, as in
+    Lambda's API.
+    """
+
+    logical_id: str
+    starting_position: str
+    batch_size: int = DEFAULT_BATCH_SIZE
+    maximum_batching_window: float = DEFAULT_BATCHING_WINDOW
+    report_batch_item_failures: bool = False
+    bisect_batch_on_function_error: bool = False
+    maximum_retry_attempts: int = INFINITE
+    maximum_record_age: int = INFINITE
+    filter_patterns: tuple[str, ...] = ()
+    # What the deployed mapping sends failure records to, e.g. "SQS queue FailureQueue2CBD597B".
+    on_failure: str | None = None
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """The function as the template defines it."""
+
+    logical_id: str
+    handler: str
+    environment: dict[str, str]
+    memory_size: int = DEFAULT_MEMORY_MB
+    timeout: int = DEFAULT_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class StackModel:
+    """The parts of one stack's template that the local run reproduces."""
+
+    stack_name: str
+    table: TableDefinition
+    mapping: MappingSettings
+    function: FunctionSettings
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def table_name(self) -> str:
+        """A local name for the table, shaped like the one CloudFormation generates."""
+        return f"{self.stack_name}-{self.table.logical_id}"
+
+    @property
+    def function_name(self) -> str:
+        """A local name for the function, shaped like the one CloudFormation generates."""
+        return f"{self.stack_name}-{self.function.logical_id}"
+
+
+def load(path: Path) -> dict[str, Any]:
+    """Read a template file (JSON, as `cdk synth` writes it)."""
+    try:
+        template = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise TemplateError(f"{path}: no such template; run `make synth` or leave out --template") from None
+    except json.JSONDecodeError as error:
+        raise TemplateError(f"{path}: not a JSON template ({error})") from None
+    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
+        raise TemplateError(f"{path}: not a CloudFormation template (no Resources)")
+    return template
+
+
+def synthesize(app_dir: Path, outdir: Path) -> Path:
+    """Synthesize the CDK app in ``app_dir`` into ``outdir`` and return its only template.
+
+    This runs ``app.py`` the way the CDK CLI does (``CDK_OUTDIR`` and ``CDK_CONTEXT_JSON`` in
+    its environment, the context of ``cdk.json`` and ``cdk.context.json``), so ``app.py`` stays
+    the one place that builds the stack, and no CLI or network is needed.
+    """
+    context: dict[str, Any] = {}
+    for name in ("cdk.json", "cdk.context.json"):
+        path = app_dir / name
+        if path.exists():
+            settings = json.loads(path.read_text())
+            context.update(settings.get("context", {}) if name == "cdk.json" else settings)
+    environment = {
+        **os.environ,
+        "CDK_OUTDIR": str(outdir),
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        # The virtualenv's Node.js first, as the Makefile does: jsii needs a supported one.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=app_dir, env=environment, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise TemplateError(f"synthesizing {app_dir / 'app.py'} failed:\n{result.stderr.strip()}")
+    templates = sorted(outdir.glob("*.template.json"))
+    if len(templates) != 1:
+        names = ", ".join(path.name for path in templates) or "none"
+        raise TemplateError(f"expected one stack in the app, found {names}: pick one with --template")
+    return templates[0]
+
+
+def read(template: dict[str, Any], stack_name: str) -> StackModel:
+    """Find the stream mapping and the table and function it connects."""
+    resources: dict[str, dict[str, Any]] = template["Resources"]
+    notes: list[str] = []
+
+    mappings = [
+        logical_id
+        for logical_id, resource in resources.items()
+        if resource.get("Type") == MAPPING and _stream_table(resource, resources) is not None
+    ]
+    if not mappings:
+        raise TemplateError(f"the template has no {MAPPING} that reads the stream of an {TABLE} in it")
+    if len(mappings) > 1:
+        raise TemplateError(f"the template has more than one DynamoDB stream mapping: {', '.join(mappings)}")
+    mapping_id = mappings[0]
+    mapping = resources[mapping_id]
+    table_id = _stream_table(mapping, resources)
+    assert table_id is not None  # selected above
+    function_id = _referenced(mapping["Properties"].get("FunctionName"), resources, FUNCTION)
+    if function_id is None:
+        raise TemplateError(f"the mapping {mapping_id} does not name an {FUNCTION} of the template")
+
+    table = _table(table_id, resources[table_id])
+    names = {table_id: stack_name + "-" + table_id}
+    settings = _mapping(mapping_id, mapping["Properties"], resources, notes)
+    function = _function(function_id, resources[function_id]["Properties"], names, notes)
+    return StackModel(stack_name, table, settings, function, notes)
+
+
+def _stream_table(mapping: dict[str, Any], resources: dict[str, dict[str, Any]]) -> str | None:
+    """The logical ID of the table whose stream the mapping reads: ``Fn::GetAtt [Table, StreamArn]``."""
+    source = mapping.get("Properties", {}).get("EventSourceArn")
+    if isinstance(source, dict) and isinstance(source.get("Fn::GetAtt"), list):
+        logical_id, attribute = source["Fn::GetAtt"]
+        if attribute == "StreamArn" and resources.get(logical_id, {}).get("Type") == TABLE:
+            return str(logical_id)
+    return None
+
+
+# What a stream event source mapping can send failure records to.
+ON_FAILURE_DESTINATION_TYPES = ("AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::SNS::Topic")
+
+
+def _referenced(value: Any, resources: dict[str, dict[str, Any]], resource_type: str) -> str | None:
+    """The logical ID behind ``Ref`` or ``Fn::GetAtt [X, Arn]``, if it is a resource of that type."""
+    logical_id: Any = None
+    if isinstance(value, dict) and "Ref" in value:
+        logical_id = value["Ref"]
+    elif isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
+        logical_id = value["Fn::GetAtt"][0]
+    if isinstance(logical_id, str) and resources.get(logical_id, {}).get("Type") == resource_type:
+        return logical_id
+    return None
+
+
+def _table(logical_id: str, resource: dict[str, Any]) -> TableDefinition:
+    properties = resource.get("Properties", {})
+    for name in ("KeySchema", "AttributeDefinitions"):
+        if not isinstance(properties.get(name), list):
+            raise TemplateError(f"the table {logical_id} has no {name}")
+    view_type = properties.get("StreamSpecification", {}).get("StreamViewType")
+    if not isinstance(view_type, str):
+        raise TemplateError(f"the table {logical_id} has no StreamSpecification.StreamViewType")
+    return TableDefinition(
+        logical_id=logical_id,
+        key_schema=properties["KeySchema"],
+        attribute_definitions=properties["AttributeDefinitions"],
+        stream_view_type=view_type,
+        billing_mode=properties.get("BillingMode", "PROVISIONED"),
+    )
+
+
+def _mapping(
+    logical_id: str, properties: dict[str, Any], resources: dict[str, dict[str, Any]], notes: list[str]
+) -> MappingSettings:
+    position = properties.get("StartingPosition")
+    if position not in ("TRIM_HORIZON", "LATEST"):
+        raise TemplateError(f"the mapping {logical_id} has no StartingPosition TRIM_HORIZON or LATEST")
+    patterns = tuple(
+        str(item["Pattern"]) for item in properties.get("FilterCriteria", {}).get("Filters", []) if "Pattern" in item
+    )
+    on_failure = None
+    destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+    if destination is not None:
+        target = next(
+            filter(None, (_referenced(destination, resources, kind) for kind in ON_FAILURE_DESTINATION_TYPES)), None
+        )
+        on_failure = f"{resources[target]['Type']} {target}" if target else json.dumps(destination)
+        notes.append(f"on-failure destination {on_failure}: written to a local folder instead")
+    for ignored in ("ParallelizationFactor", "TumblingWindowInSeconds"):
+        value = properties.get(ignored)
+        if value not in (None, 1, 0):
+            notes.append(f"{ignored}={value} is not emulated: shards are read one batch at a time")
+    return MappingSettings(
+        logical_id=logical_id,
+        starting_position=position,
+        batch_size=int(properties.get("BatchSize", DEFAULT_BATCH_SIZE)),
+        maximum_batching_window=float(properties.get("MaximumBatchingWindowInSeconds", DEFAULT_BATCHING_WINDOW)),
+        report_batch_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
+        bisect_batch_on_function_error=bool(properties.get("BisectBatchOnFunctionError", False)),
+        maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", INFINITE)),
+        maximum_record_age=int(properties.get("MaximumRecordAgeInSeconds", INFINITE)),
+        filter_patterns=patterns,
+        on_failure=on_failure,
+    )
+
+
+def _function(logical_id: str, properties: dict[str, Any], names: dict[str, str], notes: list[str]) -> FunctionSettings:
+    handler = properties.get("Handler")
+    if not isinstance(handler, str) or "." not in handler:
+        raise TemplateError(f"the function {logical_id} has no Handler of the form module.function")
+    environment: dict[str, str] = {}
+    for name, value in properties.get("Environment", {}).get("Variables", {}).items():
+        if isinstance(value, str):
+            environment[name] = value
+        elif isinstance(value, dict) and value.get("Ref") in names:
+            environment[name] = names[value["Ref"]]
+        else:
+            notes.append(f"environment variable {name} is {json.dumps(value)} at deploy time: left unset locally")
+    if properties.get("Layers"):
+        notes.append("layers are not loaded: the handler's libraries come from this virtualenv")
+    return FunctionSettings(
+        logical_id=logical_id,
+        handler=handler,
+        environment=environment,
+        memory_size=_integer(properties, "MemorySize", DEFAULT_MEMORY_MB, notes),
+        timeout=_integer(properties, "Timeout", DEFAULT_TIMEOUT_S, notes),
+    )
+
+
+def _integer(properties: dict[str, Any], name: str, default: int, notes: list[str]) -> int:
+    """A number the template may also give as an intrinsic (a parameter, say)."""
+    value = properties.get(name, default)
+    if isinstance(value, int | str) and str(value).isdigit():
+        return int(value)
+    notes.append(f"{name} is {json.dumps(value)} at deploy time: {default} locally")
+    return default

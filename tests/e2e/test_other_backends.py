@@ -1,0 +1,80 @@
+"""The same poller on a table it did not create: a deployed stack's, or DynamoDB Local's."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from local import backend
+from local.template import load, read
+from tests.e2e.conftest import Result
+
+
+@pytest.fixture
+def deployed(template_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A "deployed" table in moto, which CloudFormation would name for the stack's table.
+
+    moto's CloudFormation needs extra packages, so the one lookup the stack mode makes,
+    DescribeStackResource, is replaced here (it has a test of its own with botocore's Stubber).
+    """
+    model = read(load(template_path), "InventoryStack")
+    with backend.embedded():
+        dynamodb = boto3.client("dynamodb")
+        backend.create_table(dynamodb, model.table, "InventoryStack-Table-1A2B3C")
+
+        def deployed_table(cloudformation: Any, stack_name: str, logical_id: str) -> str:
+            assert (stack_name, logical_id) == ("InventoryStack", model.table.logical_id)
+            return "InventoryStack-Table-1A2B3C"
+
+        monkeypatch.setattr(backend, "deployed_table", deployed_table)
+        yield dynamodb
+
+
+def put(dynamodb: Any, sk: str) -> None:
+    dynamodb.put_item(TableName="InventoryStack-Table-1A2B3C", Item={"PK": {"S": "FRUIT"}, "SK": {"S": sk}})
+
+
+def test_a_deployed_table_is_tailed_with_the_local_handler(deployed: Any, run_local: Any) -> None:
+    put(deployed, "APPLE#WASHINGTON")
+    put(deployed, "ORANGE#FLORIDA")
+
+    result: Result = run_local(
+        "--stack-name", "InventoryStack", "--starting-position", "TRIM_HORIZON", "--duration", "3"
+    )
+
+    assert result.code == 0, result.stderr
+    assert [line["keys"]["SK"] for line in result.records] == ["APPLE#WASHINGTON", "ORANGE#FLORIDA"]
+    assert result.records[0]["table"] == "InventoryStack-Table-1A2B3C"
+    assert "reading InventoryStack-Table-1A2B3C of the deployed stack InventoryStack" in result.stderr
+
+
+def test_a_deployed_table_is_read_from_latest_by_default(deployed: Any, run_local: Any, tmp_path: Path) -> None:
+    put(deployed, "BEFORE")
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"op": "put", "item": {"PK": "FRUIT", "SK": "AFTER"}}))
+
+    result: Result = run_local("--stack-name", "InventoryStack", "--items", str(items))
+
+    assert result.code == 0, result.stderr
+    assert [line["keys"]["SK"] for line in result.records] == ["AFTER"]
+    assert "LATEST" in result.stderr
+
+
+@pytest.mark.skipif(
+    not os.environ.get("LOCAL_DYNAMODB_ENDPOINT"),
+    reason="set LOCAL_DYNAMODB_ENDPOINT=http://localhost:8000 with DynamoDB Local running",
+)
+def test_the_story_on_dynamodb_local(run_local: Any, tmp_path: Path) -> None:
+    endpoint = os.environ["LOCAL_DYNAMODB_ENDPOINT"]
+
+    result: Result = run_local("--endpoint-url", endpoint, "--table-name", f"story-{tmp_path.name}")
+
+    assert result.code == 0, result.stderr
+    assert [line["event_name"] for line in result.records].count("MODIFY") == 3
+    assert '"Price":{"USD":0.8,"INR":50}' in result.stdout

@@ -1,0 +1,211 @@
+"""The tutorials' story, end to end: moto's stream, the emulated mapping, the real handler."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.function import load_handler
+from tests.e2e.conftest import Result
+
+APPLE_KEYS = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
+
+
+def apple(stocks: int, usd: str = "0.8") -> dict[str, Any]:
+    return {**APPLE_KEYS, "Stocks": stocks, "Price": {"USD": Decimal(usd), "INR": 50}}
+
+
+def test_the_story_shows_every_change_of_the_inventory(run_local: Any) -> None:
+    # WHEN the story runs: APPLE 39 -> 33 -> 32, its price, ORANGE, and a batch write
+    result: Result = run_local()
+
+    # THEN every change is one log line of the real handler
+    assert result.code == 0, result.stderr
+    assert [line["event_name"] for line in result.records] == [
+        "INSERT",
+        "INSERT",
+        "MODIFY",
+        "MODIFY",
+        "MODIFY",
+        "REMOVE",
+        "INSERT",
+        "INSERT",
+        "INSERT",
+    ]
+    inserted, stock_33, stock_32, priced = result.record_lines("APPLE#WASHINGTON")
+    assert inserted["keys"] == APPLE_KEYS
+    assert inserted["new_image"] == apple(39)
+    assert "old_image" not in inserted
+    assert stock_33["old_image"] == apple(39)
+    assert stock_33["new_image"] == apple(33)
+    assert stock_33["changed"] == ["Stocks"]
+    assert stock_32["old_image"] == apple(33)
+    assert stock_32["new_image"] == apple(32)
+    assert stock_32["changed"] == ["Stocks"]
+    assert priced["new_image"] == apple(32, usd="0.85")
+    assert priced["changed"] == ["Price"]
+    # 0.8 is a JSON number, exactly as written, never "0.8" nor 0.8000000000000000444
+    assert '"Price":{"USD":0.8,"INR":50}' in result.stdout
+    assert '"USD":"0.8"' not in result.stdout
+
+    (removed,) = [line for line in result.records if line["event_name"] == "REMOVE"]
+    assert removed["keys"] == {"PK": "FRUIT", "SK": "ORANGE#FLORIDA"}
+    assert removed["old_image"]["Stocks"] == 120
+    assert "new_image" not in removed
+
+    # one invocation: the nine records fall within the one-second batching window
+    (metrics,) = [line for line in result.lines if "_aws" in line]
+    counts = [metrics[name] for name in ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRecords")]
+    assert counts == [[5], [3], [1], [0]]
+    assert {line["function_request_id"] for line in result.records} == {result.records[0]["function_request_id"]}
+    assert "9 record(s) read: 9 delivered, 0 filtered, 0 parked, 0 pending; 1 invocation(s)" in result.stderr
+    assert "# nothing lost" in result.stderr
+
+
+def test_the_event_carries_the_stream_of_the_local_table(run_local: Any) -> None:
+    result: Result = run_local()
+
+    first = result.records[0]
+    assert first["table"] == "InventoryStack-InventoryLoggerTableB5D61A0C"
+    assert first["function_name"].startswith("InventoryStack-InventoryLoggerFunction")
+    assert first["service"] == "inventory"
+    assert first["approximate_creation_time"].endswith("Z")
+
+
+def test_pretty_output_reads_like_the_tutorial(run_local: Any) -> None:
+    result: Result = run_local("--format", "pretty")
+
+    assert result.stdout.splitlines() == [
+        'INSERT FRUIT/APPLE#WASHINGTON Stocks=39 Price={"USD":0.8,"INR":50}',
+        'INSERT FRUIT/ORANGE#FLORIDA Stocks=120 Price={"USD":0.5,"INR":35}',
+        "MODIFY FRUIT/APPLE#WASHINGTON Stocks 39 → 33",
+        "MODIFY FRUIT/APPLE#WASHINGTON Stocks 33 → 32",
+        'MODIFY FRUIT/APPLE#WASHINGTON Price {"USD":0.8,"INR":50} → {"USD":0.85,"INR":50}',
+        "REMOVE FRUIT/ORANGE#FLORIDA",
+        'INSERT FRUIT/BANANA#ECUADOR Stocks=150 Price={"USD":0.25,"INR":12}',
+        'INSERT VEGETABLE/CARROT#OHIO Stocks=80 Price={"USD":0.1,"INR":8}',
+        'INSERT VEGETABLE/POTATO#IDAHO Stocks=200 Price={"USD":0.3,"INR":20}',
+    ]
+
+
+POISON_ITEMS = [
+    {"op": "put", "item": {"PK": "FRUIT", "SK": "APPLE#WASHINGTON", "Stocks": 39}},
+    {"op": "put", "item": {"PK": "FRUIT", "SK": "POISON#1", "Stocks": 1}},
+    {"op": "put", "item": {"PK": "FRUIT", "SK": "ORANGE#FLORIDA", "Stocks": 120}},
+    {"op": "put", "item": {"PK": "FRUIT", "SK": "KIWI#NZ", "Stocks": 12}},
+]
+
+
+def poison(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """Make the record of FRUIT/POISON#1 fail in the real handler, every time.
+
+    ``reported``: the handler receives the record without its Keys, logs it at ERROR and
+    reports it in batchItemFailures. ``raised``: the function raises. Either way the
+    poller's own copy of the record stays whole.
+    """
+
+    def poisoned_load(handler: str, environment: dict[str, str]) -> Any:
+        function, module = load_handler(handler, environment)
+
+        def poisoned(event: dict[str, Any], context: Any) -> Any:
+            event = copy.deepcopy(event)
+            for record in event["Records"]:
+                if record["dynamodb"]["Keys"]["SK"]["S"] == "POISON#1":
+                    if how == "raised":
+                        raise RuntimeError("the poison record")
+                    del record["dynamodb"]["Keys"]
+            return function(event, context)
+
+        return poisoned, module
+
+    monkeypatch.setattr("local.cli.load_handler", poisoned_load)
+
+
+@pytest.mark.parametrize(
+    ("how", "invocations", "invoked", "function_error"),
+    [
+        # [A P O K] fails at P: A done, split at P -> [P O K] fails at its first record ->
+        # halves [P O] [K] -> [P O] halves -> [P] 1 + 10 retries -> parked; [O] ok; [K] ok
+        ("reported", 16, 14, None),
+        # [A P O K] raises -> halves [A P] [O K] -> [A P] halves -> [A] ok; [P] 1 + 10 retries
+        # -> parked; [O K] ok
+        ("raised", 15, 13, "Unhandled"),
+    ],
+)
+def test_a_poison_record_is_retried_bisected_and_parked_and_nothing_is_lost(
+    run_local: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    how: str,
+    invocations: int,
+    invoked: int,
+    function_error: str | None,
+) -> None:
+    # GIVEN four items, one of which the function can never process
+    poison(monkeypatch, how)
+    items = tmp_path / "items.jsonl"
+    items.write_text("\n".join(json.dumps(operation) for operation in POISON_ITEMS))
+
+    # WHEN they are written and the stream is processed with the template's settings
+    result: Result = run_local("--items", str(items))
+
+    # THEN the poison record went through bisecting and every retry the template allows
+    assert result.code == 0, result.stderr
+    assert "bisecting the batch of 4 into 2 + 2" in result.stderr or "split at" in result.stderr
+    assert "retry 10 of 10: 1 record(s)" in result.stderr
+    assert (
+        f"4 record(s) read: 3 delivered, 0 filtered, 1 parked, 0 pending; {invocations} invocation(s)" in result.stderr
+    )
+    assert "# nothing lost" in result.stderr
+
+    # AND every other record is logged
+    logged = {line["keys"]["SK"] for line in result.records}
+    assert logged == {"APPLE#WASHINGTON", "ORANGE#FLORIDA", "KIWI#NZ"}
+
+    # AND the poison record is in the failure folder, whole, as Lambda would write it to S3
+    (path,) = (tmp_path / "failures").rglob("*.json")
+    document = json.loads(path.read_text())
+    assert document["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert document["requestContext"]["approximateInvokeCount"] == invoked
+    assert document["responseContext"].get("functionError") == function_error
+    (record,) = json.loads(document["payload"])["Records"]
+    assert record["dynamodb"]["Keys"] == {"PK": {"S": "FRUIT"}, "SK": {"S": "POISON#1"}}
+    assert record["dynamodb"]["NewImage"]["Stocks"] == {"N": "1"}
+    assert record["eventSourceARN"] == document["DDBStreamBatchInfo"]["streamArn"]
+    info = document["DDBStreamBatchInfo"]
+    assert info["batchSize"] == 1
+    assert info["startSequenceNumber"] == info["endSequenceNumber"] == record["dynamodb"]["SequenceNumber"]
+    assert f"parked: {path}" in result.stderr
+
+
+def test_interactive_writes_show_up_and_end_of_input_ends_the_run(run_local: Any) -> None:
+    typed = (
+        'put FRUIT KIWI#NZ Stocks=3 Price={"USD":1.2}\nbogus\n\nupdate FRUIT KIWI#NZ Stocks=2\ndelete FRUIT KIWI#NZ\n'
+    )
+
+    result: Result = run_local("--interactive", stdin=typed)
+
+    assert result.code == 0, result.stderr
+    assert [(line["event_name"], line["keys"]["SK"]) for line in result.records] == [
+        ("INSERT", "KIWI#NZ"),
+        ("MODIFY", "KIWI#NZ"),
+        ("REMOVE", "KIWI#NZ"),
+    ]
+    assert result.records[0]["new_image"]["Price"] == {"USD": Decimal("1.2")}
+    assert "? expected put|update|delete PK SK" in result.stderr
+    assert "3 record(s) read: 3 delivered" in result.stderr
+
+
+def test_a_template_problem_is_a_usage_error(run_local: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.template.json"
+    bad.write_text('{"Resources": {}}')
+
+    result: Result = run_local("--template", str(bad))
+
+    assert result.code == 2
+    assert "error: the template has no AWS::Lambda::EventSourceMapping" in result.stderr

@@ -1,0 +1,89 @@
+"""The readable form of the function's log lines."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from local.output import Printer, Progress, pretty
+
+KEYS = '"keys":{"PK":"FRUIT","SK":"APPLE#WASHINGTON"}'
+APPLE = '"PK":"FRUIT","SK":"APPLE#WASHINGTON"'
+
+
+def test_an_insert_shows_the_key_and_the_attributes() -> None:
+    line = (
+        '{"level":"INFO","event_name":"INSERT",'
+        + KEYS
+        + ',"new_image":{'
+        + APPLE
+        + ',"Stocks":39,"Price":{"USD":0.8,"INR":50}}}'
+    )
+
+    assert pretty(line) == 'INSERT FRUIT/APPLE#WASHINGTON Stocks=39 Price={"USD":0.8,"INR":50}'
+
+
+def test_a_modify_shows_old_and_new_of_what_changed() -> None:
+    line = (
+        '{"level":"INFO","event_name":"MODIFY",'
+        + KEYS
+        + ',"new_image":{'
+        + APPLE
+        + ',"Stocks":32,"Price":{"USD":0.8}},'
+        '"old_image":{' + APPLE + ',"Stocks":33,"Price":{"USD":0.8}},"changed":["Stocks"]}'
+    )
+
+    assert pretty(line) == "MODIFY FRUIT/APPLE#WASHINGTON Stocks 33 → 32"
+
+
+def test_a_modify_in_changes_mode_and_an_added_attribute() -> None:
+    line = (
+        '{"level":"INFO","event_name":"MODIFY",' + KEYS + ","
+        '"changes":{"Color":{"new":"red"},"Stocks":{"old":33,"new":32.50}},"changed":["Color","Stocks"]}'
+    )
+
+    assert pretty(line) == 'MODIFY FRUIT/APPLE#WASHINGTON Color (none) → "red", Stocks 33 → 32.50'
+
+
+def test_a_modify_with_the_new_image_only() -> None:
+    line = (
+        '{"level":"INFO","event_name":"MODIFY",'
+        + KEYS
+        + ',"new_image":{'
+        + APPLE
+        + ',"Stocks":32},"changed":["Stocks"]}'
+    )
+
+    assert pretty(line) == "MODIFY FRUIT/APPLE#WASHINGTON Stocks → 32"
+
+
+def test_a_remove_shows_the_key() -> None:
+    line = '{"level":"INFO","event_name":"REMOVE","keys":{"PK":"FRUIT","SK":"ORANGE#FLORIDA"},"old_image":{}}'
+
+    assert pretty(line) == "REMOVE FRUIT/ORANGE#FLORIDA"
+
+
+def test_errors_metrics_and_other_lines() -> None:
+    error = '{"level":"ERROR","message":"Record cannot be processed: Keys is not an object","sequence_number":"101"}'
+    assert pretty(error) == "ERROR Record cannot be processed: Keys is not an object (sequence number 101)"
+    assert pretty('{"errorType":"RuntimeError","errorMessage":"boom"}') == "ERROR RuntimeError: boom"
+    assert pretty('{"_aws":{"CloudWatchMetrics":[]},"InsertRecords":[1]}') is None
+    assert pretty("plain text from print()") == "plain text from print()"
+
+
+def test_the_printer_writes_each_format() -> None:
+    lines = ['{"level":"INFO","event_name":"REMOVE","keys":{"PK":"A"}}', '{"_aws":{}}']
+    raw, readable = io.StringIO(), io.StringIO()
+
+    Printer("json", raw)(lines)
+    Printer("pretty", readable)(lines)
+
+    assert [json.loads(line) for line in raw.getvalue().splitlines()] == [json.loads(line) for line in lines]
+    assert readable.getvalue() == "REMOVE A\n"
+
+
+def test_progress_goes_out_unless_quiet() -> None:
+    out = io.StringIO()
+    Progress(out)("invocation 1")
+    Progress(out, quiet=True)("hidden")
+    assert out.getvalue() == "# invocation 1\n"

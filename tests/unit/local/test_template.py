@@ -1,0 +1,152 @@
+"""What the local run reads from the synthesized template."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import assertions
+
+from local.template import StackModel, TemplateError, load, read
+
+
+@pytest.fixture(scope="module")
+def synthesized(template: assertions.Template) -> dict[str, Any]:
+    """The InventoryStack's template, from the session's synthesis (tests/conftest.py)."""
+    return dict(template.to_json())
+
+
+@pytest.fixture
+def model(synthesized: dict[str, Any]) -> StackModel:
+    return read(synthesized, "InventoryStack")
+
+
+def logical_id(template: dict[str, Any], resource_type: str) -> str:
+    (found,) = [name for name, resource in template["Resources"].items() if resource["Type"] == resource_type]
+    return str(found)
+
+
+def test_the_table_is_the_deployed_one(model: StackModel) -> None:
+    assert model.table.key_names == ["PK", "SK"]
+    assert model.table.stream_view_type == "NEW_AND_OLD_IMAGES"
+    arguments = model.table.create_table_arguments("local")
+    assert arguments == {
+        "TableName": "local",
+        "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
+def test_the_mapping_settings_are_the_deployed_ones(model: StackModel, synthesized: dict[str, Any]) -> None:
+    properties = synthesized["Resources"][model.mapping.logical_id]["Properties"]
+    mapping = model.mapping
+    assert mapping.batch_size == properties["BatchSize"]
+    assert mapping.maximum_batching_window == properties["MaximumBatchingWindowInSeconds"]
+    assert mapping.starting_position == properties["StartingPosition"]
+    assert mapping.report_batch_item_failures is ("ReportBatchItemFailures" in properties["FunctionResponseTypes"])
+    assert mapping.bisect_batch_on_function_error is properties["BisectBatchOnFunctionError"]
+    assert mapping.maximum_retry_attempts == properties["MaximumRetryAttempts"]
+    assert mapping.maximum_record_age == properties["MaximumRecordAgeInSeconds"]
+    assert mapping.filter_patterns == ()
+    (target, _arn) = properties["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"]
+    assert mapping.on_failure == f"{synthesized['Resources'][target]['Type']} {target}"
+
+
+def test_the_function_environment_is_the_deployed_one(model: StackModel, synthesized: dict[str, Any]) -> None:
+    properties = synthesized["Resources"][model.function.logical_id]["Properties"]
+    assert model.function.handler == properties["Handler"] == "stream_logger.handler"
+    assert model.function.environment == properties["Environment"]["Variables"]
+    assert model.function.memory_size == properties["MemorySize"]
+    assert model.function.timeout == properties["Timeout"]
+
+
+def test_intrinsics_are_resolved_or_noted(synthesized: dict[str, Any]) -> None:
+    template = copy.deepcopy(synthesized)
+    table_id = logical_id(template, "AWS::DynamoDB::Table")
+    function = template["Resources"][logical_id(template, "AWS::Lambda::Function")]["Properties"]
+    function["Environment"]["Variables"]["TABLE_NAME"] = {"Ref": table_id}
+    function["Environment"]["Variables"]["QUEUE_URL"] = {"Ref": "SomeQueue"}
+
+    model = read(template, "InventoryStack")
+
+    assert model.function.environment["TABLE_NAME"] == f"InventoryStack-{table_id}" == model.table_name
+    assert "QUEUE_URL" not in model.function.environment
+    assert any("QUEUE_URL" in note for note in model.notes)
+    assert any("on-failure destination" in note for note in model.notes)
+
+
+def test_filter_criteria_are_read(synthesized: dict[str, Any]) -> None:
+    template = copy.deepcopy(synthesized)
+    mapping = template["Resources"][logical_id(template, "AWS::Lambda::EventSourceMapping")]["Properties"]
+    mapping["FilterCriteria"] = {"Filters": [{"Pattern": '{"eventName": ["INSERT"]}'}]}
+
+    assert read(template, "InventoryStack").mapping.filter_patterns == ('{"eventName": ["INSERT"]}',)
+
+
+def test_lambdas_defaults_fill_what_the_template_leaves_out(synthesized: dict[str, Any]) -> None:
+    template = copy.deepcopy(synthesized)
+    mapping = template["Resources"][logical_id(template, "AWS::Lambda::EventSourceMapping")]["Properties"]
+    for name in ("BatchSize", "MaximumBatchingWindowInSeconds", "MaximumRetryAttempts", "MaximumRecordAgeInSeconds"):
+        del mapping[name]
+
+    settings = read(template, "InventoryStack").mapping
+
+    assert (settings.batch_size, settings.maximum_batching_window) == (100, 0)
+    assert (settings.maximum_retry_attempts, settings.maximum_record_age) == (-1, -1)
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda t: t["Resources"].pop(logical_id(t, "AWS::Lambda::EventSourceMapping")), "no AWS::Lambda::Event"),
+        (
+            lambda t: t["Resources"][logical_id(t, "AWS::DynamoDB::Table")]["Properties"].pop("StreamSpecification"),
+            "StreamViewType",
+        ),
+        (
+            lambda t: t["Resources"][logical_id(t, "AWS::DynamoDB::Table")]["Properties"].pop("KeySchema"),
+            "no KeySchema",
+        ),
+        (
+            lambda t: t["Resources"][logical_id(t, "AWS::Lambda::EventSourceMapping")]["Properties"].pop(
+                "StartingPosition"
+            ),
+            "StartingPosition",
+        ),
+        (
+            lambda t: t["Resources"][logical_id(t, "AWS::Lambda::Function")]["Properties"].pop("Handler"),
+            "no Handler",
+        ),
+        (
+            lambda t: t["Resources"].pop(logical_id(t, "AWS::Lambda::Function")),
+            "does not name an AWS::Lambda::Function",
+        ),
+    ],
+)
+def test_a_template_without_what_is_needed_is_a_clear_error(
+    synthesized: dict[str, Any], breakage: Any, message: str
+) -> None:
+    template = copy.deepcopy(synthesized)
+    breakage(template)
+
+    with pytest.raises(TemplateError, match=message):
+        read(template, "InventoryStack")
+
+
+def test_load_reads_a_template_file(tmp_path: Path, synthesized: dict[str, Any]) -> None:
+    path = tmp_path / "InventoryStack.template.json"
+    path.write_text(json.dumps(synthesized))
+    assert load(path) == synthesized
+    with pytest.raises(TemplateError, match="no such template"):
+        load(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text("[]")
+    with pytest.raises(TemplateError, match="not a CloudFormation template"):
+        load(tmp_path / "bad.json")
