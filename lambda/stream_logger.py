@@ -249,7 +249,10 @@ _LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": 
 
 
 def _one_line(line: str) -> str:
-    return line.translate(_LINE_BREAKS)
+    # str.translate is slow on long lines; these characters are rare, so look first.
+    if "\x85" in line or "\u2028" in line or "\u2029" in line:
+        return line.translate(_LINE_BREAKS)
+    return line
 
 
 def _report_failure(record: Any, reason: str) -> dict[str, str]:
