@@ -1,19 +1,30 @@
 #!/usr/bin/env python3
 """The CDK app: one InventoryStack. Configuration is read here and nowhere else."""
 
+import sys
+
 import aws_cdk as cdk
 
 from stacks.inventory_stack import InventoryStack
+from stacks.settings import AppSettings
 
 app = cdk.App()
 
 # Settings come from the "context" of cdk.json and can be overridden per run,
-# e.g. `cdk synth -c log_level=DEBUG`.
+# e.g. `cdk synth -c log_level=DEBUG` or `cdk deploy -c stage=prod`.
+try:
+    settings = AppSettings.from_context(app.node)
+except ValueError as error:
+    sys.exit(f"Invalid setting: {error}")
+
 InventoryStack(
     app,
     "InventoryStack",
-    service_name=app.node.get_context("service_name"),
-    log_level=app.node.get_context("log_level"),
+    service_name=settings.service_name,
+    log_level=settings.log_level,
+    stage=settings.stage,
+    destroy_on_delete=settings.destroy_on_delete,
+    alarm_topic_arn=settings.alarm_topic_arn,
     # No `env`: the stack is environment-agnostic, so one synthesized template deploys to
     # any account and region, and synth needs neither credentials nor lookups. Nothing in
     # it depends on the account or region at synth time; the Powertools layer ARN is

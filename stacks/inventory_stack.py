@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from stacks.settings import check_stage
 from stacks.table_stream_logger import TableStreamLogger
 
 
@@ -16,6 +20,13 @@ class InventoryStack(Stack):
 
     :param service_name: The ``service`` of every log line.
     :param log_level: The function's log level.
+    :param stage: ``dev`` or ``prod``. Default: ``dev``. ``prod`` turns on the table's
+        deletion protection; the table and the failure bucket are retained on delete in
+        both stages unless ``destroy_on_delete``.
+    :param destroy_on_delete: Delete the table and the failure bucket with the stack.
+        Default: ``False``. Refused with ``stage="prod"``.
+    :param alarm_topic_arn: An SNS topic that every alarm notifies, on ALARM and on OK.
+        Default: none.
     :param kwargs: Passed to ``Stack`` (``env``, ``description``, ...).
     """
 
@@ -26,18 +37,37 @@ class InventoryStack(Stack):
         *,
         service_name: str,
         log_level: str,
+        stage: str = "dev",
+        destroy_on_delete: bool = False,
+        alarm_topic_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
+        check_stage(stage, destroy_on_delete)
         super().__init__(scope, construct_id, **kwargs)
 
+        # The same construct tree in every stage, so that the stateful resources keep their
+        # logical IDs: only their properties and policies differ.
+        removal_policy = RemovalPolicy.DESTROY if destroy_on_delete else RemovalPolicy.RETAIN
+        alarm_action = (
+            cloudwatch_actions.SnsAction(sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn))
+            if alarm_topic_arn
+            else None
+        )
         logger = TableStreamLogger(
             self,
             "InventoryLogger",
             partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+            removal_policy=removal_policy,
+            # Omitted (DynamoDB's default: off) rather than false in dev.
+            deletion_protection=True if stage == "prod" else None,
             service_name=service_name,
             log_level=log_level,
+            failure_removal_policy=removal_policy,
+            alarm_action=alarm_action,
         )
+        assert isinstance(logger.failure_destination, s3.Bucket) and logger.dashboard is not None
+        self.logger = logger
 
         CfnOutput(self, "TableName", value=logger.table.table_name)
         CfnOutput(self, "StreamArn", value=logger.stream_arn)
@@ -49,3 +79,6 @@ class InventoryStack(Stack):
             "EventSourceMappingUuid",
             value=logger.event_source_mapping.event_source_mapping_id,
         )
+        # Where parked batches are read from (README: Reading a parked batch).
+        CfnOutput(self, "FailureBucketName", value=logger.failure_destination.bucket_name)
+        CfnOutput(self, "DashboardName", value=logger.dashboard.dashboard_name)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import jsii
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Acknowledgment, CfnResource, Duration, IStableAnyProducer, Lazy, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
@@ -40,6 +44,23 @@ LOG_LEVELS = {
     "WARN": lambda_.ApplicationLogLevel.WARN,
     "ERROR": lambda_.ApplicationLogLevel.ERROR,
 }
+FAILURE_DESTINATION_TYPES = ("S3", "SQS")
+# An SQS queue keeps a message 60 seconds to 14 days.
+SQS_RETENTION_RANGE = (Duration.seconds(60), Duration.days(14))
+
+# What the handler emits (lambda/stream_logger.py): one embedded-metric-format line per
+# invocation, in the namespace `metrics_namespace`, with the dimension `service`.
+HANDLER_METRICS = ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRecords")
+# The event source mapping's own metrics (group EventCount) live in AWS/Lambda under this
+# dimension; see "Event source mapping metrics" in the Lambda developer guide.
+ESM_DIMENSION = "EventSourceMappingUUID"
+PARKED_METRIC = "OnFailureDestinationDeliveredEventCount"
+DROPPED_METRIC = "DroppedEventCount"
+
+# cdk-nag (AwsSolutions pack) reads acknowledgements through CDK's own Validations API, so
+# the construct records them without depending on cdk-nag. "AwsSolutions::" is the plugin's
+# prefix: the finding then shows up as acknowledged, with its reason, in the validation report.
+NAG = "AwsSolutions::AwsSolutions-"
 
 
 class TableStreamLogger(Construct):
@@ -47,8 +68,9 @@ class TableStreamLogger(Construct):
 
     It builds or accepts a table with a stream, and wires that stream through an event
     source mapping to a Python function (with Powertools) that writes to its own log group.
-    Batches the function cannot process end up, after bounded retries, in an encrypted SQS
-    queue.
+    Batches the function cannot process end up, after bounded retries, in an S3 bucket that
+    keeps the whole batch (or, if chosen, an SQS queue that keeps only its position in the
+    stream). Alarms and a dashboard watch the lag, the errors and the parked batches.
 
     Table (give either ``table`` or ``partition_key``, not both):
 
@@ -59,6 +81,11 @@ class TableStreamLogger(Construct):
     :param sort_key: Sort key of the table to build. Default: none.
     :param removal_policy: Removal policy of the table to build. Default:
         ``RemovalPolicy.RETAIN``, so that deleting the stack never deletes data.
+    :param deletion_protection: Deletion protection of the table to build: DynamoDB refuses
+        to delete it until it is turned off. Default: ``False``.
+    :param encryption_key: A customer-managed KMS key for the table to build. Default: none,
+        the table is encrypted with an AWS owned key (DynamoDB's default, no KMS charges and
+        no key policy to manage). With a key, the function may ``kms:Decrypt`` with it.
 
     Function:
 
@@ -102,6 +129,36 @@ class TableStreamLogger(Construct):
         ``True``.
     :param parallelization_factor: Concurrent batches per shard, 1 to 10. Default: 1, which
         processes each shard strictly in order.
+
+    Failure destination (where Lambda parks a batch it gave up on):
+
+    :param failure_destination: An existing S3 bucket or SQS queue to use; the construct then
+        builds neither. Default: none, the construct builds one (see
+        ``failure_destination_type``).
+    :param failure_destination_type: What to build: ``"S3"`` or ``"SQS"``. Default: ``"S3"``.
+        For an S3 destination Lambda writes the whole invocation, records included, so a
+        parked batch outlives the stream's 24 hours; an SQS (or SNS) destination receives
+        only the batch's position in the stream.
+    :param failure_retention: How long a built destination keeps a parked batch. Default: 30
+        days for a bucket (whole days, at least 1), 14 days for a queue (60 seconds to 14
+        days, the most SQS keeps a message).
+    :param failure_removal_policy: Removal policy of the built bucket or queue. Default:
+        ``RemovalPolicy.RETAIN``: parked batches are data, deleting the stack keeps them.
+        With ``DESTROY``, CloudFormation deletes an empty bucket but fails on one that still
+        holds objects; nothing empties it behind your back.
+
+    Monitoring:
+
+    :param alarms: Create the alarms (stream lag, function errors, throttles, parked and
+        dropped records). Default: ``True``.
+    :param iterator_age_threshold: The stream lag alarm fires when the mapping's
+        ``IteratorAge`` (maximum per minute) is above this in 3 of 5 minutes. Default:
+        60 seconds, far above the 1-second batching window of a healthy mapping.
+    :param alarm_action: Added to every alarm for both the ALARM and the OK state, e.g.
+        ``cloudwatch_actions.SnsAction(topic)``, so that whoever is told of a problem is
+        also told when it is over. Default: none (the alarms only change state).
+    :param dashboard: Create a CloudWatch dashboard with these metrics and the handler's own.
+        Default: ``True``.
     """
 
     def __init__(
@@ -113,6 +170,8 @@ class TableStreamLogger(Construct):
         partition_key: dynamodb.Attribute | None = None,
         sort_key: dynamodb.Attribute | None = None,
         removal_policy: RemovalPolicy | None = None,
+        deletion_protection: bool | None = None,
+        encryption_key: kms.IKey | None = None,
         service_name: str = "table-stream-logger",
         log_level: str = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
@@ -129,12 +188,20 @@ class TableStreamLogger(Construct):
         max_record_age: Duration = Duration.hours(6),
         bisect_batch_on_error: bool = True,
         parallelization_factor: int = 1,
+        failure_destination: s3.IBucket | sqs.IQueue | None = None,
+        failure_destination_type: str | None = None,
+        failure_retention: Duration | None = None,
+        failure_removal_policy: RemovalPolicy | None = None,
+        alarms: bool = True,
+        iterator_age_threshold: Duration = Duration.seconds(60),
+        alarm_action: cloudwatch.IAlarmAction | None = None,
+        dashboard: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
 
         # Validate everything before building anything, so that a mistake surfaces as one
         # clear error at synth rather than as a half-built tree.
-        _check_table_props(table, partition_key, sort_key, removal_policy)
+        _check_table_props(table, partition_key, sort_key, removal_policy, deletion_protection, encryption_key)
         if log_level not in LOG_LEVELS:
             raise ValueError(f"log_level must be one of {sorted(LOG_LEVELS)}, got {log_level!r}")
         if log_images not in LOG_IMAGES_CHOICES:
@@ -146,6 +213,13 @@ class TableStreamLogger(Construct):
         _check_range("retry_attempts", retry_attempts, 0, 10_000)
         _check_range("max_record_age (seconds)", max_record_age.to_seconds(), 60, 604_800)
         _check_range("parallelization_factor", parallelization_factor, 1, 10)
+        destination_type = _check_failure_props(
+            failure_destination, failure_destination_type, failure_retention, failure_removal_policy
+        )
+        if iterator_age_threshold.to_milliseconds() <= 0:
+            raise ValueError(f"iterator_age_threshold must be positive, got {iterator_age_threshold.to_human_string()}")
+        if alarm_action is not None and not alarms:
+            raise ValueError("alarm_action was given with alarms=False: there would be no alarm to act on.")
 
         if table is None:
             table = dynamodb.Table(
@@ -158,6 +232,10 @@ class TableStreamLogger(Construct):
                 point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                     point_in_time_recovery_enabled=True
                 ),
+                # Without a key, the CloudFormation default: an AWS owned key.
+                encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED if encryption_key else None,
+                encryption_key=encryption_key,
+                deletion_protection=deletion_protection,
                 removal_policy=removal_policy or RemovalPolicy.RETAIN,
             )
             key_attributes: list[str] | None = _key_names(partition_key, sort_key)
@@ -227,14 +305,33 @@ class TableStreamLogger(Construct):
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
         )
 
-        # Swappable on its own: a later change may replace the queue by another destination.
-        self._failure_destination = sqs.Queue(
-            self,
-            "FailureQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        on_failure: lambda_.IEventSourceDlq
+        if failure_destination is not None:
+            self._failure_destination: s3.IBucket | sqs.IQueue = failure_destination
+        elif destination_type == "S3":
+            self._failure_destination = self._build_failure_bucket(
+                failure_retention or Duration.days(30), failure_removal_policy or RemovalPolicy.RETAIN
+            )
+        else:
+            self._failure_destination = sqs.Queue(
+                self,
+                "FailureQueue",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=failure_retention or SQS_RETENTION_RANGE[1],
+                removal_policy=failure_removal_policy or RemovalPolicy.RETAIN,
+            )
+            Validations.of(self._failure_destination.node.default_child).acknowledge(  # type: ignore[arg-type]
+                Acknowledgment(
+                    id=f"{NAG}SQS3",
+                    reason="This queue is itself a dead-letter queue: the on-failure destination of the "
+                    "event source mapping, which the rule cannot see. Nothing consumes it to need one of its own.",
+                )
+            )
+        if destination_type == "S3":
+            on_failure = _S3FailureDestination(cast(s3.IBucket, self._failure_destination))
+        else:
+            on_failure = _SendOnlySqsDestination(cast(sqs.IQueue, self._failure_destination))
 
         # DynamoEventSource calls grant_stream_read() on the table it is given, which adds
         # kms:DescribeKey as well when the table has a customer-managed key. A key-less view
@@ -253,11 +350,26 @@ class TableStreamLogger(Construct):
             retry_attempts=retry_attempts,
             max_record_age=max_record_age,
             parallelization_factor=parallelization_factor,
-            on_failure=_SendOnlySqsDestination(self._failure_destination),
+            on_failure=on_failure,
+            # The EventCount group (records polled, invoked, parked, dropped, ...): the alarms
+            # and the dashboard read it; without either it stays off.
+            metrics_config=(
+                lambda_.MetricsConfig(metrics=[lambda_.MetricType.EVENT_COUNT]) if alarms or dashboard else None
+            ),
         )
         self._function.add_event_source(self._event_source)
         (self._event_source_mapping,) = (
             child for child in self._function.node.children if isinstance(child, lambda_.EventSourceMapping)
+        )
+
+        self._acknowledge_policy_findings()
+        self._depend_on_grants_only()
+
+        self._alarms: dict[str, cloudwatch.Alarm] = {}
+        if alarms:
+            self._alarms = self._build_alarms(iterator_age_threshold, alarm_action)
+        self._dashboard = (
+            self._build_dashboard(metrics_namespace, service_name, iterator_age_threshold) if dashboard else None
         )
 
     @property
@@ -296,9 +408,263 @@ class TableStreamLogger(Construct):
         return self._event_source_mapping
 
     @property
-    def failure_destination(self) -> sqs.Queue:
-        """The queue that receives a record of each batch given up on."""
+    def failure_destination(self) -> s3.IBucket | sqs.IQueue:
+        """The bucket or queue that receives a record of each batch given up on."""
         return self._failure_destination
+
+    @property
+    def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
+        """The alarms by name: ``IteratorAge``, ``Errors``, ``Throttles``, ``RecordsParked``,
+        ``RecordsDropped``; empty with ``alarms=False``."""
+        return dict(self._alarms)
+
+    @property
+    def dashboard(self) -> cloudwatch.Dashboard | None:
+        """The dashboard; ``None`` with ``dashboard=False``."""
+        return self._dashboard
+
+    def _build_failure_bucket(self, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "FailureBucket",
+            # S3-managed keys: encrypted at rest with no KMS key to grant or pay for.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            # Versioning keeps a parked batch that someone overwrites or deletes by mistake
+            # until the lifecycle removes the old version.
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireParkedBatches",
+                    expiration=retention,
+                    noncurrent_version_expiration=retention,
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+                # S3 refuses this flag in a rule that also expires by age, hence a rule of its own.
+                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
+            ],
+            removal_policy=removal_policy,
+        )
+        Validations.of(bucket.node.default_child).acknowledge(  # type: ignore[arg-type]
+            Acknowledgment(
+                id=f"{NAG}S1",
+                reason="Lambda is the only writer of this bucket, on the function role's behalf, and the mapping's "
+                "OnFailureDestinationDeliveredEventCount metric counts its deliveries (alarmed on by default). Server "
+                "access logs would need a second bucket, itself without access logs; audit reads with CloudTrail.",
+            )
+        )
+        return bucket
+
+    def _acknowledge_policy_findings(self) -> None:
+        """Acknowledge the wildcards that the role's policy needs, each at its exact resource."""
+        policy = self._role.node.find_child("DefaultPolicy").node.default_child
+        assert isinstance(policy, CfnResource)
+        stack = Stack.of(self)
+        Validations.of(policy).acknowledge(
+            Acknowledgment(
+                id=f"{NAG}IAM5[Resource::*]",
+                reason="dynamodb:ListStreams, and only it, is granted on '*': the action supports no resource-level "
+                "permission. Every other statement names its resource.",
+            )
+        )
+        if _is_bucket(self._failure_destination):
+            objects = stack.resolve(cast(s3.IBucket, self._failure_destination).arn_for_objects("*"))
+            Validations.of(policy).acknowledge(
+                Acknowledgment(
+                    id=f"{NAG}IAM5[Resource::{_nag_resource(objects)}]",
+                    reason="s3:PutObject on the objects of the failure bucket only: Lambda names each object it "
+                    "parks (by mapping, shard and time), so no narrower key is known in advance.",
+                )
+            )
+
+    def _depend_on_grants_only(self) -> None:
+        """Keep the function's DependsOn on its role's policy, drop the one on the role.
+
+        CDK makes the function depend on everything under its role. The role itself is
+        already a dependency through the function's ``Role`` (Fn::GetAtt), which cfn-lint
+        reports as W3005; the policy is not, and it must stay: the function, and after it
+        the event source mapping, may only be created once the grants are in place.
+        """
+        resource = self._function.node.default_child
+        role = self._role.node.default_child
+        assert isinstance(resource, CfnResource) and isinstance(role, CfnResource)
+        resource.add_override("DependsOn", Lazy.any(_DependsOnExcept(resource, role)))
+
+    def _build_alarms(
+        self, iterator_age_threshold: Duration, alarm_action: cloudwatch.IAlarmAction | None
+    ) -> dict[str, cloudwatch.Alarm]:
+        five_minutes = Duration.minutes(5)
+        mapping = self._event_source_mapping_metric
+        # Counts alarm on any non-zero sum over 5 minutes; no data means nothing happened.
+        counts: dict[str, tuple[cloudwatch.IMetric, str]] = {
+            "Errors": (
+                self._function.metric_errors(period=five_minutes, statistic="Sum"),
+                "The function failed (an exception, a timeout or out of memory), not a record: Lambda retries "
+                "the batch. Look for ERROR lines in the function's log group.",
+            ),
+            "Throttles": (
+                self._function.metric_throttles(period=five_minutes, statistic="Sum"),
+                "Invocations were throttled: the account's or the function's concurrency is exhausted, and the "
+                "stream lags meanwhile.",
+            ),
+            "RecordsParked": (
+                mapping(PARKED_METRIC, five_minutes),
+                "Records were given up on after their retries and parked in the failure destination. Read the "
+                "parked batch to see why (README: Reading a parked batch).",
+            ),
+            "RecordsDropped": (
+                mapping(DROPPED_METRIC, five_minutes),
+                "Records were dropped without reaching the failure destination (delivery to it failed): they are "
+                "lost unless replayed from the stream within its 24 hours.",
+            ),
+        }
+        alarms = {
+            "IteratorAge": cloudwatch.Alarm(
+                self,
+                "IteratorAgeAlarm",
+                alarm_description=f"The stream lags: records waited over {iterator_age_threshold.to_human_string()} "
+                "before reaching the function, in 3 of the last 5 minutes. Look at Errors and Throttles.",
+                metric=self._function.metric("IteratorAge", period=Duration.minutes(1), statistic="Maximum"),
+                threshold=iterator_age_threshold.to_milliseconds(),
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=5,
+                datapoints_to_alarm=3,
+                # An idle stream sends no IteratorAge at all, which is not lag.
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        }
+        for name, (metric, description) in counts.items():
+            alarms[name] = cloudwatch.Alarm(
+                self,
+                f"{name}Alarm",
+                alarm_description=description,
+                metric=metric,
+                threshold=0,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        if alarm_action is not None:
+            for alarm in alarms.values():
+                alarm.add_alarm_action(alarm_action)
+                alarm.add_ok_action(alarm_action)
+        return alarms
+
+    def _event_source_mapping_metric(self, name: str, period: Duration) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="AWS/Lambda",
+            metric_name=name,
+            dimensions_map={ESM_DIMENSION: self._event_source_mapping.event_source_mapping_id},
+            statistic="Sum",
+            period=period,
+        )
+
+    def _build_dashboard(
+        self, metrics_namespace: str, service_name: str, iterator_age_threshold: Duration
+    ) -> cloudwatch.Dashboard:
+        minute = Duration.minutes(1)
+
+        def handler_metric(name: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=metrics_namespace,
+                metric_name=name,
+                dimensions_map={"service": service_name},
+                statistic="Sum",
+                period=minute,
+            )
+
+        insert, modify, remove, failed = (handler_metric(name) for name in HANDLER_METRICS)
+        rows: list[list[cloudwatch.IWidget]] = [
+            [
+                cloudwatch.GraphWidget(
+                    title="Stream lag: IteratorAge (ms, maximum)",
+                    left=[self._function.metric("IteratorAge", period=minute, statistic="Maximum")],
+                    left_annotations=[
+                        cloudwatch.HorizontalAnnotation(
+                            value=iterator_age_threshold.to_milliseconds(), label="alarm threshold"
+                        )
+                    ],
+                    width=12,
+                ),
+                cloudwatch.GraphWidget(
+                    title="Function errors and throttles",
+                    left=[
+                        self._function.metric_errors(period=minute, statistic="Sum"),
+                        self._function.metric_throttles(period=minute, statistic="Sum"),
+                    ],
+                    width=12,
+                ),
+            ],
+            [
+                cloudwatch.GraphWidget(
+                    title="Records logged, by event name",
+                    left=[insert, modify, remove],
+                    stacked=True,
+                    width=12,
+                ),
+                cloudwatch.GraphWidget(
+                    title="Failed records: reported, parked, dropped",
+                    left=[
+                        failed,
+                        self._event_source_mapping_metric(PARKED_METRIC, minute),
+                        self._event_source_mapping_metric(DROPPED_METRIC, minute),
+                    ],
+                    width=12,
+                ),
+            ],
+        ]
+        # No dashboard_name: CloudFormation generates one, so two stacks never collide.
+        return cloudwatch.Dashboard(self, "Dashboard", widgets=rows)
+
+
+@jsii.implements(IStableAnyProducer)
+class _DependsOnExcept:
+    """The DependsOn that CDK computed for a resource, less one resource."""
+
+    def __init__(self, resource: CfnResource, excluded: CfnResource) -> None:
+        self._resource = resource
+        self._excluded = excluded
+
+    def produce(self) -> list[str] | None:
+        stack = Stack.of(self._resource)
+        # Called at synthesis, once CDK has turned construct dependencies into resource ones.
+        logical_ids = {
+            stack.resolve(stack.get_logical_id(dependency))
+            for dependency in self._resource.obtain_dependencies()
+            if isinstance(dependency, CfnResource)
+            and dependency.node.path != self._excluded.node.path
+            and Stack.of(dependency) is stack
+        }
+        return sorted(logical_ids) or None
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class _S3FailureDestination:
+    """An S3 on-failure destination that grants only what Lambda documents for it.
+
+    The Lambda developer guide ("Capturing discarded batches ..." for Kafka sources, the same
+    destinations as for DynamoDB streams) lists ``s3:PutObject`` and ``s3:ListBucket`` for an
+    S3 destination, and ``kms:GenerateDataKey`` when the bucket has a KMS key. CDK's
+    ``S3OnFailureDestination`` grants read and write (``grant_read_write``) instead.
+    """
+
+    def __init__(self, bucket: s3.IBucket) -> None:
+        self._bucket = bucket
+
+    def bind(
+        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
+    ) -> lambda_.DlqDestinationConfig:
+        target_handler.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self._bucket.arn_for_objects("*")])
+        )
+        target_handler.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self._bucket.bucket_arn])
+        )
+        if self._bucket.encryption_key is not None:
+            self._bucket.encryption_key.grant(target_handler, "kms:GenerateDataKey")
+        return lambda_.DlqDestinationConfig(destination=self._bucket.bucket_arn)
 
 
 @jsii.implements(lambda_.IEventSourceDlq)
@@ -307,7 +673,9 @@ class _SendOnlySqsDestination:
 
     CDK's ``SqsDlq`` grants everything of ``grant_send_messages()``, which also includes
     ``sqs:GetQueueAttributes`` and ``sqs:GetQueueUrl``; Lambda needs neither to deliver a
-    failure record. The queue uses SQS-managed encryption, so no KMS permission is needed.
+    failure record. A built queue uses SQS-managed encryption, so no KMS permission is
+    needed; a given queue with a KMS key gets ``kms:Decrypt`` and ``kms:GenerateDataKey`` on
+    it, as the Lambda developer guide lists for an SQS destination with a customer key.
     """
 
     def __init__(self, queue: sqs.IQueue) -> None:
@@ -317,7 +685,33 @@ class _SendOnlySqsDestination:
         self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
     ) -> lambda_.DlqDestinationConfig:
         self._queue.grant(target_handler, "sqs:SendMessage")
+        if self._queue.encryption_master_key is not None:
+            self._queue.encryption_master_key.grant(target_handler, "kms:Decrypt", "kms:GenerateDataKey")
         return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
+
+
+def _is_bucket(destination: object) -> bool:
+    # jsii interfaces are not runtime-checkable protocols: tell them apart by their members.
+    return hasattr(destination, "bucket_arn") and hasattr(destination, "arn_for_objects")
+
+
+def _is_queue(destination: object) -> bool:
+    return hasattr(destination, "queue_arn") and hasattr(destination, "queue_url")
+
+
+def _nag_resource(resolved: Any) -> str:
+    """A resolved ARN as cdk-nag names it in a finding: ``<LogicalId.Arn>/*`` or the literal."""
+    if isinstance(resolved, str):
+        return resolved
+    if isinstance(resolved, dict) and set(resolved) == {"Fn::Join"}:
+        separator, parts = resolved["Fn::Join"]
+        return str(separator).join(_nag_resource(part) for part in parts)
+    if isinstance(resolved, dict) and set(resolved) == {"Fn::GetAtt"}:
+        logical_id, attribute = resolved["Fn::GetAtt"]
+        return f"<{logical_id}.{attribute}>"
+    if isinstance(resolved, dict) and set(resolved) == {"Ref"}:
+        return f"<{resolved['Ref']}>"
+    return json.dumps(resolved, sort_keys=True)
 
 
 def _check_table_props(
@@ -325,11 +719,15 @@ def _check_table_props(
     partition_key: dynamodb.Attribute | None,
     sort_key: dynamodb.Attribute | None,
     removal_policy: RemovalPolicy | None,
+    deletion_protection: bool | None,
+    encryption_key: kms.IKey | None,
 ) -> None:
     table_props = {
         "partition_key": partition_key,
         "sort_key": sort_key,
         "removal_policy": removal_policy,
+        "deletion_protection": deletion_protection,
+        "encryption_key": encryption_key,
     }
     if table is None:
         if partition_key is None:
@@ -351,6 +749,54 @@ def _check_table_props(
             "table, give its stream ARN: "
             "dynamodb.Table.from_table_attributes(..., table_stream_arn=...)."
         )
+
+
+def _check_failure_props(
+    destination: s3.IBucket | sqs.IQueue | None,
+    destination_type: str | None,
+    retention: Duration | None,
+    removal_policy: RemovalPolicy | None,
+) -> str:
+    """Check the failure destination props; return the destination's type, S3 or SQS."""
+    if destination is not None:
+        given = [
+            name
+            for name, value in {
+                "failure_destination_type": destination_type,
+                "failure_retention": retention,
+                "failure_removal_policy": removal_policy,
+            }.items()
+            if value is not None
+        ]
+        if given:
+            raise ValueError(
+                "Give either an existing failure destination or props for a new one, not both: "
+                f"failure_destination was given together with {', '.join(given)}."
+            )
+        if _is_bucket(destination):
+            return "S3"
+        if _is_queue(destination):
+            return "SQS"
+        raise ValueError(f"failure_destination must be an S3 bucket or an SQS queue, got {destination!r}")
+
+    kind = destination_type or "S3"
+    if kind not in FAILURE_DESTINATION_TYPES:
+        raise ValueError(f"failure_destination_type must be one of {list(FAILURE_DESTINATION_TYPES)}, got {kind!r}")
+    if retention is not None and kind == "S3":
+        days = retention.to_days(integral=False)
+        if days < 1 or days != int(days):
+            raise ValueError(
+                f"failure_retention of a bucket must be a whole number of days, at least 1, "
+                f"got {retention.to_human_string()}"
+            )
+    if retention is not None and kind == "SQS":
+        low, high = SQS_RETENTION_RANGE
+        if not low.to_seconds() <= retention.to_seconds() <= high.to_seconds():
+            raise ValueError(
+                "failure_retention of a queue must be between 60 seconds and 14 days, "
+                f"got {retention.to_human_string()}"
+            )
+    return kind
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:

@@ -1,11 +1,13 @@
 """Synthesize the app's stack once per session, with the context of cdk.json.
 
 Tests never import app.py: it synthesizes on import. They build the same stack the same
-way instead, so they see the feature flags and settings that `cdk synth` sees.
+way instead (AppSettings.from_context, then InventoryStack), so they see the feature flags
+and settings that `cdk synth` sees.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -16,21 +18,23 @@ import pytest
 from aws_cdk import assertions, cx_api
 
 from stacks.inventory_stack import InventoryStack
+from stacks.settings import AppSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
+def build_inventory_app(outdir: Path, **context: Any) -> tuple[cdk.App, InventoryStack]:
+    """The app as app.py builds it, with the cdk.json context and `-c key=value` overrides."""
+    app = cdk.App(context={**CDK_CONTEXT, **context}, outdir=str(outdir))
+    settings = AppSettings.from_context(app.node)
+    stack = InventoryStack(app, "InventoryStack", **dataclasses.asdict(settings))
+    return app, stack
+
+
 @pytest.fixture(scope="session")
 def inventory_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[cdk.App, InventoryStack]:
-    app = cdk.App(context=CDK_CONTEXT, outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    stack = InventoryStack(
-        app,
-        "InventoryStack",
-        service_name=CDK_CONTEXT["service_name"],
-        log_level=CDK_CONTEXT["log_level"],
-    )
-    return app, stack
+    return build_inventory_app(tmp_path_factory.mktemp("cdk.out"))
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +51,21 @@ def cloud_assembly(
     """The cloud assembly the template came from (synthesized once, then cached)."""
     app, _ = inventory_app
     return app.synth()
+
+
+@pytest.fixture(scope="session")
+def stage_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The InventoryStack's template per stage setting, each app synthesized once."""
+    contexts: dict[str, dict[str, Any]] = {
+        "dev": {},
+        "dev-destroy": {"destroy_on_delete": "true"},
+        "prod": {"stage": "prod"},
+    }
+    templates = {}
+    for name, context in contexts.items():
+        _, stack = build_inventory_app(tmp_path_factory.mktemp(f"cdk.out-{name}"), **context)
+        templates[name] = dict(assertions.Template.from_stack(stack).to_json())
+    return templates
 
 
 @pytest.fixture

@@ -7,21 +7,35 @@ import re
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
+import pytest
 from aws_cdk import assertions, cx_api
 from aws_lambda_powertools.shared.version import VERSION as INSTALLED_POWERTOOLS
-from cfnlint.api import ManualArgs, lint
 
+from stacks.inventory_stack import InventoryStack
 from stacks.table_stream_logger import POWERTOOLS_VERSION
+from tests.conftest import CDK_CONTEXT
 
 # Pinned on purpose: a new logical ID makes CloudFormation replace the table, and with it
 # (under RETAIN) orphan the old one and its data. Change it only with a migration plan.
 TABLE = "InventoryLoggerTableB5D61A0C"
+# Pinned too: a new bucket would orphan the parked batches of the old one.
+BUCKET = "InventoryLoggerFailureBucket5426844C"
 # Pinned too: a new mapping would start again at TRIM_HORIZON and log a day of changes twice.
 MAPPING = "InventoryLoggerFunctionDynamoDBEventSourceInventoryStackInventoryLoggerStream60906DDB38CCB648"
+LOG_GROUP = "InventoryLoggerLogGroup24D28F13"
+BUCKET_POLICY = "InventoryLoggerFailureBucketPolicy679C1638"
 FUNCTION = "InventoryLoggerFunction6352DB15"
 ROLE = "InventoryLoggerRoleCA5AC158"
-LOG_GROUP = "InventoryLoggerLogGroup24D28F13"
-QUEUE = "InventoryLoggerFailureQueue2CBD597B"
+POLICY = "InventoryLoggerRoleDefaultPolicy4E29B359"
+DASHBOARD = "InventoryLoggerDashboardF7BF9B4D"
+ALARMS = {
+    "IteratorAge": "InventoryLoggerIteratorAgeAlarm00A56AB0",
+    "Errors": "InventoryLoggerErrorsAlarm3672CBA3",
+    "Throttles": "InventoryLoggerThrottlesAlarm418385B2",
+    "RecordsParked": "InventoryLoggerRecordsParkedAlarm01A0B626",
+    "RecordsDropped": "InventoryLoggerRecordsDroppedAlarm44E4F0BF",
+}
 LAYER_PARAMETER = (
     "SsmParameterValueawsservicepowertoolspythonarm64python3143370C96584B6F00A464EAD1953AFF4B05118Parameter"
 )
@@ -35,18 +49,30 @@ def ref(logical_id: str) -> dict[str, str]:
     return {"Ref": logical_id}
 
 
+def objects_of(logical_id: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", [get_att(logical_id, "Arn"), "/*"]]}
+
+
+def rendered(value: Any) -> Any:
+    """A Fn::Join of JSON text, parsed back, with each Ref written as ``${LogicalId}``."""
+    (separator, parts) = value["Fn::Join"]
+    return json.loads(separator.join(part if isinstance(part, str) else "${" + part["Ref"] + "}" for part in parts))
+
+
 def test_stack_has_exactly_these_resources(template: assertions.Template) -> None:
     resources = template.to_json()["Resources"]
     types = sorted(resource["Type"] for resource in resources.values())
     assert types == [
+        *["AWS::CloudWatch::Alarm"] * 5,
+        "AWS::CloudWatch::Dashboard",
         "AWS::DynamoDB::Table",
         "AWS::IAM::Policy",
         "AWS::IAM::Role",
         "AWS::Lambda::EventSourceMapping",
         "AWS::Lambda::Function",
         "AWS::Logs::LogGroup",
-        "AWS::SQS::Queue",
-        "AWS::SQS::QueuePolicy",
+        "AWS::S3::Bucket",
+        "AWS::S3::BucketPolicy",
     ]
 
 
@@ -66,6 +92,7 @@ def test_table(template: assertions.Template) -> None:
                 ],
                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
                 "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+                # No SSESpecification: an AWS owned key, DynamoDB's default.
             },
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
@@ -80,13 +107,14 @@ def test_event_source_mapping(template: assertions.Template) -> None:
             "Properties": {
                 "BatchSize": 100,
                 "BisectBatchOnFunctionError": True,
-                "DestinationConfig": {"OnFailure": {"Destination": get_att(QUEUE, "Arn")}},
+                "DestinationConfig": {"OnFailure": {"Destination": get_att(BUCKET, "Arn")}},
                 "EventSourceArn": get_att(TABLE, "StreamArn"),
                 "FunctionName": ref(FUNCTION),
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 "MaximumBatchingWindowInSeconds": 1,
                 "MaximumRecordAgeInSeconds": 6 * 3600,
                 "MaximumRetryAttempts": 10,
+                "MetricsConfig": {"Metrics": ["EventCount"]},
                 "ParallelizationFactor": 1,
                 "StartingPosition": "TRIM_HORIZON",
             },
@@ -127,6 +155,12 @@ def test_function(template: assertions.Template) -> None:
         "Runtime": "python3.14",
         "Timeout": 30,
     }
+
+
+def test_function_waits_for_its_grants_not_for_its_role_again(template: assertions.Template) -> None:
+    # The role is already a dependency through Role: Fn::GetAtt (cfn-lint W3005 otherwise);
+    # the policy is not, and the function (then the mapping) must not exist before it.
+    assert template.find_resources("AWS::Lambda::Function")[FUNCTION]["DependsOn"] == [POLICY]
 
 
 def test_powertools_layer_comes_from_the_public_parameter_of_the_tested_version(
@@ -173,7 +207,7 @@ def test_role_has_no_managed_policies(template: assertions.Template) -> None:
 
 def test_role_policy_is_exactly_least_privilege(template: assertions.Template) -> None:
     assert template.find_resources("AWS::IAM::Policy") == {
-        "InventoryLoggerRoleDefaultPolicy4E29B359": {
+        POLICY: {
             "Type": "AWS::IAM::Policy",
             "Properties": {
                 "PolicyDocument": {
@@ -183,16 +217,10 @@ def test_role_policy_is_exactly_least_privilege(template: assertions.Template) -
                             "Effect": "Allow",
                             "Resource": get_att(LOG_GROUP, "Arn"),
                         },
-                        {
-                            "Action": "sqs:SendMessage",
-                            "Effect": "Allow",
-                            "Resource": get_att(QUEUE, "Arn"),
-                        },
-                        {
-                            "Action": "dynamodb:ListStreams",
-                            "Effect": "Allow",
-                            "Resource": "*",
-                        },
+                        # What the Lambda guide lists for an S3 on-failure destination.
+                        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects_of(BUCKET)},
+                        {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(BUCKET, "Arn")},
+                        {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"},
                         {
                             "Action": [
                                 "dynamodb:DescribeStream",
@@ -205,40 +233,171 @@ def test_role_policy_is_exactly_least_privilege(template: assertions.Template) -
                     ],
                     "Version": "2012-10-17",
                 },
-                "PolicyName": "InventoryLoggerRoleDefaultPolicy4E29B359",
+                "PolicyName": POLICY,
                 "Roles": [ref(ROLE)],
             },
         }
     }
 
 
-def test_failure_queue_is_encrypted_and_refuses_plain_http(template: assertions.Template) -> None:
-    assert template.find_resources("AWS::SQS::Queue") == {
-        QUEUE: {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {"MessageRetentionPeriod": 14 * 24 * 3600, "SqsManagedSseEnabled": True},
-            "DeletionPolicy": "Delete",
-            "UpdateReplacePolicy": "Delete",
+def test_failure_bucket(template: assertions.Template) -> None:
+    assert template.find_resources("AWS::S3::Bucket") == {
+        BUCKET: {
+            "Type": "AWS::S3::Bucket",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                },
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                            "ExpirationInDays": 30,
+                            "Id": "ExpireParkedBatches",
+                            "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                            "Status": "Enabled",
+                        },
+                        {"ExpiredObjectDeleteMarker": True, "Id": "RemoveExpiredDeleteMarkers", "Status": "Enabled"},
+                    ]
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "VersioningConfiguration": {"Status": "Enabled"},
+                # No BucketName: generated, so two stacks never collide.
+            },
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
         }
     }
-    template.has_resource_properties(
-        "AWS::SQS::QueuePolicy",
-        {
-            "PolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "sqs:*",
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        "Effect": "Deny",
-                        "Principal": {"AWS": "*"},
-                        "Resource": get_att(QUEUE, "Arn"),
-                    }
-                ],
-                "Version": "2012-10-17",
+
+
+def test_failure_bucket_refuses_plain_http_and_grants_nothing(template: assertions.Template) -> None:
+    assert template.find_resources("AWS::S3::BucketPolicy") == {
+        BUCKET_POLICY: {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": ref(BUCKET),
+                "PolicyDocument": {
+                    "Statement": [
+                        {
+                            "Action": "s3:*",
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            "Effect": "Deny",
+                            "Principal": {"AWS": "*"},
+                            "Resource": [get_att(BUCKET, "Arn"), objects_of(BUCKET)],
+                        }
+                    ],
+                    "Version": "2012-10-17",
+                },
             },
-            "Queues": [ref(QUEUE)],
+        }
+    }
+
+
+def _count_alarm(metric: str, dimension: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Dimensions": [dimension],
+            "EvaluationPeriods": 1,
+            "MetricName": metric,
+            "Namespace": "AWS/Lambda",
+            "Period": 300,
+            "Statistic": "Sum",
+            "Threshold": 0,
+            "TreatMissingData": "notBreaching",
         },
-    )
+    }
+
+
+def test_alarms(template: assertions.Template) -> None:
+    by_function = {"Name": "FunctionName", "Value": ref(FUNCTION)}
+    by_mapping = {"Name": "EventSourceMappingUUID", "Value": ref(MAPPING)}
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    descriptions = {ALARMS[name]: alarms[ALARMS[name]]["Properties"]["AlarmDescription"] for name in ALARMS}
+
+    assert alarms == {
+        ALARMS["IteratorAge"]: {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": descriptions[ALARMS["IteratorAge"]],
+                "ComparisonOperator": "GreaterThanThreshold",
+                "DatapointsToAlarm": 3,
+                "Dimensions": [by_function],
+                "EvaluationPeriods": 5,
+                "MetricName": "IteratorAge",
+                "Namespace": "AWS/Lambda",
+                "Period": 60,
+                "Statistic": "Maximum",
+                "Threshold": 60_000,
+                "TreatMissingData": "notBreaching",
+            },
+        },
+        ALARMS["Errors"]: _count_alarm("Errors", by_function, descriptions[ALARMS["Errors"]]),
+        ALARMS["Throttles"]: _count_alarm("Throttles", by_function, descriptions[ALARMS["Throttles"]]),
+        ALARMS["RecordsParked"]: _count_alarm(
+            "OnFailureDestinationDeliveredEventCount", by_mapping, descriptions[ALARMS["RecordsParked"]]
+        ),
+        ALARMS["RecordsDropped"]: _count_alarm("DroppedEventCount", by_mapping, descriptions[ALARMS["RecordsDropped"]]),
+    }
+    # Each says what happened and where to look, and none is silent about its threshold.
+    assert "over 1 minute" in descriptions[ALARMS["IteratorAge"]]
+    assert "parked batch" in descriptions[ALARMS["RecordsParked"]]
+    assert "lost" in descriptions[ALARMS["RecordsDropped"]]
+
+
+def test_dashboard_shows_the_alarmed_metrics_and_the_handlers_own(template: assertions.Template) -> None:
+    (dashboard,) = template.find_resources("AWS::CloudWatch::Dashboard").items()
+    logical_id, resource = dashboard
+    assert logical_id == DASHBOARD
+    assert set(resource["Properties"]) == {"DashboardBody"}  # no DashboardName: generated
+
+    function, mapping = "${" + FUNCTION + "}", "${" + MAPPING + "}"
+    widgets = rendered(resource["Properties"]["DashboardBody"])["widgets"]
+    assert [(w["properties"]["title"], w["properties"]["metrics"]) for w in widgets] == [
+        (
+            "Stream lag: IteratorAge (ms, maximum)",
+            [["AWS/Lambda", "IteratorAge", "FunctionName", function, {"period": 60, "stat": "Maximum"}]],
+        ),
+        (
+            "Function errors and throttles",
+            [
+                ["AWS/Lambda", "Errors", "FunctionName", function, {"period": 60, "stat": "Sum"}],
+                ["AWS/Lambda", "Throttles", "FunctionName", function, {"period": 60, "stat": "Sum"}],
+            ],
+        ),
+        (
+            "Records logged, by event name",
+            [
+                ["TableStreamLogger", name, "service", "inventory", {"period": 60, "stat": "Sum"}]
+                for name in ("InsertRecords", "ModifyRecords", "RemoveRecords")
+            ],
+        ),
+        (
+            "Failed records: reported, parked, dropped",
+            [
+                ["TableStreamLogger", "FailedRecords", "service", "inventory", {"period": 60, "stat": "Sum"}],
+                [
+                    "AWS/Lambda",
+                    "OnFailureDestinationDeliveredEventCount",
+                    "EventSourceMappingUUID",
+                    mapping,
+                    {"period": 60, "stat": "Sum"},
+                ],
+                ["AWS/Lambda", "DroppedEventCount", "EventSourceMappingUUID", mapping, {"period": 60, "stat": "Sum"}],
+            ],
+        ),
+    ]
+    assert widgets[0]["properties"]["annotations"] == {
+        "horizontal": [{"value": 60_000, "label": "alarm threshold", "yAxis": "left"}]
+    }
 
 
 def test_outputs(template: assertions.Template) -> None:
@@ -248,18 +407,9 @@ def test_outputs(template: assertions.Template) -> None:
         "FunctionName": {"Value": ref(FUNCTION)},
         "LogGroupName": {"Value": ref(LOG_GROUP)},
         "EventSourceMappingUuid": {"Value": ref(MAPPING)},
+        "FailureBucketName": {"Value": ref(BUCKET)},
+        "DashboardName": {"Value": ref(DASHBOARD)},
     }
-
-
-def test_template_passes_cfn_lint(template: assertions.Template) -> None:
-    # W3005 flags the DependsOn on the role that CDK always writes for a function; it is
-    # redundant but harmless.
-    matches = lint(
-        json.dumps(template.to_json()),
-        regions=["us-east-1"],
-        config=ManualArgs(ignore_checks=["W3005"]),
-    )
-    assert [str(match) for match in matches] == []
 
 
 def test_function_asset_is_the_handler_without_caches(
@@ -279,3 +429,87 @@ def test_function_asset_is_the_handler_without_caches(
     files = sorted(str(path.relative_to(asset_dir)) for path in asset_dir.rglob("*"))
     assert "stream_logger.py" in files
     assert not [name for name in files if re.search(r"__pycache__|\.pyc$|_cache", name)]
+
+
+# --- stages ---------------------------------------------------------------------------
+
+
+def test_stateful_resources_keep_their_logical_ids_in_every_stage(stage_templates: dict[str, dict[str, Any]]) -> None:
+    def stateful(template: dict[str, Any]) -> dict[str, list[str]]:
+        kinds = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
+        return {kind: sorted(name for name, r in template["Resources"].items() if r["Type"] == kind) for kind in kinds}
+
+    expected = {"AWS::DynamoDB::Table": [TABLE], "AWS::S3::Bucket": [BUCKET], "AWS::Logs::LogGroup": [LOG_GROUP]}
+    assert {stage: stateful(t) for stage, t in stage_templates.items()} == dict.fromkeys(stage_templates, expected)
+    # The stages differ in properties and policies only, never in what exists.
+    assert len({tuple(sorted(t["Resources"])) for t in stage_templates.values()}) == 1
+
+
+def test_dev_keeps_the_data_by_default(stage_templates: dict[str, dict[str, Any]]) -> None:
+    resources = stage_templates["dev"]["Resources"]
+
+    assert "DeletionProtectionEnabled" not in resources[TABLE]["Properties"]
+    for logical_id in (TABLE, BUCKET, LOG_GROUP):
+        assert (resources[logical_id]["DeletionPolicy"], resources[logical_id]["UpdateReplacePolicy"]) == (
+            "Retain",
+            "Retain",
+        )
+
+
+def test_prod_protects_the_table_and_keeps_the_data(stage_templates: dict[str, dict[str, Any]]) -> None:
+    resources = stage_templates["prod"]["Resources"]
+
+    assert resources[TABLE]["Properties"]["DeletionProtectionEnabled"] is True
+    for logical_id in (TABLE, BUCKET, LOG_GROUP):
+        assert resources[logical_id]["DeletionPolicy"] == "Retain"
+    # Deletion protection is the only difference from dev.
+    dev = json.loads(json.dumps(stage_templates["dev"]))
+    dev["Resources"][TABLE]["Properties"]["DeletionProtectionEnabled"] = True
+    assert stage_templates["prod"] == dev
+
+
+def test_dev_destroys_table_and_bucket_only_when_asked(stage_templates: dict[str, dict[str, Any]]) -> None:
+    resources = stage_templates["dev-destroy"]["Resources"]
+
+    for logical_id in (TABLE, BUCKET):
+        assert (resources[logical_id]["DeletionPolicy"], resources[logical_id]["UpdateReplacePolicy"]) == (
+            "Delete",
+            "Delete",
+        )
+    # The log group expires with its retention; nothing empties the bucket behind your back
+    # (no auto-delete custom resource, no function besides the logger).
+    assert resources[LOG_GROUP]["DeletionPolicy"] == "Retain"
+    assert [r["Type"] for r in resources.values() if r["Type"].startswith("Custom::")] == []
+    assert [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"] == [FUNCTION]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"stage": "qa"}, r"stage must be one of dev, prod, got 'qa'"),
+        ({"stage": "Prod"}, r"stage must be one of dev, prod, got 'Prod'"),
+        ({"stage": "prod", "destroy_on_delete": True}, r"destroy_on_delete=true is refused with stage=prod"),
+    ],
+)
+def test_invalid_stage_is_an_error(settings: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        InventoryStack(cdk.App(context=CDK_CONTEXT), "InventoryStack", service_name="s", log_level="INFO", **settings)
+
+
+def test_alarm_topic_is_notified_on_alarm_and_on_ok() -> None:
+    topic = "arn:aws:sns:eu-west-1:123456789012:on-call"
+    stack = InventoryStack(
+        cdk.App(context=CDK_CONTEXT), "InventoryStack", service_name="s", log_level="INFO", alarm_topic_arn=topic
+    )
+    alarms = assertions.Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+
+    assert sorted(alarms) == sorted(ALARMS.values())
+    assert {name: (a["Properties"]["AlarmActions"], a["Properties"]["OKActions"]) for name, a in alarms.items()} == (
+        dict.fromkeys(ALARMS.values(), ([topic], [topic]))
+    )
+
+
+def test_no_alarm_action_without_a_topic(template: assertions.Template) -> None:
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert "AlarmActions" not in alarm["Properties"]
+        assert "OKActions" not in alarm["Properties"]

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration, RemovalPolicy, assertions
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import HANDLER_METRICS, TableStreamLogger
 
 NewStack = Callable[[], cdk.Stack]
 
@@ -36,6 +42,43 @@ def policy_statements(template: assertions.Template) -> list[dict[str, Any]]:
     return statements
 
 
+def get_att(logical_id: str, attribute: str = "Arn") -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id, attribute]}
+
+
+def logical_id(template: assertions.Template, resource_type: str) -> str:
+    (name,) = template.find_resources(resource_type)
+    return name
+
+
+# The statements every configuration has, in the policy's order: first the log group's,
+# last the stream's. The failure destination's come in between.
+def logs_statement(template: assertions.Template) -> dict[str, Any]:
+    return {
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Effect": "Allow",
+        "Resource": get_att(logical_id(template, "AWS::Logs::LogGroup")),
+    }
+
+
+def stream_statements(stream_arn: Any) -> list[dict[str, Any]]:
+    return [
+        {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"},
+        {
+            "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            "Effect": "Allow",
+            "Resource": stream_arn,
+        },
+    ]
+
+
+def bucket_statements(bucket_arn: Any) -> list[dict[str, Any]]:
+    return [
+        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": {"Fn::Join": ["", [bucket_arn, "/*"]]}},
+        {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": bucket_arn},
+    ]
+
+
 def stream_table(stack: cdk.Stack, **props: Any) -> dynamodb.Table:
     return dynamodb.Table(
         stack,
@@ -56,7 +99,11 @@ def test_exposes_what_it_built(new_stack: NewStack) -> None:
     assert logger.function.role is logger.role
     assert logger.role.node.path == "TestStack/Logger/Role"
     assert logger.log_group.node.path == "TestStack/Logger/LogGroup"
-    assert logger.failure_destination.node.path == "TestStack/Logger/FailureQueue"
+    assert isinstance(logger.failure_destination, s3.Bucket)
+    assert logger.failure_destination.node.path == "TestStack/Logger/FailureBucket"
+    assert sorted(logger.alarms) == ["Errors", "IteratorAge", "RecordsDropped", "RecordsParked", "Throttles"]
+    assert logger.alarms["IteratorAge"].node.path == "TestStack/Logger/IteratorAgeAlarm"
+    assert logger.dashboard is not None and logger.dashboard.node.path == "TestStack/Logger/Dashboard"
     assert logger.event_source_mapping.node.scope is logger.function
     assert stack.resolve(logger.stream_arn) == stack.resolve(logger.table.table_stream_arn)
     assert stack.resolve(logger.event_source_mapping.event_source_mapping_id) == stack.resolve(
@@ -79,6 +126,8 @@ def test_removal_policy_of_built_table_can_be_overridden(new_stack: NewStack) ->
     template = assertions.Template.from_stack(stack)
 
     template.has_resource("AWS::DynamoDB::Table", {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"})
+    # The failure bucket has its own removal policy (failure_removal_policy): still kept.
+    template.has_resource("AWS::S3::Bucket", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
 
 
 def test_existing_table_is_used_not_built(new_stack: NewStack) -> None:
@@ -142,7 +191,8 @@ def test_customer_managed_key_adds_kms_decrypt_and_nothing_else(new_stack: NewSt
         "kms:Decrypt",
         "logs:CreateLogStream",
         "logs:PutLogEvents",
-        "sqs:SendMessage",
+        "s3:ListBucket",
+        "s3:PutObject",
     ]
 
 
@@ -177,6 +227,7 @@ def test_settings_reach_the_function_and_the_mapping(new_stack: NewStack) -> Non
         parallelization_factor=4,
     )
     template = assertions.Template.from_stack(stack)
+    assert isinstance(logger.failure_destination, s3.Bucket)
 
     function = only(template, "AWS::Lambda::Function")
     assert function["Environment"]["Variables"] == {
@@ -194,14 +245,18 @@ def test_settings_reach_the_function_and_the_mapping(new_stack: NewStack) -> Non
     assert {key: mapping[key] for key in mapping if key not in ("EventSourceArn", "FunctionName")} == {
         "BatchSize": 10,
         "BisectBatchOnFunctionError": False,
-        "DestinationConfig": {"OnFailure": {"Destination": stack.resolve(logger.failure_destination.queue_arn)}},
+        "DestinationConfig": {"OnFailure": {"Destination": stack.resolve(logger.failure_destination.bucket_arn)}},
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
         "MaximumBatchingWindowInSeconds": 0,
         "MaximumRecordAgeInSeconds": 300,
         "MaximumRetryAttempts": 2,
+        "MetricsConfig": {"Metrics": ["EventCount"]},
         "ParallelizationFactor": 4,
         "StartingPosition": "LATEST",
     }
+    # The dashboard reads the handler's metrics where the settings make it write them.
+    body = json.dumps(only(template, "AWS::CloudWatch::Dashboard")["DashboardBody"])
+    assert r"[\"Orders\",\"InsertRecords\",\"service\",\"orders\"," in body
 
 
 def test_own_powertools_layer_replaces_the_public_one(new_stack: NewStack) -> None:
@@ -229,16 +284,22 @@ def test_table_and_table_props_together_is_an_error(new_stack: NewStack) -> None
 @pytest.mark.parametrize(
     "table_props",
     [
-        {"sort_key": ID},
-        {"removal_policy": RemovalPolicy.DESTROY},
+        lambda stack: {"sort_key": ID},
+        lambda stack: {"removal_policy": RemovalPolicy.DESTROY},
+        lambda stack: {"deletion_protection": True},
+        lambda stack: {"deletion_protection": False},
+        lambda stack: {"encryption_key": kms.Key(stack, "Key")},
     ],
 )
-def test_table_and_any_table_prop_is_an_error(new_stack: NewStack, table_props: dict[str, Any]) -> None:
+def test_table_and_any_table_prop_is_an_error(
+    new_stack: NewStack, table_props: Callable[[cdk.Stack], dict[str, Any]]
+) -> None:
     stack = new_stack()
     table = stream_table(stack)
+    props = table_props(stack)
 
-    with pytest.raises(ValueError, match=f"together with {next(iter(table_props))}"):
-        TableStreamLogger(stack, "Logger", table=table, **table_props)
+    with pytest.raises(ValueError, match=f"together with {next(iter(props))}"):
+        TableStreamLogger(stack, "Logger", table=table, **props)
 
 
 def test_neither_table_nor_partition_key_is_an_error(new_stack: NewStack) -> None:
@@ -289,3 +350,351 @@ def test_imported_table_without_stream_arn_is_an_error(new_stack: NewStack) -> N
 def test_invalid_setting_is_an_error(new_stack: NewStack, prop: str, value: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TableStreamLogger(new_stack(), "Logger", partition_key=ID, **{prop: value})
+
+
+@pytest.mark.parametrize(
+    ("props", "message"),
+    [
+        ({"failure_destination_type": "SNS"}, r"failure_destination_type must be one of \['S3', 'SQS'\], got 'SNS'"),
+        ({"failure_retention": Duration.hours(36)}, "failure_retention of a bucket must be a whole number of days"),
+        ({"failure_retention": Duration.days(0)}, "failure_retention of a bucket must be a whole number of days"),
+        (
+            {"failure_destination_type": "SQS", "failure_retention": Duration.days(15)},
+            "failure_retention of a queue must be between 60 seconds and 14 days",
+        ),
+        (
+            {"failure_destination_type": "SQS", "failure_retention": Duration.seconds(59)},
+            "failure_retention of a queue must be between 60 seconds and 14 days",
+        ),
+        ({"iterator_age_threshold": Duration.seconds(0)}, "iterator_age_threshold must be positive"),
+    ],
+)
+def test_invalid_failure_or_alarm_setting_is_an_error(new_stack: NewStack, props: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TableStreamLogger(new_stack(), "Logger", partition_key=ID, **props)
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"failure_destination_type": "S3"},
+        {"failure_destination_type": "SQS"},
+        {"failure_retention": Duration.days(7)},
+        {"failure_removal_policy": RemovalPolicy.DESTROY},
+    ],
+)
+def test_given_destination_and_props_for_a_built_one_is_an_error(new_stack: NewStack, props: dict[str, Any]) -> None:
+    stack = new_stack()
+    bucket = s3.Bucket(stack, "Parked")
+
+    with pytest.raises(ValueError, match=f"failure_destination was given together with {next(iter(props))}"):
+        TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=bucket, **props)
+
+
+def test_failure_destination_that_is_neither_bucket_nor_queue_is_an_error(new_stack: NewStack) -> None:
+    stack = new_stack()
+    topic = sns.Topic(stack, "Topic")
+
+    with pytest.raises(ValueError, match="failure_destination must be an S3 bucket or an SQS queue"):
+        TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=topic)  # type: ignore[arg-type]
+
+
+def test_alarm_action_without_alarms_is_an_error(new_stack: NewStack) -> None:
+    stack = new_stack()
+    action = cloudwatch_actions.SnsAction(sns.Topic(stack, "Topic"))
+
+    with pytest.raises(ValueError, match=r"alarm_action was given with alarms=False"):
+        TableStreamLogger(stack, "Logger", partition_key=ID, alarms=False, alarm_action=action)
+
+
+# --- table: encryption and deletion protection ----------------------------------------
+
+
+def test_encryption_key_encrypts_the_built_table_and_grants_decrypt_on_that_key_only(new_stack: NewStack) -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "TableKey", enable_key_rotation=True)
+    logger = TableStreamLogger(stack, "Logger", partition_key=ID, encryption_key=key)
+    template = assertions.Template.from_stack(stack)
+    key_id = logical_id(template, "AWS::KMS::Key")
+    bucket_id = logical_id(template, "AWS::S3::Bucket")
+
+    assert logger.table.encryption_key is key
+    assert only(template, "AWS::DynamoDB::Table")["SSESpecification"] == {
+        "KMSMasterKeyId": get_att(key_id),
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+    }
+    assert policy_statements(template) == [
+        logs_statement(template),
+        {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": get_att(key_id)},
+        *bucket_statements(get_att(bucket_id)),
+        *stream_statements(get_att(logical_id(template, "AWS::DynamoDB::Table"), "StreamArn")),
+    ]
+
+
+def test_built_table_is_encrypted_with_an_aws_owned_key_by_default(new_stack: NewStack) -> None:
+    stack = new_stack()
+    TableStreamLogger(stack, "Logger", partition_key=ID)
+    template = assertions.Template.from_stack(stack)
+
+    assert "SSESpecification" not in only(template, "AWS::DynamoDB::Table")
+    template.resource_count_is("AWS::KMS::Key", 0)
+
+
+def test_deletion_protection_of_built_table(new_stack: NewStack) -> None:
+    stack = new_stack()
+    TableStreamLogger(stack, "Logger", partition_key=ID, deletion_protection=True)
+    template = assertions.Template.from_stack(stack)
+
+    assert only(template, "AWS::DynamoDB::Table")["DeletionProtectionEnabled"] is True
+
+
+# --- failure destination ----------------------------------------------------------------
+
+
+def test_failure_bucket_retention_and_removal_policy_can_be_set(new_stack: NewStack) -> None:
+    stack = new_stack()
+    TableStreamLogger(
+        stack,
+        "Logger",
+        partition_key=ID,
+        failure_retention=Duration.days(7),
+        failure_removal_policy=RemovalPolicy.DESTROY,
+    )
+    template = assertions.Template.from_stack(stack)
+    (bucket,) = template.find_resources("AWS::S3::Bucket").values()
+
+    assert bucket["Properties"]["LifecycleConfiguration"]["Rules"][0] == {
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        "ExpirationInDays": 7,
+        "Id": "ExpireParkedBatches",
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+        "Status": "Enabled",
+    }
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Delete", "Delete")
+    # DESTROY deletes an empty bucket; nothing is added to empty it (no auto-delete function).
+    template.resource_count_is("AWS::Lambda::Function", 1)
+    assert not [r for r in template.to_json()["Resources"].values() if r["Type"].startswith("Custom::")]
+
+
+def test_sqs_failure_destination_builds_a_queue_instead_of_a_bucket(new_stack: NewStack) -> None:
+    stack = new_stack()
+    logger = TableStreamLogger(
+        stack, "Logger", partition_key=ID, failure_destination_type="SQS", failure_retention=Duration.days(4)
+    )
+    template = assertions.Template.from_stack(stack)
+    queue_id = logical_id(template, "AWS::SQS::Queue")
+
+    assert isinstance(logger.failure_destination, sqs.Queue)
+    assert logger.failure_destination.node.path == "TestStack/Logger/FailureQueue"
+    template.resource_count_is("AWS::S3::Bucket", 0)
+    assert template.find_resources("AWS::SQS::Queue") == {
+        queue_id: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"MessageRetentionPeriod": 4 * 24 * 3600, "SqsManagedSseEnabled": True},
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+        }
+    }
+    assert only(template, "AWS::SQS::QueuePolicy") == {
+        "PolicyDocument": {
+            "Statement": [
+                {
+                    "Action": "sqs:*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    "Effect": "Deny",
+                    "Principal": {"AWS": "*"},
+                    "Resource": get_att(queue_id),
+                }
+            ],
+            "Version": "2012-10-17",
+        },
+        "Queues": [{"Ref": queue_id}],
+    }
+    assert only(template, "AWS::Lambda::EventSourceMapping")["DestinationConfig"] == {
+        "OnFailure": {"Destination": get_att(queue_id)}
+    }
+    assert policy_statements(template) == [
+        logs_statement(template),
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": get_att(queue_id)},
+        *stream_statements(get_att(logical_id(template, "AWS::DynamoDB::Table"), "StreamArn")),
+    ]
+
+
+def test_sqs_failure_queue_keeps_14_days_by_default(new_stack: NewStack) -> None:
+    stack = new_stack()
+    TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination_type="SQS")
+    template = assertions.Template.from_stack(stack)
+
+    assert only(template, "AWS::SQS::Queue")["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_given_bucket_is_used_and_nothing_else_is_built(new_stack: NewStack) -> None:
+    stack = new_stack()
+    bucket = s3.Bucket(stack, "Parked", enforce_ssl=True)
+    logger = TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=bucket)
+    template = assertions.Template.from_stack(stack)
+    bucket_id = logical_id(template, "AWS::S3::Bucket")
+
+    assert logger.failure_destination is bucket
+    assert bucket_id.startswith("Parked")  # the only bucket: no orphan one of the construct's
+    template.resource_count_is("AWS::SQS::Queue", 0)
+    assert only(template, "AWS::Lambda::EventSourceMapping")["DestinationConfig"] == {
+        "OnFailure": {"Destination": get_att(bucket_id)}
+    }
+    assert policy_statements(template)[1:3] == bucket_statements(get_att(bucket_id))
+
+
+def test_given_queue_is_used_and_nothing_else_is_built(new_stack: NewStack) -> None:
+    stack = new_stack()
+    queue = sqs.Queue(stack, "Parked", encryption=sqs.QueueEncryption.SQS_MANAGED)
+    logger = TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=queue)
+    template = assertions.Template.from_stack(stack)
+    queue_id = logical_id(template, "AWS::SQS::Queue")
+
+    assert logger.failure_destination is queue
+    assert queue_id.startswith("Parked")
+    template.resource_count_is("AWS::S3::Bucket", 0)
+    assert policy_statements(template)[1] == {
+        "Action": "sqs:SendMessage",
+        "Effect": "Allow",
+        "Resource": get_att(queue_id),
+    }
+
+
+def test_imported_bucket_is_granted_by_its_arn(new_stack: NewStack) -> None:
+    stack = new_stack()
+    bucket = s3.Bucket.from_bucket_name(stack, "Parked", "parked-batches")
+    TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=bucket)
+    template = assertions.Template.from_stack(stack)
+
+    template.resource_count_is("AWS::S3::Bucket", 0)
+    arn = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::parked-batches"]]}
+    assert policy_statements(template)[1:3] == [
+        {
+            "Action": "s3:PutObject",
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::parked-batches/*"]]},
+        },
+        {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arn},
+    ]
+
+
+def test_given_kms_bucket_adds_generate_data_key_on_its_key(new_stack: NewStack) -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "BucketKey", enable_key_rotation=True)
+    bucket = s3.Bucket(stack, "Parked", encryption_key=key, encryption=s3.BucketEncryption.KMS)
+    TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=bucket)
+    template = assertions.Template.from_stack(stack)
+
+    assert policy_statements(template)[1:4] == [
+        *bucket_statements(get_att(logical_id(template, "AWS::S3::Bucket"))),
+        {
+            "Action": "kms:GenerateDataKey",
+            "Effect": "Allow",
+            "Resource": get_att(logical_id(template, "AWS::KMS::Key")),
+        },
+    ]
+
+
+def test_given_kms_queue_adds_decrypt_and_generate_data_key_on_its_key(new_stack: NewStack) -> None:
+    stack = new_stack()
+    key = kms.Key(stack, "QueueKey", enable_key_rotation=True)
+    queue = sqs.Queue(stack, "Parked", encryption_master_key=key)
+    TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=queue)
+    template = assertions.Template.from_stack(stack)
+
+    assert policy_statements(template)[1:3] == [
+        {"Action": "sqs:SendMessage", "Effect": "Allow", "Resource": get_att(logical_id(template, "AWS::SQS::Queue"))},
+        {
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Effect": "Allow",
+            "Resource": get_att(logical_id(template, "AWS::KMS::Key")),
+        },
+    ]
+
+
+# --- monitoring -------------------------------------------------------------------------
+
+
+def test_dashboard_reads_the_metrics_the_handler_writes() -> None:
+    import stream_logger  # the handler, imported as Lambda imports it
+
+    assert (*stream_logger.METRIC_NAMES.values(), stream_logger.FAILED_METRIC) == HANDLER_METRICS
+
+
+def test_alarms_can_be_switched_off(new_stack: NewStack) -> None:
+    stack = new_stack()
+    logger = TableStreamLogger(stack, "Logger", partition_key=ID, alarms=False)
+    template = assertions.Template.from_stack(stack)
+
+    assert logger.alarms == {}
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    # The dashboard still graphs the mapping's metrics.
+    assert only(template, "AWS::Lambda::EventSourceMapping")["MetricsConfig"] == {"Metrics": ["EventCount"]}
+
+
+def test_dashboard_can_be_switched_off(new_stack: NewStack) -> None:
+    stack = new_stack()
+    logger = TableStreamLogger(stack, "Logger", partition_key=ID, dashboard=False)
+    template = assertions.Template.from_stack(stack)
+
+    assert logger.dashboard is None
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 0)
+    template.resource_count_is("AWS::CloudWatch::Alarm", 5)
+
+
+def test_without_alarms_and_dashboard_the_mapping_sends_no_metrics(new_stack: NewStack) -> None:
+    stack = new_stack()
+    TableStreamLogger(stack, "Logger", partition_key=ID, alarms=False, dashboard=False)
+    template = assertions.Template.from_stack(stack)
+
+    assert "MetricsConfig" not in only(template, "AWS::Lambda::EventSourceMapping")
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    template.resource_count_is("AWS::CloudWatch::Dashboard", 0)
+
+
+def test_iterator_age_threshold_sets_the_alarm(new_stack: NewStack) -> None:
+    stack = new_stack()
+    logger = TableStreamLogger(stack, "Logger", partition_key=ID, iterator_age_threshold=Duration.minutes(5))
+    template = assertions.Template.from_stack(stack)
+    cfn_alarm = logger.alarms["IteratorAge"].node.default_child
+    assert isinstance(cfn_alarm, cdk.CfnElement)
+    alarm = template.find_resources("AWS::CloudWatch::Alarm")[stack.resolve(stack.get_logical_id(cfn_alarm))]
+
+    assert (alarm["Properties"]["MetricName"], alarm["Properties"]["Threshold"]) == ("IteratorAge", 300_000)
+    assert "over 5 minutes" in alarm["Properties"]["AlarmDescription"]
+    assert '{\\"value\\":300000,\\"label\\":\\"alarm threshold\\"' in json.dumps(
+        only(template, "AWS::CloudWatch::Dashboard")["DashboardBody"]
+    )
+
+
+def test_alarm_action_is_added_to_every_alarm_for_alarm_and_ok(new_stack: NewStack) -> None:
+    stack = new_stack()
+    topic = sns.Topic(stack, "OnCall")
+    TableStreamLogger(stack, "Logger", partition_key=ID, alarm_action=cloudwatch_actions.SnsAction(topic))
+    template = assertions.Template.from_stack(stack)
+    topic_ref = {"Ref": logical_id(template, "AWS::SNS::Topic")}
+
+    alarms = template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert len(alarms) == 5
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [topic_ref]
+        assert alarm["Properties"]["OKActions"] == [topic_ref]
+
+
+# --- dependencies -----------------------------------------------------------------------
+
+
+def test_function_keeps_other_dependencies_and_drops_only_the_role(new_stack: NewStack) -> None:
+    stack = new_stack()
+    logger = TableStreamLogger(stack, "Logger", partition_key=ID)
+    other = sqs.Queue(stack, "Other")
+    logger.function.node.add_dependency(other)
+    template = assertions.Template.from_stack(stack)
+
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    assert function["DependsOn"] == sorted(
+        [logical_id(template, "AWS::IAM::Policy"), logical_id(template, "AWS::SQS::Queue")]
+    )

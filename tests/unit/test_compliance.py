@@ -1,0 +1,337 @@
+"""Compliance checks on every synthesized template: cdk-nag, cfn-lint, IAM wildcards, determinism.
+
+cdk-nag 3 runs as a CDK validation plugin (`Validations.of(app).add_plugins(...)`). The
+construct acknowledges its own inherent findings with `Validations.of(...).acknowledge(...)`,
+a CDK API, so that it needs no cdk-nag at runtime; the report lists them as suppressed, each
+with its reason, and these tests pin that list.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import Acknowledgment, Validations, assertions, cx_api
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import AwsSolutionsChecks
+from cfnlint.api import lint
+from constructs import Construct
+
+from stacks.table_stream_logger import TableStreamLogger
+from tests.conftest import CDK_CONTEXT, ROOT, build_inventory_app
+
+POLICY_PATH = "InventoryStack/InventoryLogger/Role/DefaultPolicy/Resource"
+BUCKET_PATH = "InventoryStack/InventoryLogger/FailureBucket/Resource"
+# Every finding of the AwsSolutions pack on the app, all acknowledged by the construct.
+ACKNOWLEDGED = {
+    ("AwsSolutions-IAM5[Resource::*]", POLICY_PATH),
+    ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/*]", POLICY_PATH),
+    ("AwsSolutions-S1", BUCKET_PATH),
+}
+ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
+STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
+
+
+def nag_report(app: cdk.App) -> dict[str, Any]:
+    """Synthesize with the AwsSolutions checks; the plugin's part of the validation report."""
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    try:
+        app.synth()
+    except RuntimeError as error:  # unacknowledged findings fail the synthesis; the report says which
+        assert "ValidationFailed" in str(error)
+    report = json.loads((Path(app.outdir) / "validation-report.json").read_text())
+    (plugin,) = (plugin for plugin in report["pluginReports"] if plugin["pluginName"] == "AwsSolutions")
+    result: dict[str, Any] = plugin
+    return result
+
+
+def findings(violations: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(v["ruleName"], c["constructPath"]) for v in violations for c in v["violatingConstructs"]}
+
+
+# --- the construct in other configurations, one app, synthesized once -------------------
+
+
+def _fixture(construct: Construct, rule: str) -> None:
+    """Acknowledge a finding on a test fixture (a bucket or queue the test stands in for the user's)."""
+    Validations.of(construct).acknowledge(
+        Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason="A test fixture, not part of the construct.")
+    )
+
+
+def _variants(app: cdk.App) -> None:
+    def stack(name: str) -> cdk.Stack:
+        return cdk.Stack(app, name)
+
+    TableStreamLogger(stack("Sqs"), "Logger", partition_key=ID, failure_destination_type="SQS")
+
+    own_bucket = stack("OwnBucket")
+    bucket = s3.Bucket(own_bucket, "Parked", enforce_ssl=True, versioned=True)
+    _fixture(bucket, "S1")
+    TableStreamLogger(own_bucket, "Logger", partition_key=ID, failure_destination=bucket)
+
+    own_queue = stack("OwnKmsQueue")
+    queue_key = kms.Key(own_queue, "QueueKey", enable_key_rotation=True)
+    queue = sqs.Queue(own_queue, "Parked", encryption_master_key=queue_key, enforce_ssl=True)
+    _fixture(queue, "SQS3")
+    TableStreamLogger(own_queue, "Logger", partition_key=ID, failure_destination=queue)
+
+    cmk = stack("CustomerManagedKey")
+    table_key = kms.Key(cmk, "TableKey", enable_key_rotation=True)
+    topic = sns.Topic(cmk, "OnCall", enforce_ssl=True)
+    TableStreamLogger(
+        cmk,
+        "Logger",
+        partition_key=ID,
+        sort_key=dynamodb.Attribute(name="at", type=dynamodb.AttributeType.NUMBER),
+        encryption_key=table_key,
+        deletion_protection=True,
+        alarm_action=cloudwatch_actions.SnsAction(topic),
+    )
+
+    existing = stack("ExistingTable")
+    table = dynamodb.Table(
+        existing,
+        "Orders",
+        partition_key=ID,
+        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+    )
+    TableStreamLogger(existing, "Logger", table=table, alarms=False, dashboard=False)
+
+    imported = stack("Imported")
+    TableStreamLogger(
+        imported,
+        "Logger",
+        table=dynamodb.Table.from_table_attributes(
+            imported, "Orders", table_name="orders", table_stream_arn=STREAM_ARN
+        ),
+        failure_destination=s3.Bucket.from_bucket_name(imported, "Parked", "parked-batches"),
+    )
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Each variant stack's template, and the cdk-nag report over all of them."""
+    app = cdk.App(context=CDK_CONTEXT, outdir=str(tmp_path_factory.mktemp("variants")))
+    _variants(app)
+    report = nag_report(app)
+    templates = {
+        child.node.id: json.loads((Path(app.outdir) / f"{child.node.id}.template.json").read_text())
+        for child in app.node.children
+        if isinstance(child, cdk.Stack)
+    }
+    return templates, report
+
+
+@pytest.fixture(scope="module")
+def app_nag_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    app, _ = build_inventory_app(tmp_path_factory.mktemp("nag"))
+    return nag_report(app)
+
+
+# --- cdk-nag ----------------------------------------------------------------------------
+
+
+def test_cdk_nag_finds_nothing_unacknowledged_in_the_app(app_nag_report: dict[str, Any]) -> None:
+    assert findings(app_nag_report["violations"]) == set()
+    assert app_nag_report["conclusion"] == "success"
+
+
+def test_cdk_nag_acknowledgements_are_exactly_these_with_a_reason(app_nag_report: dict[str, Any]) -> None:
+    suppressed = app_nag_report["suppressedViolations"]
+
+    assert findings(suppressed) == ACKNOWLEDGED
+    for violation in suppressed:
+        assert violation["acknowledgedId"] == f"AwsSolutions::{violation['ruleName']}"
+        assert len(violation["reason"]) > 80, violation["ruleName"]
+    reasons = {v["ruleName"]: v["reason"] for v in suppressed}
+    assert "dynamodb:ListStreams" in reasons["AwsSolutions-IAM5[Resource::*]"]
+
+
+def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configuration(
+    variants: tuple[dict[str, dict[str, Any]], dict[str, Any]],
+) -> None:
+    _, report = variants
+    suppressed = findings(report["suppressedViolations"])
+
+    assert findings(report["violations"]) == set()
+    assert {(rule, path) for rule, path in suppressed if "/Logger/" not in path} == {
+        ("AwsSolutions-S1", "OwnBucket/Parked/Resource"),
+        ("AwsSolutions-SQS3", "OwnKmsQueue/Parked/Resource"),
+    }
+    assert {(rule, path.split("/")[0]) for rule, path in suppressed if "/Logger/" in path} == {
+        *(
+            ("AwsSolutions-IAM5[Resource::*]", stack)
+            for stack in ("Sqs", "OwnBucket", "OwnKmsQueue", "CustomerManagedKey", "ExistingTable", "Imported")
+        ),
+        ("AwsSolutions-SQS3", "Sqs"),
+        ("AwsSolutions-IAM5[Resource::<Parked6D7C062F.Arn>/*]", "OwnBucket"),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "CustomerManagedKey"),
+        ("AwsSolutions-S1", "CustomerManagedKey"),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "ExistingTable"),
+        ("AwsSolutions-S1", "ExistingTable"),
+        ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::parked-batches/*]", "Imported"),
+    }
+
+
+# --- cfn-lint ---------------------------------------------------------------------------
+
+
+def lint_matches(template: dict[str, Any]) -> list[str]:
+    # No check is ignored: errors, warnings and the rest all count.
+    return [str(match) for match in lint(json.dumps(template), regions=["us-east-1"])]
+
+
+def test_app_template_passes_cfn_lint(template: assertions.Template) -> None:
+    assert lint_matches(dict(template.to_json())) == []
+
+
+@pytest.mark.parametrize("stage", ["dev-destroy", "prod"])
+def test_stage_templates_pass_cfn_lint(stage_templates: dict[str, dict[str, Any]], stage: str) -> None:
+    assert lint_matches(stage_templates[stage]) == []
+
+
+def test_variant_templates_pass_cfn_lint(variants: tuple[dict[str, dict[str, Any]], dict[str, Any]]) -> None:
+    templates, _ = variants
+
+    assert {name: lint_matches(template) for name, template in templates.items()} == {key: [] for key in templates}
+
+
+# --- IAM: no wildcard but ListStreams, no managed policy --------------------------------
+
+
+def statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every statement of every identity and resource policy, with its resource's logical ID."""
+
+    def documents(value: Any) -> Iterator[dict[str, Any]]:
+        if isinstance(value, dict):
+            if "Statement" in value:
+                yield value
+            for child in value.values():
+                yield from documents(child)
+        elif isinstance(value, list):
+            for child in value:
+                yield from documents(child)
+
+    for logical_id, resource in template["Resources"].items():
+        # A key policy's Resource is "*" by definition (it means the key itself); the test
+        # fixtures' keys are the only keys, the construct builds none.
+        if resource["Type"] == "AWS::KMS::Key":
+            continue
+        for document in documents(resource.get("Properties", {})):
+            for statement in document["Statement"]:
+                yield logical_id, statement
+
+
+def iam_problems(template: dict[str, Any]) -> list[str]:
+    problems = []
+    for logical_id, statement in statements(template):
+        actions, resources = _list(statement, "Action"), _list(statement, "Resource")
+        if "NotAction" in statement or "NotResource" in statement:
+            problems.append(f"{logical_id}: NotAction/NotResource in {statement}")
+        if "*" in resources and actions != ["dynamodb:ListStreams"]:
+            problems.append(f"{logical_id}: Resource '*' for {actions}")
+        # A Deny may name every action (the bucket policy's SSL rule: s3:*); an Allow may not.
+        if statement["Effect"] == "Allow" and any("*" in action for action in actions):
+            problems.append(f"{logical_id}: wildcard action in {actions}")
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role" and resource["Properties"].get("ManagedPolicyArns"):
+            problems.append(f"{logical_id}: managed policies {resource['Properties']['ManagedPolicyArns']}")
+    return problems
+
+
+def _list(statement: dict[str, Any], key: str) -> list[Any]:
+    value = statement.get(key, [])
+    return value if isinstance(value, list) else [value]
+
+
+def test_iam_walk_finds_every_statement(template: assertions.Template) -> None:
+    # Guards the walk itself: the policy, the role's trust policy and the bucket policy.
+    found = sorted({logical_id for logical_id, _ in statements(dict(template.to_json()))})
+
+    assert found == [
+        "InventoryLoggerFailureBucketPolicy679C1638",
+        "InventoryLoggerRoleCA5AC158",
+        "InventoryLoggerRoleDefaultPolicy4E29B359",
+    ]
+
+
+def test_iam_walk_would_catch_a_wildcard_and_a_managed_policy() -> None:
+    template = {
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "ManagedPolicyArns": ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+                },
+            },
+            "Policy": {
+                "Type": "AWS::IAM::Policy",
+                "Properties": {
+                    "PolicyDocument": {
+                        "Statement": [
+                            {"Action": ["dynamodb:ListStreams", "logs:*"], "Effect": "Allow", "Resource": "*"}
+                        ]
+                    }
+                },
+            },
+        }
+    }
+
+    assert iam_problems(template) == [
+        "Policy: Resource '*' for ['dynamodb:ListStreams', 'logs:*']",
+        "Policy: wildcard action in ['dynamodb:ListStreams', 'logs:*']",
+        "Role: managed policies ['arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']",
+    ]
+
+
+def test_no_wildcard_resource_but_list_streams_and_no_managed_policy_in_the_app(
+    template: assertions.Template, stage_templates: dict[str, dict[str, Any]]
+) -> None:
+    assert iam_problems(dict(template.to_json())) == []
+    assert {stage: iam_problems(t) for stage, t in stage_templates.items()} == {key: [] for key in stage_templates}
+
+
+def test_no_wildcard_resource_but_list_streams_in_any_configuration(
+    variants: tuple[dict[str, dict[str, Any]], dict[str, Any]],
+) -> None:
+    templates, _ = variants
+
+    assert {name: iam_problems(t) for name, t in templates.items()} == {key: [] for key in templates}
+
+
+# --- determinism ------------------------------------------------------------------------
+
+
+def test_synthesis_is_deterministic(cloud_assembly: cx_api.CloudAssembly, tmp_path: Path) -> None:
+    """The session's synthesis, a second one in this process and app.py itself in another
+    process (another hash seed, as `cdk synth` runs it) write byte-identical files."""
+    again, _ = build_inventory_app(tmp_path / "again")
+    again.synth()
+    environment = {
+        **os.environ,
+        "CDK_OUTDIR": str(tmp_path / "app"),
+        "CDK_CONTEXT_JSON": json.dumps(CDK_CONTEXT),
+        "PYTHONHASHSEED": "4242",
+    }
+    subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=environment, check=True, capture_output=True, timeout=300)
+
+    for name in ("InventoryStack.template.json", "InventoryStack.assets.json"):
+        first = (Path(cloud_assembly.directory) / name).read_bytes()
+        assert (tmp_path / "again" / name).read_bytes() == first, name
+        assert (tmp_path / "app" / name).read_bytes() == first, name

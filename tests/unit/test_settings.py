@@ -1,0 +1,75 @@
+"""The app's settings as app.py reads them from the context (cdk.json, then `-c key=value`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+from stacks.settings import AppSettings
+from tests.conftest import CDK_CONTEXT, ROOT
+
+
+def settings(**context: Any) -> AppSettings:
+    return AppSettings.from_context(cdk.App(context={**CDK_CONTEXT, **context}).node)
+
+
+def test_defaults_are_those_of_cdk_json() -> None:
+    assert settings() == AppSettings(
+        service_name="inventory",
+        log_level="INFO",
+        stage="dev",
+        destroy_on_delete=False,
+        alarm_topic_arn=None,
+    )
+
+
+def test_context_values_from_the_command_line_are_strings() -> None:
+    # `cdk deploy -c stage=prod -c alarm_topic_arn=...` passes every value as a string.
+    topic = "arn:aws:sns:eu-west-1:123456789012:on-call"
+    assert settings(stage="prod", alarm_topic_arn=topic) == AppSettings(
+        service_name="inventory", log_level="INFO", stage="prod", alarm_topic_arn=topic
+    )
+    assert settings(destroy_on_delete="true").destroy_on_delete is True
+    assert settings(destroy_on_delete="False").destroy_on_delete is False
+    assert settings(destroy_on_delete=True).destroy_on_delete is True
+
+
+def test_stage_defaults_to_dev_when_the_context_has_none() -> None:
+    context = {key: value for key, value in CDK_CONTEXT.items() if key not in ("stage", "destroy_on_delete")}
+    read = AppSettings.from_context(cdk.App(context=context).node)
+
+    assert (read.stage, read.destroy_on_delete) == ("dev", False)
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"stage": "staging"}, r"stage must be one of dev, prod, got 'staging' \(e.g. `cdk deploy -c stage=prod`\)"),
+        ({"stage": "prod", "destroy_on_delete": "true"}, r"destroy_on_delete=true is refused with stage=prod"),
+        ({"destroy_on_delete": "yes"}, r"context destroy_on_delete must be true or false, got 'yes'"),
+        ({"destroy_on_delete": 1}, r"context destroy_on_delete must be true or false, got 1"),
+        ({"stage": 1}, r"context stage must be a string, got 1"),
+    ],
+)
+def test_invalid_context_is_an_error(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        settings(**context)
+
+
+def test_app_reports_an_invalid_setting_in_one_line_without_a_traceback() -> None:
+    # As `cdk synth -c stage=qa` runs it: the CLI hands the context over in CDK_CONTEXT_JSON.
+    environment = {**os.environ, "CDK_CONTEXT_JSON": '{"service_name": "s", "log_level": "INFO", "stage": "qa"}'}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Invalid setting: stage must be one of dev, prod, got 'qa' (e.g. `cdk deploy -c stage=prod`)"
+    )
+    assert "Traceback" not in result.stderr
