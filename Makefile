@@ -26,7 +26,7 @@ export CDK_HOME := $(CURDIR)/.cdk-home
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: help venv deps synth test deploy-local local lint bootstrap diff deploy destroy clean
+.PHONY: help venv deps synth test deploy-local local bench lint bootstrap diff deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -62,10 +62,15 @@ deploy-local: deps ## Check a change before deploying: cdk bootstrap/deploy/dest
 local: $(VENV_STAMP) ## Run the pipeline on this machine: embedded DynamoDB stream, real handler (ARGS="--help")
 	$(VENV)/bin/python -m local $(ARGS)
 
+bench: deps ## Benchmark against the tutorials' handlers; writes bench/RESULTS.md (ARGS="--quick")
+	$(VENV)/bin/python -m bench $(ARGS)
+
+# The second mypy checks the construct library alone, strictly: the typed API (py.typed) its users get.
 lint: $(VENV_STAMP) ## Check formatting, lint and types (ruff, mypy)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict stacks/table_stream_logger
 
 # The targets below need AWS credentials and a region (AWS_PROFILE / AWS_REGION, ...).
 bootstrap: deps ## Once per account and region: cdk bootstrap

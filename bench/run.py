@@ -1,0 +1,584 @@
+"""Run every benchmark side by side, print one table, and write it to bench/RESULTS.md.
+
+    .venv/bin/python -m bench            # everything (make bench)
+    .venv/bin/python -m bench --quick    # without the 10,000 batch and `make test`
+
+Absolute times on a shared machine are noise, so every figure that matters is a ratio of
+variants measured in the same run: each round runs every variant once, in a rotating
+order, and a ratio is taken within a round (min and max over rounds) and between the best
+rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import importlib.metadata
+import io
+import json
+import logging
+import os
+import platform
+import pstats
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO, cast
+
+from bench import data
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DATA = BENCH / ".data"
+LAMBDA = ROOT / "lambda"
+VENV_BIN = ROOT / ".venv" / "bin"
+NODE = VENV_BIN / "node"
+CDK = ROOT / "node_modules" / ".bin" / "cdk"
+RESULTS = BENCH / "RESULTS.md"
+
+# The function's environment, as TableStreamLogger sets it for InventoryStack.
+LAMBDA_ENV = {
+    "POWERTOOLS_SERVICE_NAME": "inventory",
+    "POWERTOOLS_LOG_LEVEL": "INFO",
+    "POWERTOOLS_METRICS_NAMESPACE": "TableStreamLogger",
+    "LOG_IMAGES": "NEW_AND_OLD",
+    "REDACT_ATTRIBUTES": "[]",
+    "KEY_ATTRIBUTES": '["PK","SK"]',
+}
+# The Makefile's environment for the CDK CLI: no telemetry, no version check, home inside.
+CDK_ENV = {
+    "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    "CDK_HOME": str(ROOT / ".cdk-home"),
+    "CDK_DISABLE_CLI_TELEMETRY": "true",
+    "CDK_DISABLE_VERSION_CHECK": "true",
+}
+X, DASH = "\u00d7", "\u2013"  # the multiplication sign and the en dash of the table
+# Each measurement covers at least this many records (the 100 batch runs 10 times).
+MIN_RECORDS = 1000
+BYTES_BATCH = 1000  # log bytes are reported for this batch
+PROFILE_BATCH = 1000
+COLD_START_RUNS = 11
+SYNTH_RUNS = 5
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "InventoryStack-InventoryLoggerFunction1A2B3C4D-AbCdEfGh1234"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = (
+        "arn:aws:lambda:us-east-1:123456789012:function:InventoryStack-InventoryLoggerFunction1A2B3C4D-AbCdEfGh1234"
+    )
+    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+@dataclass(frozen=True)
+class Variant:
+    label: str
+    runtime: str  # "python" or "node"
+    option: str  # LOG_IMAGES for ours; the variant of node_handler.mjs; "" for Powertools
+
+
+OURS = [Variant(f"ours {mode}", "python", mode) for mode in ("NEW_AND_OLD", "NEW", "CHANGES")]
+POWERTOOLS = Variant("Powertools idiomatic", "python", "")
+NODE_NEW = Variant("Node NewImage-guarded", "node", "new-image")
+NODE_BOTH = Variant("Node both images", "node", "both-images")
+NODE_EVENT = Variant("Node JSON.stringify(event, null, 2)", "node", "event")
+VARIANTS = [*OURS, POWERTOOLS, NODE_NEW, NODE_BOTH, NODE_EVENT]
+BASELINE = NODE_BOTH  # handler time ratios are to this one
+BYTES_BASELINE = NODE_EVENT
+
+
+@dataclass
+class Measured:
+    """One variant on one batch, over all rounds."""
+
+    ns_per_record: list[float] = field(default_factory=list)
+    bytes_per_record: float = 0.0
+    failed: float = 0.0  # records per invocation that could not be logged
+    elided: int = 0  # records whose log shows nested values as [Object]
+    logger_keys: int = 0  # bytes per line of the Logger's keys (level ... function_request_id), ours only
+
+
+# --- the Python handlers, in-process ------------------------------------------------
+class LambdaStdout:
+    """stdout as Lambda's Python runtime sets it up: every write is flushed at once."""
+
+    def __init__(self, file: TextIO) -> None:
+        self._file = file
+
+    def write(self, text: str) -> int:
+        written = self._file.write(text)
+        self._file.flush()
+        return written
+
+    def flush(self) -> None:
+        self._file.flush()
+
+
+class PythonHandlers:
+    """Our handler and Powertools' idiomatic one, imported with the function's environment."""
+
+    def __init__(self) -> None:
+        os.environ.update(LAMBDA_ENV)
+        sys.path.insert(0, str(LAMBDA))
+        import stream_logger
+        from bench import idiomatic
+
+        self.ours = stream_logger
+        self.idiomatic = idiomatic
+        # Both Loggers are "inventory": they may share one logging handler.
+        self.log_handlers = {
+            cast(logging.StreamHandler[Any], stream_logger.logger.registered_handler),
+            cast(logging.StreamHandler[Any], idiomatic.logger.registered_handler),
+        }
+
+    def handler(self, variant: Variant) -> Callable[[Any, Any], Any]:
+        if variant is POWERTOOLS:
+            return cast(Callable[[Any, Any], Any], self.idiomatic.handler)
+        self.ours.LOG_IMAGES = variant.option
+        return cast(Callable[[Any, Any], Any], self.ours.handler)
+
+    @contextmanager
+    def stdout_to(self, path: Path) -> Iterator[None]:
+        """stdout and the Loggers' stream to a fresh file on disk, as in the conftest's invoke."""
+        with open(path, "w", encoding="utf-8") as file:
+            out = cast(TextIO, LambdaStdout(file))
+            previous_stdout, sys.stdout = sys.stdout, out
+            previous_streams = [(handler, handler.setStream(out)) for handler in self.log_handlers]
+            try:
+                yield
+            finally:
+                sys.stdout = previous_stdout
+                for handler, stream in previous_streams:
+                    handler.setStream(stream)
+
+    def run(self, variant: Variant, event: dict[str, Any], log: Path, repeats: int) -> tuple[int, Any]:
+        handler = self.handler(variant)
+        with self.stdout_to(log):
+            start = time.perf_counter_ns()
+            for _ in range(repeats):
+                response = handler(event, LambdaContext())
+            elapsed = time.perf_counter_ns() - start
+        return elapsed, response
+
+
+def _check_python(variant: Variant, response: Any, log: Path, records: int) -> list[str]:
+    """Every record logged, every line JSON: a benchmark of a broken handler is worthless."""
+    if response != {"batchItemFailures": []}:
+        raise SystemExit(f"{variant.label}: records failed: {response}")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        json.loads(line)
+    expected = records + 1 if variant in OURS else records  # ours adds the metrics line
+    if len(lines) != expected:
+        raise SystemExit(f"{variant.label}: {len(lines)} log lines for {records} records")
+    return lines
+
+
+def _run_node(variant: Variant, batch: Path, size: int, log: Path, repeats: int) -> dict[str, Any]:
+    warmups = max(1, 2 * MIN_RECORDS // size)  # enough for V8 to optimise the hot functions
+    with open(log, "w", encoding="utf-8") as file:
+        done = subprocess.run(
+            [str(NODE), str(BENCH / "node_handler.mjs"), variant.option, str(batch), str(repeats), str(warmups)],
+            stdout=file,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+    result: dict[str, Any] = json.loads(done.stderr.strip().splitlines()[-1])
+    return result
+
+
+def time_handlers(python: PythonHandlers, batches: dict[int, Path], rounds: int) -> dict[tuple[int, Variant], Measured]:
+    events = {size: json.loads(path.read_text(encoding="utf-8")) for size, path in batches.items()}
+    results = {(size, variant): Measured() for size in batches for variant in VARIANTS}
+    log = DATA / "log.txt"
+
+    # Untimed: warm the Python handlers up and check what they log.
+    for size, event in events.items():
+        for variant in VARIANTS:
+            if variant.runtime == "python":
+                _, response = python.run(variant, event, log, 1)
+                lines = _check_python(variant, response, log, size)
+                if variant in OURS:
+                    results[size, variant].logger_keys = len(lines[0].partition(',"event_name"')[0].encode())
+
+    for round_number in range(rounds):
+        shift = round_number % len(VARIANTS)
+        order = VARIANTS[shift:] + VARIANTS[:shift]
+        for size, batch in batches.items():
+            repeats = max(1, MIN_RECORDS // size)
+            for variant in order:
+                measured = results[size, variant]
+                if variant.runtime == "python":
+                    elapsed, _ = python.run(variant, events[size], log, repeats)
+                    measured.bytes_per_record = log.stat().st_size / (repeats * size)
+                else:
+                    node = _run_node(variant, batch, size, log, repeats)
+                    elapsed = node["ns"]
+                    measured.bytes_per_record = node["bytes"] / size
+                    measured.failed, measured.elided = node["failed"], node["elided"]
+                measured.ns_per_record.append(elapsed / (repeats * size))
+        print(f"  round {round_number + 1}/{rounds} done", file=sys.stderr)
+    return results
+
+
+def profile_ours(python: PythonHandlers, batch: Path, top: int = 15) -> tuple[str, list[tuple[str, float]]]:
+    """cProfile of our handler (NEW_AND_OLD) on one batch: the top functions, and the top 3's share of own time."""
+    event = json.loads(batch.read_text(encoding="utf-8"))
+    handler = python.handler(OURS[0])
+    profiler = cProfile.Profile()
+    with python.stdout_to(DATA / "log.txt"):
+        profiler.enable()
+        handler(event, LambdaContext())
+        profiler.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text).strip_dirs().sort_stats("tottime")
+    stats.print_stats(top)
+    lines = text.getvalue().strip().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls"))
+    total = cast(float, stats.total_tt)  # type: ignore[attr-defined]
+    own_times = {func: own for func, (_, _, own, _, _) in stats.stats.items()}  # type: ignore[attr-defined]
+    top_three = sorted(own_times, key=own_times.__getitem__, reverse=True)[:3]
+    shares = [(_function_name(func), own_times[func] / total) for func in top_three]
+    return "\n".join([lines[0].strip(), "", *lines[start:]]), shares
+
+
+def _function_name(func: tuple[str, int, str]) -> str:
+    file, line, name = func
+    return name if file == "~" else f"{Path(file).name}:{line}({name})"
+
+
+# --- cold start, synth, make test ---------------------------------------------------
+IMPORT_TIMER = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+COLD_MODULES = ("stream_logger", "aws_lambda_powertools.logging")
+
+
+def cold_start(runs: int = COLD_START_RUNS) -> dict[str, list[float]]:
+    """Import time of each module in fresh processes, alternating; seconds."""
+    env = {**os.environ, **LAMBDA_ENV, "PYTHONPATH": str(LAMBDA)}
+    times: dict[str, list[float]] = {module: [] for module in COLD_MODULES}
+    for run in range(runs):
+        for module in COLD_MODULES if run % 2 == 0 else reversed(COLD_MODULES):
+            done = subprocess.run(
+                [sys.executable, "-c", IMPORT_TIMER.format(module=module)],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            times[module].append(float(done.stdout))
+    return times
+
+
+SYNTH_APPS = {"app": [], "minimal": ["--app", "python3 bench/minimal_app.py"]}
+
+
+def synth_times(runs: int = SYNTH_RUNS) -> dict[str, list[float]]:
+    """Wall time of `cdk synth --quiet` of the app and of the one-table app, alternating."""
+    env = {**os.environ, **CDK_ENV}
+    times: dict[str, list[float]] = {name: [] for name in SYNTH_APPS}
+    for run in range(runs):
+        for name in SYNTH_APPS if run % 2 == 0 else reversed(SYNTH_APPS):
+            with tempfile.TemporaryDirectory(prefix="bench-synth-") as out:
+                start = time.perf_counter()
+                subprocess.run(
+                    [str(CDK), "synth", "--quiet", "-o", out, *SYNTH_APPS[name]],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
+                times[name].append(time.perf_counter() - start)
+    return times
+
+
+PYTEST_SUMMARY = re.compile(r"=+ .*\b(passed|failed|errors?)\b.* in [0-9.]+s")
+
+
+def make_test() -> tuple[float, int, str]:
+    """Wall time of the whole `make test`, its exit code and pytest's summary line.
+
+    The output is kept in bench/.data/make-test.log.
+    """
+    start = time.perf_counter()
+    done = subprocess.run(["make", "test"], cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    (DATA / "make-test.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    summaries = [line.strip("= ") for line in done.stdout.splitlines() if PYTEST_SUMMARY.match(line)]
+    return elapsed, done.returncode, summaries[-1] if summaries else "no pytest summary"
+
+
+# --- the machine and the versions ------------------------------------------------------
+def machine() -> dict[str, str]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
+        platform.processor() or platform.machine(),
+    )
+    try:
+        system = platform.freedesktop_os_release()["PRETTY_NAME"]
+    except OSError:
+        system = platform.system()
+    node = subprocess.run([str(NODE), "--version"], capture_output=True, text=True, check=True).stdout.strip()
+
+    def npm_version(package: str) -> str:
+        manifest = json.loads((ROOT / "node_modules" / package / "package.json").read_text())
+        return str(manifest["version"])
+
+    return {
+        "CPU": f"{cpu}, {os.cpu_count()} cores",
+        "OS": f"{system}, Linux {platform.release()}",
+        "Python": platform.python_version(),
+        "Node.js": node.lstrip("v"),
+        "aws-lambda-powertools": importlib.metadata.version("aws-lambda-powertools"),
+        "@aws-sdk/util-dynamodb": npm_version("@aws-sdk/util-dynamodb"),
+        "aws-cdk-lib": importlib.metadata.version("aws-cdk-lib"),
+        "CDK CLI (aws-cdk)": npm_version("aws-cdk"),
+    }
+
+
+# --- the table -------------------------------------------------------------------
+@dataclass
+class Row:
+    measure: str
+    variant: str
+    result: str
+    ratio: str = ""
+    goal: str = ""
+    met: str = ""
+    note: str = ""
+
+
+def _met(value: float, limit: float) -> str:
+    return "yes" if value <= limit else "**no**"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}{X}"
+
+
+def handler_rows(results: dict[tuple[int, Variant], Measured], batches: dict[int, Path]) -> list[Row]:
+    rows = []
+    for size in batches:
+        event = json.loads(batches[size].read_text(encoding="utf-8"))
+        baseline = results[size, BASELINE].ns_per_record
+        for variant in VARIANTS:
+            times = results[size, variant].ns_per_record
+            per_round = [mine / theirs for mine, theirs in zip(times, baseline, strict=True)]
+            best = min(times) / min(baseline)
+            row = Row(
+                f"handler µs/record, batch {size:,}",
+                variant.label,
+                f"{min(times) / 1000:.1f} (max {max(times) / 1000:.1f})",
+                f"{_ratio(best)} ({min(per_round):.2f}{DASH}{max(per_round):.2f})",
+            )
+            if variant in OURS:
+                row.goal, row.met = f"≤ 1.0{X}", _met(best, 1.0)
+                row.note = "every record logged, numbers exact"
+            elif variant is POWERTOOLS:
+                row.note = f"issue's figure: about 3.3{X}; numbers and sets logged as strings"
+            elif variant.runtime == "node" and variant is not NODE_EVENT:
+                row.note = _node_note(results[size, variant], variant, event)
+            rows.append(row)
+    return rows
+
+
+def _node_note(measured: Measured, variant: Variant, event: dict[str, Any]) -> str:
+    images = ("NewImage",) if variant is NODE_NEW else ("NewImage", "OldImage")
+    rounded = sum(1 for record in event["Records"] if data.js_record_fate(record, images) == "rounded")
+    return (
+        f"{measured.failed:,.0f} records not logged (unmarshall threw), {rounded:,} with numbers rounded, "
+        f"{measured.elided:,} with nested values shown as [Object]"
+    )
+
+
+def bytes_rows(results: dict[tuple[int, Variant], Measured]) -> list[Row]:
+    baseline = results[BYTES_BATCH, BYTES_BASELINE].bytes_per_record
+    goals = {"NEW_AND_OLD": 0.25, "CHANGES": 0.10}
+    rows = []
+    for variant in VARIANTS:
+        size = results[BYTES_BATCH, variant].bytes_per_record
+        row = Row(f"log bytes/record, batch {BYTES_BATCH:,}", variant.label, f"{size:,.0f}", _ratio(size / baseline))
+        if variant in OURS:
+            logger_keys = results[BYTES_BATCH, variant].logger_keys
+            row.note = f"metrics line included, amortised; {logger_keys} B per line are the Logger's keys"
+            if variant.option in goals:
+                row.goal, row.met = f"≤ {goals[variant.option]:.2f}{X}", _met(size / baseline, goals[variant.option])
+        elif variant.runtime == "node":
+            row.note = "1.00 = the baseline" if variant is BYTES_BASELINE else "console.log output, multi-line"
+        rows.append(row)
+    return rows
+
+
+def _median_row(
+    measure: str, label: str, times: list[float], base: list[float], limit: float, show: Callable[[list[float]], str]
+) -> Row:
+    ratio = statistics.median(times) / statistics.median(base)
+    return Row(measure, label, show(times), _ratio(ratio), f"≤ {limit}{X}", _met(ratio, limit))
+
+
+def _ms(times: list[float]) -> str:
+    return f"{statistics.median(times) * 1000:.0f} ms ({min(times) * 1000:.0f}{DASH}{max(times) * 1000:.0f})"
+
+
+def _s(times: list[float]) -> str:
+    return f"{statistics.median(times):.1f} s ({min(times):.1f}{DASH}{max(times):.1f})"
+
+
+def render_table(rows: list[Row]) -> str:
+    header = [
+        "measure",
+        "variant",
+        "result: best (max), or median (range)",
+        "ratio (range)",
+        "goal",
+        "met?",
+        "notes",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row in rows:
+        cells = [row.measure, row.variant, row.result, row.ratio, row.goal, row.met, row.note]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="skip the 10,000 batch and `make test`")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds of the handler benchmark (default: 7)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+
+    sizes = (100, 1000) if args.quick else (100, 1000, 10000)
+    print(f"Writing batches of {', '.join(f'{size:,}' for size in sizes)} records to {DATA}", file=sys.stderr)
+    batches = data.write_batches(DATA, sizes)
+    print(f"Timing the handlers, {args.rounds} rounds", file=sys.stderr)
+    python = PythonHandlers()
+    results = time_handlers(python, batches, args.rounds)
+    profile, shares = profile_ours(python, batches[PROFILE_BATCH])
+    print(f"Cold start: {COLD_START_RUNS} fresh processes per module", file=sys.stderr)
+    imports = cold_start()
+    print(f"Synth: {SYNTH_RUNS} runs per app", file=sys.stderr)
+    synth = synth_times()
+    tests = None if args.quick else make_test()
+
+    rows = handler_rows(results, batches) + bytes_rows(results)
+    rows.append(
+        _median_row(
+            f"cold start: import, median of {COLD_START_RUNS}",
+            "`import stream_logger`",
+            imports["stream_logger"],
+            imports["aws_lambda_powertools.logging"],
+            1.5,
+            _ms,
+        )
+    )
+    rows.append(Row("", "`import aws_lambda_powertools.logging`", _ms(imports["aws_lambda_powertools.logging"])))
+    rows.append(_median_row(f"`cdk synth`, median of {SYNTH_RUNS}", "the app", synth["app"], synth["minimal"], 1.2, _s))
+    rows.append(Row("", "one-table app", _s(synth["minimal"])))
+    if tests is not None:
+        elapsed, code, summary = tests
+        rows.append(
+            Row(
+                "`make test` wall time",
+                "whole suite",
+                f"{elapsed:.0f} s",
+                goal="≤ 90 s",
+                met=_met(elapsed, 90) + ("" if code == 0 else " (but the suite failed)"),
+                note=f"exit {code}: {summary}" + ("" if code == 0 else "; output in bench/.data/make-test.log"),
+            )
+        )
+    table = render_table(rows)
+    duration = time.perf_counter() - started
+    print(table)
+    RESULTS.write_text(_results_md(table, rows, profile, shares, args, duration), encoding="utf-8")
+    print(f"\nWritten to {RESULTS.relative_to(ROOT)} in {duration:.0f} s", file=sys.stderr)
+    return 0
+
+
+def _closing_note(rows: list[Row], shares: list[tuple[str, float]]) -> str:
+    """The goals missed, grouped by measure, and where our handler's time goes."""
+    missed: dict[str, list[Row]] = {}
+    for row in rows:
+        if row.met.startswith("**no"):
+            missed.setdefault(f"{row.measure} (goal {row.goal})", []).append(row)
+    if not missed:
+        return "**All goals are met.**"
+    lines = ["**Goals missed:**", ""]
+    for measure, misses in missed.items():
+        figures = "; ".join(f"{row.variant} {(row.ratio or row.result).split(' (')[0]}" for row in misses)
+        lines.append(f"- {measure}: {figures}")
+    where = ", ".join(f"`{name}` {share:.0%}" for name, share in shares)
+    lines += ["", f"Where our handler's time goes, by own time under the profiler: {where}; see the profile below."]
+    return "\n".join(lines)
+
+
+def _results_md(
+    table: str,
+    rows: list[Row],
+    profile: str,
+    shares: list[tuple[str, float]],
+    args: argparse.Namespace,
+    duration: float,
+) -> str:
+    closing = _closing_note(rows, shares)
+    versions = "\n".join(f"| {name} | {value} |" for name, value in machine().items())
+    return f"""# Benchmark results
+
+Written by `make bench` ({"`--quick`, " if args.quick else ""}{args.rounds} rounds, {duration:.0f} s).
+Regenerate it rather than edit it. Absolute times on a shared machine are noise: compare
+the ratios, which are measured side by side in one run. What is measured and how:
+[`bench/run.py`](run.py); the data: [`bench/data.py`](data.py).
+
+| machine and versions | |
+|---|---|
+{versions}
+
+{table}
+
+How to read it:
+
+- **Handler time**: in-process, stdout to a file on disk that every write is flushed to
+  (as the Lambda Python runtime does), best of the rounds, each round running every
+  variant once in a rotating order. The ratio is to *Node both images* (best / best;
+  in brackets the lowest and highest ratio within one round). The Node handlers are timed
+  inside Node (`process.hrtime.bigint()`), after warm-up runs, in a fresh process per
+  measurement. Node's `unmarshall` throws on numbers beyond double precision; each record
+  is wrapped in try/catch and the records it could not log are counted (a finding about
+  the tutorial's handler, not an error of the benchmark).
+- **Log bytes**: what each variant writes to stdout for the batch, per record. Lambda's
+  Node runtime adds a prefix of about 67 bytes per `console.log` line (timestamp, request
+  id, level), not counted here.
+- **Cold start**: `import` of the module in a fresh Python process with the function's
+  environment, bytecode caches present, against `import aws_lambda_powertools.logging`.
+- **Synth**: wall time of `cdk synth --quiet` with the Makefile's environment, against
+  `bench/minimal_app.py` (one `dynamodb.Table`, same cdk.json context).
+
+{closing}
+
+## Where our handler's time goes
+
+cProfile of `stream_logger.handler`, `LOG_IMAGES=NEW_AND_OLD`, batch of {PROFILE_BATCH:,}, by own time
+(profiling slows Python code more than C functions such as `str.translate`):
+
+```
+{profile}
+```
+"""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
