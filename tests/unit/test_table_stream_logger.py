@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -17,7 +18,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from stacks.table_stream_logger import HANDLER_METRICS, TableStreamLogger
+from stacks.table_stream_logger import HANDLER_METRICS, ChangeFilter, TableStreamLogger, handler_asset_dir
+from stacks.table_stream_logger import construct as construct_module
 
 NewStack = Callable[[], cdk.Stack]
 
@@ -698,3 +700,243 @@ def test_function_keeps_other_dependencies_and_drops_only_the_role(new_stack: Ne
     assert function["DependsOn"] == sorted(
         [logical_id(template, "AWS::IAM::Policy"), logical_id(template, "AWS::SQS::Queue")]
     )
+
+
+# --- your own handler -------------------------------------------------------------------
+
+
+def resources_except_function_code(template: assertions.Template) -> dict[str, Any]:
+    """Every resource of the template, less what a custom handler replaces and the parameters."""
+    resources: dict[str, Any] = json.loads(json.dumps(template.to_json()["Resources"]))
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Lambda::Function":
+            for key in ("Code", "Handler", "Description"):
+                resource["Properties"].pop(key)
+    return resources
+
+
+def test_own_handler_runs_instead_and_everything_else_stays(new_stack: NewStack, tmp_path: Path) -> None:
+    # GIVEN the caller's own handler
+    (tmp_path / "mine.py").write_text("def handler(event, context):\n    return {'batchItemFailures': []}\n")
+    default_stack, custom_stack = new_stack(), new_stack()
+
+    # WHEN one logger runs it and another the default handler
+    TableStreamLogger(default_stack, "Logger", partition_key=ID)
+    TableStreamLogger(
+        custom_stack,
+        "Logger",
+        partition_key=ID,
+        code=lambda_.Code.from_asset(str(tmp_path)),
+        handler="mine.handler",
+    )
+    default, custom = assertions.Template.from_stack(default_stack), assertions.Template.from_stack(custom_stack)
+
+    # THEN only the function's code, handler and description differ: same role and grants, layer,
+    # environment, mapping, failure bucket, alarms and dashboard, under the same logical IDs
+    function = only(custom, "AWS::Lambda::Function")
+    assert function["Handler"] == "mine.handler"
+    assert function["Code"]["S3Key"] != only(default, "AWS::Lambda::Function")["Code"]["S3Key"]
+    assert resources_except_function_code(custom) == resources_except_function_code(default)
+    assert custom.to_json()["Parameters"] == default.to_json()["Parameters"]
+
+
+@pytest.mark.parametrize("given", ["code", "handler"])
+def test_code_without_handler_or_handler_without_code_is_an_error(
+    new_stack: NewStack, tmp_path: Path, given: str
+) -> None:
+    props: dict[str, Any] = (
+        {"code": lambda_.Code.from_asset(str(tmp_path))} if given == "code" else {"handler": "mine.handler"}
+    )
+
+    with pytest.raises(ValueError, match=f"Give both code and handler .* only {given} was given"):
+        TableStreamLogger(new_stack(), "Logger", partition_key=ID, **props)
+
+
+def test_handler_asset_is_found_from_the_module_not_the_current_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    repository_lambda = Path(__file__).resolve().parents[2] / "lambda"
+    assert handler_asset_dir() == repository_lambda
+
+    # Installed from the wheel: the handler sits next to the module.
+    monkeypatch.chdir(tmp_path)
+    installed = tmp_path / "site-packages" / "table_stream_logger"
+    (installed / "lambda").mkdir(parents=True)
+    (installed / "lambda" / "stream_logger.py").touch()
+    monkeypatch.setattr(construct_module, "__file__", str(installed / "construct.py"))
+    assert handler_asset_dir() == installed / "lambda"
+
+    # Neither: a clear error rather than an asset of whatever folder is at hand.
+    monkeypatch.setattr(construct_module, "__file__", str(tmp_path / "a" / "b" / "construct.py"))
+    with pytest.raises(FileNotFoundError, match=r"The handler stream_logger.py of TableStreamLogger is missing"):
+        handler_asset_dir()
+
+
+# --- stream view type ---------------------------------------------------------------------
+
+VIEW = dynamodb.StreamViewType
+BOTH = "needs the new and the old image of each change"
+NEW = "needs the new image of each change"
+
+
+@pytest.mark.parametrize(
+    ("view_type", "log_images", "message"),
+    [
+        (VIEW.KEYS_ONLY, "NEW_AND_OLD", f"{BOTH}, but .* is KEYS_ONLY. Give the table a NEW_AND_OLD_IMAGES stream \\("),
+        (VIEW.KEYS_ONLY, "CHANGES", f"{BOTH}, but .* is KEYS_ONLY"),
+        (VIEW.KEYS_ONLY, "NEW", f"{NEW}, but .* is KEYS_ONLY. Give the table a NEW_IMAGE or NEW_AND_OLD_IMAGES"),
+        (
+            VIEW.NEW_IMAGE,
+            "NEW_AND_OLD",
+            f"{BOTH}, but .* is NEW_IMAGE. Give the table a NEW_AND_OLD_IMAGES stream, or log with log_images='NEW'",
+        ),
+        (VIEW.NEW_IMAGE, "CHANGES", f"{BOTH}, but .* is NEW_IMAGE"),
+        (VIEW.OLD_IMAGE, "NEW_AND_OLD", f"{BOTH}, but .* is OLD_IMAGE. Give the table a NEW_AND_OLD_IMAGES stream \\("),
+        (VIEW.OLD_IMAGE, "CHANGES", f"{BOTH}, but .* is OLD_IMAGE"),
+        (VIEW.OLD_IMAGE, "NEW", f"{NEW}, but .* is OLD_IMAGE"),
+    ],
+)
+def test_view_type_that_cannot_deliver_the_images_is_an_error(
+    new_stack: NewStack, view_type: dynamodb.StreamViewType, log_images: str, message: str
+) -> None:
+    stack = new_stack()
+    table = dynamodb.Table(stack, "Existing", partition_key=ID, stream=view_type)
+
+    with pytest.raises(ValueError, match=f"^log_images='{log_images}' {message}"):
+        TableStreamLogger(stack, "Logger", table=table, log_images=log_images)
+
+
+def test_view_type_error_says_what_to_do(new_stack: NewStack) -> None:
+    stack = new_stack()
+    table = dynamodb.Table(stack, "Existing", partition_key=ID, stream=VIEW.NEW_IMAGE)
+
+    with pytest.raises(ValueError) as error:
+        TableStreamLogger(stack, "Logger", table=table)
+
+    assert str(error.value) == (
+        "log_images='NEW_AND_OLD' needs the new and the old image of each change, but the stream of "
+        "TestStack/Existing is NEW_IMAGE. Give the table a NEW_AND_OLD_IMAGES stream, or log with "
+        "log_images='NEW' (changing a stream's view type gives the table a new stream, with a new ARN)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("view_type", "log_images"),
+    [
+        (VIEW.NEW_AND_OLD_IMAGES, "NEW_AND_OLD"),
+        (VIEW.NEW_AND_OLD_IMAGES, "CHANGES"),
+        (VIEW.NEW_AND_OLD_IMAGES, "NEW"),
+        (VIEW.NEW_IMAGE, "NEW"),
+    ],
+)
+def test_view_type_that_delivers_the_images_is_fine(
+    new_stack: NewStack, view_type: dynamodb.StreamViewType, log_images: str
+) -> None:
+    stack = new_stack()
+    table = dynamodb.Table(stack, "Existing", partition_key=ID, stream=view_type)
+    TableStreamLogger(stack, "Logger", table=table, log_images=log_images)
+
+    assert environment(assertions.Template.from_stack(stack))["LOG_IMAGES"] == log_images
+
+
+def test_view_type_of_an_imported_table_is_checked_when_given(new_stack: NewStack) -> None:
+    stack = new_stack()
+    table = dynamodb.Table.from_table_attributes(stack, "Imported", table_name="orders", table_stream_arn=STREAM_ARN)
+
+    with pytest.raises(
+        ValueError, match=f"^log_images='NEW_AND_OLD' {BOTH}, but the stream of TestStack/Imported is KEYS_ONLY"
+    ):
+        TableStreamLogger(stack, "Logger", table=table, stream_view_type=VIEW.KEYS_ONLY)
+    # Without stream_view_type, an imported table's view type is unknown and not checked.
+    TableStreamLogger(stack, "Logger", table=table)
+
+
+def test_stream_view_type_with_a_built_table_is_an_error(new_stack: NewStack) -> None:
+    with pytest.raises(ValueError, match="stream_view_type describes the stream of an existing table"):
+        TableStreamLogger(new_stack(), "Logger", partition_key=ID, stream_view_type=VIEW.NEW_AND_OLD_IMAGES)
+
+
+def test_stream_view_type_that_contradicts_the_table_is_an_error(new_stack: NewStack) -> None:
+    stack = new_stack()
+    table = stream_table(stack)
+
+    with pytest.raises(
+        ValueError,
+        match="stream_view_type=NEW_IMAGE was given, but the stream of TestStack/Existing is NEW_AND_OLD_IMAGES",
+    ):
+        TableStreamLogger(stack, "Logger", table=table, stream_view_type=VIEW.NEW_IMAGE)
+    TableStreamLogger(stack, "Logger", table=table, stream_view_type=VIEW.NEW_AND_OLD_IMAGES)
+
+
+def test_table_v2_view_type_is_read(new_stack: NewStack) -> None:
+    stack = new_stack()
+    good = dynamodb.TableV2(stack, "Good", partition_key=ID, dynamo_stream=VIEW.NEW_AND_OLD_IMAGES)
+    keys_only = dynamodb.TableV2(stack, "KeysOnly", partition_key=ID, dynamo_stream=VIEW.KEYS_ONLY)
+    no_stream = dynamodb.TableV2(stack, "NoStream", partition_key=ID)
+
+    TableStreamLogger(stack, "Logger", table=good)
+    with pytest.raises(ValueError, match="the stream of TestStack/KeysOnly is KEYS_ONLY"):
+        TableStreamLogger(stack, "KeysOnlyLogger", table=keys_only)
+    with pytest.raises(
+        ValueError, match=r"TestStack/NoStream has no stream. .* \(dynamo_stream=dynamodb.StreamViewType"
+    ):
+        TableStreamLogger(stack, "NoStreamLogger", table=no_stream)
+
+
+@pytest.mark.parametrize(
+    ("view_type", "change_filter", "message"),
+    [
+        (
+            VIEW.NEW_IMAGE,
+            ChangeFilter(old_image_has={"Stocks": "N"}),
+            "tests old_image_has, but .* is NEW_IMAGE, without old",
+        ),
+        (
+            VIEW.OLD_IMAGE,
+            ChangeFilter(new_image_has={"Stocks": "N"}),
+            "tests new_image_has, but .* is OLD_IMAGE, without new",
+        ),
+        (VIEW.KEYS_ONLY, ChangeFilter(new_image_has={"Stocks": "N"}), "tests new_image_has, but .* is KEYS_ONLY"),
+    ],
+)
+def test_filter_on_images_the_stream_lacks_is_an_error(
+    new_stack: NewStack, tmp_path: Path, view_type: dynamodb.StreamViewType, change_filter: ChangeFilter, message: str
+) -> None:
+    stack = new_stack()
+    table = dynamodb.Table(stack, "Existing", partition_key=ID, stream=view_type)
+
+    # Even with a handler of one's own, which needs no images: the filter would drop every record.
+    with pytest.raises(ValueError, match=f"^filters\\[0\\] {message}"):
+        TableStreamLogger(
+            stack,
+            "Logger",
+            table=table,
+            code=lambda_.Code.from_asset(str(tmp_path)),
+            handler="mine.handler",
+            filters=[change_filter],
+        )
+
+
+def test_own_handler_may_read_a_stream_without_images(new_stack: NewStack, tmp_path: Path) -> None:
+    stack = new_stack()
+    table = dynamodb.Table(stack, "Existing", partition_key=ID, stream=VIEW.KEYS_ONLY)
+    TableStreamLogger(
+        stack,
+        "Logger",
+        table=table,
+        code=lambda_.Code.from_asset(str(tmp_path)),
+        handler="mine.handler",
+        filters=[ChangeFilter(event_names=["REMOVE"], keys_equal={"id": "gone"})],
+    )
+
+    assert only(assertions.Template.from_stack(stack), "AWS::Lambda::Function")["Handler"] == "mine.handler"
+
+
+def test_an_invalid_logger_leaves_nothing_in_the_tree(new_stack: NewStack) -> None:
+    stack = new_stack()
+
+    with pytest.raises(ValueError, match="batch_size"):
+        TableStreamLogger(stack, "Logger", partition_key=ID, batch_size=0)
+
+    assert stack.node.try_find_child("Logger") is None
+    TableStreamLogger(stack, "Logger", partition_key=ID)

@@ -21,10 +21,11 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-# Resolved from this file, not from the current directory, so that `cdk` can run from
-# anywhere and the construct still finds its handler.
-LAMBDA_DIR = Path(__file__).resolve().parent.parent / "lambda"
+from .filters import ChangeFilter, check_filters
+
+#: The default handler, in the handler asset (see ``handler_asset_dir``).
 HANDLER = "stream_logger.handler"
+HANDLER_FILE = "stream_logger.py"
 
 # The newest Python runtime the Powertools layer is published for.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -57,10 +58,44 @@ ESM_DIMENSION = "EventSourceMappingUUID"
 PARKED_METRIC = "OnFailureDestinationDeliveredEventCount"
 DROPPED_METRIC = "DroppedEventCount"
 
+# A view type that cannot be read (an imported table): not checked.
+_UNKNOWN = object()
+# What the default handler needs from the stream, per log_images mode.
+NEW_AND_OLD_IMAGES = dynamodb.StreamViewType.NEW_AND_OLD_IMAGES.value
+IMAGES_DELIVERED = {
+    dynamodb.StreamViewType.NEW_AND_OLD_IMAGES.value: {"new", "old"},
+    dynamodb.StreamViewType.NEW_IMAGE.value: {"new"},
+    dynamodb.StreamViewType.OLD_IMAGE.value: {"old"},
+    dynamodb.StreamViewType.KEYS_ONLY.value: set(),
+}
+IMAGES_NEEDED = {"NEW_AND_OLD": {"new", "old"}, "CHANGES": {"new", "old"}, "NEW": {"new"}}
+
 # cdk-nag (AwsSolutions pack) reads acknowledgements through CDK's own Validations API, so
 # the construct records them without depending on cdk-nag. "AwsSolutions::" is the plugin's
 # prefix: the finding then shows up as acknowledged, with its reason, in the validation report.
 NAG = "AwsSolutions::AwsSolutions-"
+
+
+def handler_asset_dir() -> Path:
+    """The directory of the default handler (``stream_logger.py`` and ``dynamo_json.py``).
+
+    Found from this file, never from the current directory, so that ``cdk`` runs from anywhere:
+
+    - installed from the wheel, the handler files are packaged next to this module, in
+      ``table_stream_logger/lambda/`` (pyproject.toml's ``force-include``);
+    - in the repository, this module is ``stacks/table_stream_logger/construct.py`` and the
+      handler is the top-level ``lambda/``, two folders up.
+    """
+    here = Path(__file__).resolve()
+    candidates = (here.parent / "lambda", here.parents[2] / "lambda")
+    for candidate in candidates:
+        if (candidate / HANDLER_FILE).is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"The handler {HANDLER_FILE} of TableStreamLogger is missing: looked in "
+        f"{' and '.join(str(path) for path in candidates)}. Reinstall the table-stream-logger package, "
+        "or give your own handler with code=... and handler=...."
+    )
 
 
 class TableStreamLogger(Construct):
@@ -77,6 +112,11 @@ class TableStreamLogger(Construct):
     :param table: An existing table to log, which must have a stream. An imported table
         works when its stream ARN is given, e.g. ``Table.from_table_attributes(...,
         table_stream_arn=...)``. Default: none, the construct builds a table.
+    :param stream_view_type: The view type of an imported table's stream, which CDK cannot
+        read; when given, it is checked against ``log_images`` and ``filters`` like the view
+        type of a ``Table`` or ``TableV2`` of the app is. Only with ``table``; given for a
+        table of the app, it must equal the table's. Default: none, an imported table's view
+        type is not checked.
     :param partition_key: Partition key of the table to build. Required when no ``table``.
     :param sort_key: Sort key of the table to build. Default: none.
     :param removal_policy: Removal policy of the table to build. Default:
@@ -96,7 +136,8 @@ class TableStreamLogger(Construct):
         ``RetentionDays.ONE_MONTH`` (30 days).
     :param log_images: Which item images each log line carries: ``NEW_AND_OLD`` (both),
         ``NEW`` (the new image only) or ``CHANGES`` (only the attributes that changed).
-        Default: ``"NEW_AND_OLD"``.
+        Default: ``"NEW_AND_OLD"``. ``NEW_AND_OLD`` and ``CHANGES`` need a
+        ``NEW_AND_OLD_IMAGES`` stream, ``NEW`` a ``NEW_IMAGE`` or ``NEW_AND_OLD_IMAGES`` one.
     :param redact: Attribute names or dotted paths (``"card.number"``) whose values are
         replaced before logging. Default: none.
     :param memory_size: Memory of the function in MB. Default: 256. Lambda allots CPU in
@@ -108,6 +149,15 @@ class TableStreamLogger(Construct):
         ``"TableStreamLogger"``.
     :param powertools_layer: The Powertools layer. Default: the public Powertools for AWS
         Lambda (Python) layer, version ``POWERTOOLS_VERSION``, for arm64 and Python 3.14.
+    :param code: Your own handler's code, e.g. ``lambda_.Code.from_asset("handlers")``, given
+        together with ``handler``. The function then runs it (Python 3.14, arm64), with
+        everything else unchanged: the role and its grants, the layer, the environment, the
+        event source mapping and its filters, the failure destination, the alarms and the
+        dashboard (whose per-event-name graphs stay empty unless your code writes the same
+        metrics). ``log_images`` is then not checked against the stream: your code decides
+        what it needs. Default: none, the logger of this package.
+    :param handler: Your handler, ``"module.function"``, given together with ``code``.
+        Default: ``"stream_logger.handler"``, the logger of this package.
 
     Event source mapping:
 
@@ -129,6 +179,12 @@ class TableStreamLogger(Construct):
         ``True``.
     :param parallelization_factor: Concurrent batches per shard, 1 to 10. Default: 1, which
         processes each shard strictly in order.
+    :param filters: Which records reach the function, as typed ``ChangeFilter`` objects
+        (Lambda event filtering): a record passes if it matches any of them, and the others
+        are dropped before batching. At most 5, Lambda's default quota. A filter on
+        ``new_image_has`` / ``old_image_has`` needs a stream with those images. Numbers cannot
+        be compared: DynamoDB streams carry them as strings, which Lambda's numeric filters
+        never match. Default: none, every record reaches the function.
 
     Failure destination (where Lambda parks a batch it gave up on):
 
@@ -167,6 +223,7 @@ class TableStreamLogger(Construct):
         construct_id: str,
         *,
         table: dynamodb.ITable | None = None,
+        stream_view_type: dynamodb.StreamViewType | None = None,
         partition_key: dynamodb.Attribute | None = None,
         sort_key: dynamodb.Attribute | None = None,
         removal_policy: RemovalPolicy | None = None,
@@ -181,6 +238,8 @@ class TableStreamLogger(Construct):
         timeout: Duration = Duration.seconds(30),
         metrics_namespace: str = "TableStreamLogger",
         powertools_layer: lambda_.ILayerVersion | None = None,
+        code: lambda_.Code | None = None,
+        handler: str | None = None,
         batch_size: int = 100,
         max_batching_window: Duration = Duration.seconds(1),
         starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
@@ -188,6 +247,7 @@ class TableStreamLogger(Construct):
         max_record_age: Duration = Duration.hours(6),
         bisect_batch_on_error: bool = True,
         parallelization_factor: int = 1,
+        filters: Sequence[ChangeFilter] = (),
         failure_destination: s3.IBucket | sqs.IQueue | None = None,
         failure_destination_type: str | None = None,
         failure_retention: Duration | None = None,
@@ -197,10 +257,8 @@ class TableStreamLogger(Construct):
         alarm_action: cloudwatch.IAlarmAction | None = None,
         dashboard: bool = True,
     ) -> None:
-        super().__init__(scope, construct_id)
-
-        # Validate everything before building anything, so that a mistake surfaces as one
-        # clear error at synth rather than as a half-built tree.
+        # Validate everything before building anything, the construct's own node included, so
+        # that a mistake surfaces as one clear error at synth rather than as a half-built tree.
         _check_table_props(table, partition_key, sort_key, removal_policy, deletion_protection, encryption_key)
         if log_level not in LOG_LEVELS:
             raise ValueError(f"log_level must be one of {sorted(LOG_LEVELS)}, got {log_level!r}")
@@ -220,6 +278,31 @@ class TableStreamLogger(Construct):
             raise ValueError(f"iterator_age_threshold must be positive, got {iterator_age_threshold.to_human_string()}")
         if alarm_action is not None and not alarms:
             raise ValueError("alarm_action was given with alarms=False: there would be no alarm to act on.")
+        if (code is None) != (handler is None):
+            raise ValueError(
+                "Give both code and handler for your own handler (e.g. code=lambda_.Code.from_asset('handlers'), "
+                "handler='mine.handler'), or neither for the logger of this package: "
+                f"only {'code' if code is not None else 'handler'} was given."
+            )
+        change_filters = check_filters(filters)
+        view_type = _check_stream_view_type(table, stream_view_type)
+        _check_images(
+            view_type,
+            # Your own handler decides which images it needs; the filters need theirs regardless.
+            log_images if code is None else None,
+            change_filters,
+            table.node.path if table is not None else None,
+        )
+        if code is None:
+            code = lambda_.Code.from_asset(
+                str(handler_asset_dir()),
+                exclude=["__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"],
+            )
+            description = "Logs every change of a DynamoDB table as one JSON line"
+        else:
+            description = "Handles every change of a DynamoDB table"
+
+        super().__init__(scope, construct_id)
 
         if table is None:
             table = dynamodb.Table(
@@ -284,14 +367,11 @@ class TableStreamLogger(Construct):
         self._function = lambda_.Function(
             self,
             "Function",
-            description="Logs every change of a DynamoDB table as one JSON line",
+            description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            handler=HANDLER,
-            code=lambda_.Code.from_asset(
-                str(LAMBDA_DIR),
-                exclude=["__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"],
-            ),
+            handler=handler or HANDLER,
+            code=code,
             layers=[powertools_layer],
             role=self._role,
             memory_size=memory_size,
@@ -350,6 +430,7 @@ class TableStreamLogger(Construct):
             retry_attempts=retry_attempts,
             max_record_age=max_record_age,
             parallelization_factor=parallelization_factor,
+            filters=[change_filter.to_filter() for change_filter in change_filters] or None,
             on_failure=on_failure,
             # The EventCount group (records polled, invoked, parked, dropped, ...): the alarms
             # and the dashboard read it; without either it stays off.
@@ -743,12 +824,102 @@ def _check_table_props(
             f"given together with {', '.join(given)}."
         )
     if table.table_stream_arn is None:
+        raise ValueError(_no_stream_message(table))
+
+
+def _no_stream_message(table: dynamodb.ITable) -> str:
+    prop = "dynamo_stream" if isinstance(table, dynamodb.TableV2) else "stream"
+    return (
+        f"The table {table.node.path} has no stream. Enable a NEW_AND_OLD_IMAGES stream "
+        f"on it ({prop}=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES), or, for an imported "
+        "table, give its stream ARN: "
+        "dynamodb.Table.from_table_attributes(..., table_stream_arn=...)."
+    )
+
+
+def _check_stream_view_type(table: dynamodb.ITable | None, given: dynamodb.StreamViewType | None) -> str | None:
+    """The view type of the stream to read, or None when it cannot be known (an imported table).
+
+    A built table has a NEW_AND_OLD_IMAGES stream. For a ``Table`` or ``TableV2`` of the app it
+    is read from the L1 resource; for an imported table it is ``stream_view_type`` if given.
+    """
+    if table is None:
+        if given is not None:
+            raise ValueError(
+                "stream_view_type describes the stream of an existing table (table=...); the table the "
+                "construct builds always has a NEW_AND_OLD_IMAGES stream. Remove stream_view_type."
+            )
+        return NEW_AND_OLD_IMAGES
+    known = _read_stream_view_type(table)
+    if known is None:
+        raise ValueError(_no_stream_message(table))
+    if known is _UNKNOWN:
+        return given.value if given is not None else None
+    assert isinstance(known, str)
+    if given is not None and given.value != known:
         raise ValueError(
-            f"The table {table.node.path} has no stream. Enable a NEW_AND_OLD_IMAGES stream "
-            "on it (stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES), or, for an imported "
-            "table, give its stream ARN: "
-            "dynamodb.Table.from_table_attributes(..., table_stream_arn=...)."
+            f"stream_view_type={given.value} was given, but the stream of {table.node.path} is {known}. "
+            "Remove stream_view_type: the construct reads it from a table of the app."
         )
+    return known
+
+
+def _read_stream_view_type(table: dynamodb.ITable) -> object:
+    """The view type of the stream of a table of the app, None without a stream, or ``_UNKNOWN``."""
+    resource = table.node.default_child
+    if isinstance(table, dynamodb.Table) and isinstance(resource, dynamodb.CfnTable):
+        specification = resource.stream_specification
+        if specification is None:
+            return None
+        if isinstance(specification, dynamodb.CfnTable.StreamSpecificationProperty):
+            return specification.stream_view_type
+    elif isinstance(table, dynamodb.TableV2) and isinstance(resource, dynamodb.CfnGlobalTable):
+        # TableV2 sets its stream specification lazily, and reading it through the L1's
+        # attribute fails in jsii; resolving the L1's properties gives it (or None without one).
+        try:
+            specification = Stack.of(table).resolve(resource._cfn_properties.get("streamSpecification"))
+        except RuntimeError:
+            return _UNKNOWN
+        if specification is None:
+            return None
+        if isinstance(specification, dict) and isinstance(specification.get("streamViewType"), str):
+            return specification["streamViewType"]
+    return _UNKNOWN
+
+
+def _check_images(
+    view_type: str | None, log_images: str | None, filters: Sequence[ChangeFilter], table_path: str | None
+) -> None:
+    """Check that a stream of this view type delivers the images that the handler and the filters need."""
+    if view_type is None or view_type not in IMAGES_DELIVERED:
+        return
+    delivered = IMAGES_DELIVERED[view_type]
+    stream = f"the stream of {table_path}" if table_path else "the stream"
+    if log_images is not None and not IMAGES_NEEDED[log_images] <= delivered:
+        if log_images == "NEW":
+            what = "the new image"
+            fix = "Give the table a NEW_IMAGE or NEW_AND_OLD_IMAGES stream"
+        else:
+            what = "the new and the old image"
+            fix = "Give the table a NEW_AND_OLD_IMAGES stream"
+            if "new" in delivered:
+                fix += ", or log with log_images='NEW'"
+        raise ValueError(
+            f"log_images={log_images!r} needs {what} of each change, but {stream} is {view_type}. {fix} "
+            "(changing a stream's view type gives the table a new stream, with a new ARN)."
+        )
+    for index, change_filter in enumerate(filters):
+        for side, prop, images in (
+            ("new", "new_image_has", change_filter.new_image_has),
+            ("old", "old_image_has", change_filter.old_image_has),
+        ):
+            if images and side not in delivered:
+                raise ValueError(
+                    f"filters[{index}] tests {prop}, but {stream} is {view_type}, without {side} images: the "
+                    f"filter would drop every record. Give the table a stream with {side} images "
+                    f"({'NEW_IMAGE or ' if side == 'new' else 'OLD_IMAGE or '}NEW_AND_OLD_IMAGES), or filter on "
+                    "event_names or keys_equal instead."
+                )
 
 
 def _check_failure_props(
@@ -811,6 +982,7 @@ def _key_names(partition_key: dynamodb.Attribute | None, sort_key: dynamodb.Attr
 def _existing_key_names(table: dynamodb.ITable) -> list[str] | None:
     """Key names of a table defined in this app; None for an imported one (unknown)."""
     if isinstance(table, dynamodb.Table):
-        schema = table.schema()
-        return _key_names(schema.partition_key, schema.sort_key)
+        # schema_v2(), not the deprecated schema(), which prints a warning in the user's synth.
+        schema = table.schema_v2()
+        return [key.name for key in (*schema.partition_keys, *schema.sort_keys)]
     return None

@@ -1,0 +1,242 @@
+"""The library as its users get it: the wheel, installed into a fresh virtualenv, used by an app.
+
+Once per module: build the wheel with the project's pinned hatchling (no build isolation, so no
+backend is fetched), create a virtualenv, install the wheel there with its declared dependencies,
+and run the consumer app of ``consumer/`` from a temporary folder, outside the repository. The
+tests then read the app's cloud assembly. About 12 seconds, most of it the consumer's synthesis.
+
+The install is constrained to the pins of requirements.txt: they are within the wheel's ranges
+(an install those ranges could not satisfy fails here), and they are the versions the rest of the
+suite tests with, already in pip's cache. ``--no-compile`` skips byte-compiling aws-cdk-lib,
+which would take 20 of the 22 seconds of the install; it changes nothing that is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stacks.table_stream_logger import __version__
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSUMER = Path(__file__).resolve().parent / "consumer"
+# The project's virtualenv: its Node.js 24 (for jsii), its pip and its hatchling.
+PROJECT_BIN = Path(sys.executable).parent
+ORDERS_STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
+POWERTOOLS_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/3.37.0"
+
+
+@dataclass(frozen=True)
+class Consumer:
+    wheel: Path
+    python: Path
+    cdk_out: Path
+    where: dict[str, Any]
+
+    def template(self, stack: str) -> dict[str, Any]:
+        template: dict[str, Any] = json.loads((self.cdk_out / f"{stack}.template.json").read_text())
+        return template
+
+    def asset_files(self, stack: str, s3_key: str) -> list[str]:
+        """The files of the asset that the template's ``S3Key`` names, from the stack's assets manifest."""
+        assets = json.loads((self.cdk_out / f"{stack}.assets.json").read_text())["files"]
+        source = assets[s3_key.removesuffix(".zip")]["source"]
+        assert source["packaging"] == "zip"
+        return sorted(path.name for path in (self.cdk_out / source["path"]).iterdir())
+
+
+def run(command: list[str | Path], cwd: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
+    tmp = tmp_path_factory.mktemp("wheel")
+    # Nothing of the repository or of this process's environment leaks into the consumer's.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CDK_OUTDIR")}
+    env["PATH"] = f"{PROJECT_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
+    run([*pip, "wheel", "--no-build-isolation", "--no-deps", "--wheel-dir", tmp / "dist", ROOT], tmp, env)
+    (wheel,) = (tmp / "dist").glob("*.whl")
+
+    venv = tmp / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", venv], tmp, env)
+    python = venv / "bin" / "python"
+    run(
+        [*pip, "--python", python, "install", "--no-compile", "--constraint", ROOT / "requirements.txt", wheel],
+        tmp,
+        env,
+    )
+
+    app = tmp / "app"
+    shutil.copytree(CONSUMER, app, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
+    where = json.loads(
+        run(
+            [
+                python,
+                "-c",
+                "import importlib.util, json, sysconfig; print(json.dumps({"
+                "'stacks': importlib.util.find_spec('stacks') is not None, "
+                "'origin': importlib.util.find_spec('table_stream_logger').origin, "
+                "'site_packages': sysconfig.get_paths()['purelib']}))",
+            ],
+            app,
+            env,
+        )
+    )
+    run([python, "app.py"], app, env)
+    return Consumer(wheel=wheel, python=python, cdk_out=app / "cdk.out", where=where)
+
+
+def only(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    (properties,) = (r["Properties"] for r in template["Resources"].values() if r["Type"] == resource_type)
+    return dict(properties)
+
+
+def logical_id(template: dict[str, Any], resource_type: str) -> str:
+    (name,) = (str(name) for name, r in template["Resources"].items() if r["Type"] == resource_type)
+    return name
+
+
+def get_att(name: str, attribute: str = "Arn") -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) -> None:
+    assert consumer.wheel.name == f"table_stream_logger-{__version__}-py3-none-any.whl"
+    with zipfile.ZipFile(consumer.wheel) as wheel:
+        names = sorted(name for name in wheel.namelist() if ".dist-info/" not in name)
+        metadata = wheel.read(f"table_stream_logger-{__version__}.dist-info/METADATA").decode()
+    assert names == [
+        "table_stream_logger/__init__.py",
+        "table_stream_logger/construct.py",
+        "table_stream_logger/filters.py",
+        "table_stream_logger/lambda/dynamo_json.py",
+        "table_stream_logger/lambda/stream_logger.py",
+        "table_stream_logger/py.typed",
+    ]
+    assert "Requires-Dist: aws-cdk-lib<3,>=2.275.0" in metadata.splitlines()
+    assert "Requires-Dist: constructs<11,>=10.0.0" in metadata.splitlines()
+    assert "Requires-Python: >=3.11" in metadata.splitlines()
+
+
+def test_the_consumer_imports_the_installed_package_and_no_stacks(consumer: Consumer) -> None:
+    assert consumer.where["stacks"] is False
+    assert consumer.where["origin"] == str(Path(consumer.where["site_packages"]) / "table_stream_logger/__init__.py")
+    assert consumer.where["origin"].startswith(str(consumer.python.parent.parent))
+
+
+@pytest.mark.parametrize("stack", ["NewTableStack", "ImportedTableStack", "CustomerManagedKeyStack"])
+def test_the_default_handler_comes_from_the_wheel(consumer: Consumer, stack: str) -> None:
+    template = consumer.template(stack)
+    function = only(template, "AWS::Lambda::Function")
+
+    assert (function["Handler"], function["Runtime"], function["Architectures"]) == (
+        "stream_logger.handler",
+        "python3.14",
+        ["arm64"],
+    )
+    assert consumer.asset_files(stack, function["Code"]["S3Key"]) == ["dynamo_json.py", "stream_logger.py"]
+    assert template["Parameters"][function["Layers"][0]["Ref"]]["Default"] == POWERTOOLS_PARAMETER
+
+
+def test_the_imported_table_stream_feeds_the_mapping(consumer: Consumer) -> None:
+    template = consumer.template("ImportedTableStack")
+
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert only(template, "AWS::Lambda::EventSourceMapping")["EventSourceArn"] == ORDERS_STREAM_ARN
+    statements = only(template, "AWS::IAM::Policy")["PolicyDocument"]["Statement"]
+    assert statements[-1] == {
+        "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+        "Effect": "Allow",
+        "Resource": ORDERS_STREAM_ARN,
+    }
+
+
+def test_the_customer_managed_key_encrypts_the_table_and_is_granted_decrypt(consumer: Consumer) -> None:
+    template = consumer.template("CustomerManagedKeyStack")
+    key = logical_id(template, "AWS::KMS::Key")
+
+    assert only(template, "AWS::DynamoDB::Table")["SSESpecification"] == {
+        "KMSMasterKeyId": get_att(key),
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+    }
+    statements = only(template, "AWS::IAM::Policy")["PolicyDocument"]["Statement"]
+    assert {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": get_att(key)} in statements
+    assert [s for s in statements if "kms:" in json.dumps(s["Action"])] == [
+        {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": get_att(key)}
+    ]
+
+
+def test_a_custom_handler_keeps_grants_mapping_failure_bucket_and_alarms(consumer: Consumer) -> None:
+    template = consumer.template("CustomHandlerStack")
+    function = only(template, "AWS::Lambda::Function")
+    table, bucket = logical_id(template, "AWS::DynamoDB::Table"), logical_id(template, "AWS::S3::Bucket")
+
+    # The caller's code and handler, on the construct's runtime, layer, role and environment.
+    assert (function["Handler"], function["Runtime"]) == ("mine.handler", "python3.14")
+    assert consumer.asset_files("CustomHandlerStack", function["Code"]["S3Key"]) == ["mine.py"]
+    assert template["Parameters"][function["Layers"][0]["Ref"]]["Default"] == POWERTOOLS_PARAMETER
+    assert function["Role"] == get_att(logical_id(template, "AWS::IAM::Role"))
+    assert function["Environment"]["Variables"]["KEY_ATTRIBUTES"] == '["id"]'
+    assert only(template, "AWS::IAM::Policy")["PolicyDocument"]["Statement"] == [
+        {
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Effect": "Allow",
+            "Resource": get_att(logical_id(template, "AWS::Logs::LogGroup")),
+        },
+        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": {"Fn::Join": ["", [get_att(bucket), "/*"]]}},
+        {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(bucket)},
+        {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"},
+        {
+            "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            "Effect": "Allow",
+            "Resource": get_att(table, "StreamArn"),
+        },
+    ]
+    mapping = only(template, "AWS::Lambda::EventSourceMapping")
+    assert mapping == {
+        "BatchSize": 100,
+        "BisectBatchOnFunctionError": True,
+        "DestinationConfig": {"OnFailure": {"Destination": get_att(bucket)}},
+        "EventSourceArn": get_att(table, "StreamArn"),
+        "FilterCriteria": {
+            "Filters": [
+                {
+                    "Pattern": '{"eventName":["INSERT","MODIFY"],'
+                    '"dynamodb":{"NewImage":{"Stocks":{"N":[{"exists":true}]}}}}'
+                },
+                {"Pattern": '{"eventName":["REMOVE"],"dynamodb":{"Keys":{"id":{"S":["FRUIT"]}}}}'},
+            ]
+        },
+        "FunctionName": {"Ref": logical_id(template, "AWS::Lambda::Function")},
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "MaximumBatchingWindowInSeconds": 1,
+        "MaximumRecordAgeInSeconds": 21600,
+        "MaximumRetryAttempts": 10,
+        "MetricsConfig": {"Metrics": ["EventCount"]},
+        "ParallelizationFactor": 1,
+        "StartingPosition": "TRIM_HORIZON",
+    }
+    alarms = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert sorted(a["MetricName"] for a in alarms) == sorted(
+        ["IteratorAge", "Errors", "Throttles", "OnFailureDestinationDeliveredEventCount", "DroppedEventCount"]
+    )
+
+
+def test_the_changelog_describes_this_version() -> None:
+    assert f"\n## [{__version__}] - " in (ROOT / "CHANGELOG.md").read_text()
