@@ -14,9 +14,13 @@ must match. The rules implemented are the common ones of Lambda's filter syntax
 
 When the record's value is a list, a rule matches if it matches one of its elements.
 
-One choice of ours: DynamoDB JSON carries numbers as strings (``{"N": "33"}``), and the
-patterns people write for stream records compare them with ``numeric``
-(``{"N": [{"numeric": ["<", 10]}]}``), so ``numeric`` also accepts a string that is a number.
+Two of Lambda's rules that surprise people, followed here so that `make local` drops what
+Lambda drops:
+
+- ``numeric`` compares JSON numbers only. DynamoDB JSON carries numbers as strings
+  (``{"N": "33"}``), so ``{"N": [{"numeric": ["<", 10]}]}`` matches no stream record.
+- ``exists`` looks at leaf values only: ``{"Stocks": [{"exists": true}]}`` does not match
+  ``"Stocks": {"N": "33"}`` (an object); ``{"Stocks": {"N": [{"exists": true}]}}`` does.
 """
 
 from __future__ import annotations
@@ -78,7 +82,8 @@ def _rule(rule: Any, value: Any) -> bool:
     if isinstance(rule, dict):
         ((operator, operand),) = rule.items()
         if operator == "exists":
-            return (value is not _MISSING) is bool(operand)
+            is_leaf = value is not _MISSING and not isinstance(value, dict)
+            return is_leaf is bool(operand)
         if value is _MISSING:
             return False
         if operator == "anything-but":
@@ -126,9 +131,9 @@ def _number(value: Any) -> Decimal | None:
 
 
 def _numeric(operand: list[Any], value: Any) -> bool:
-    number = _number(value)
-    if number is None:
-        return False
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return False  # a string is never a number to Lambda's filters, "33" included
+    number = Decimal(str(value))
     pairs = zip(operand[::2], operand[1::2], strict=True)
     return all(_COMPARE[operator](number, Decimal(str(bound))) for operator, bound in pairs)
 

@@ -50,11 +50,12 @@ def new_image(rules: dict[str, Any]) -> dict[str, Any]:
         ({"eventName": [{"anything-but": "REMOVE"}]}, True),
         ({"eventName": [{"anything-but": ["INSERT", "MODIFY"]}]}, False),
         ({"dynamodb": {"Keys": {"SK": {"S": [{"anything-but": {"prefix": "APPLE"}}]}}}}, False),
-        (new_image({"Stocks": [{"exists": True}]}), True),
+        (new_image({"Stocks": [{"exists": True}]}), False),  # an object, not a leaf: Lambda says no
+        (new_image({"Stocks": {"N": [{"exists": True}]}}), True),
         (new_image({"Price": [{"exists": True}]}), False),
         (new_image({"Price": [{"exists": False}]}), True),
         ({"dynamodb": {"OldImage": {"Stocks": [{"exists": False}]}}}, True),  # no OldImage at all
-        (new_image({"Stocks": {"N": [{"numeric": ["<", 33]}]}}), True),  # N is a string in the record
+        (new_image({"Stocks": {"N": [{"numeric": ["<", 33]}]}}), False),  # N is a string: never numeric
         (new_image({"Stocks": {"N": [{"numeric": [">", 0, "<=", 31]}]}}), False),
         ({"dynamodb": {"SizeBytes": [{"numeric": ["=", 131]}]}}, True),
         ({"dynamodb": {"SizeBytes": [131]}}, True),
