@@ -15,8 +15,13 @@ from typing import Any
 
 import pytest
 
-os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "inventory")
-os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InventoryStream")
+# The function's environment, as the construct sets it; set, not defaulted, so that a caller's
+# environment (e.g. `make bench` running `make test`) cannot change what the tests assert.
+os.environ.update(
+    POWERTOOLS_SERVICE_NAME="inventory",
+    POWERTOOLS_METRICS_NAMESPACE="InventoryStream",
+    POWERTOOLS_LOG_LEVEL="INFO",
+)
 
 import dynamo_json
 import stream_logger
