@@ -131,6 +131,21 @@ def render(attribute: Any) -> str:
     raise InvalidValue(f"unknown type tag {_json_string(str(tag))}")
 
 
+# Attribute names repeat from record to record: encode each once (bounded, for tables whose
+# items carry ever-new names).
+_MEMBERS: dict[str, str] = {}
+
+
+def member(name: str) -> str:
+    """``"name":`` as JSON text."""
+    text = _MEMBERS.get(name)
+    if text is None:
+        text = _json_string(name) + ":"
+        if len(_MEMBERS) < 10_000:
+            _MEMBERS[name] = text
+    return text
+
+
 def render_map(value: Any) -> str:
     """Return the JSON object text of a DynamoDB map (``M``) or item image."""
     if type(value) is not dict:
@@ -138,7 +153,7 @@ def render_map(value: Any) -> str:
     parts = []
     for name, attribute in value.items():
         try:
-            parts.append(_json_string(name) + ":" + render(attribute))
+            parts.append(member(name) + render(attribute))
         except InvalidValue as error:
             raise error.at(name) from None
     return "{" + ",".join(parts) + "}"

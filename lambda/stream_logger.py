@@ -104,17 +104,25 @@ def _ordered(names: Any, key_order: list[str]) -> list[str]:
 
 
 def _object(rendered: dict[str, str], order: list[str]) -> str:
-    return "{" + ",".join([_json_string(name) + ":" + rendered[name] for name in order]) + "}"
+    return "{" + ",".join([dynamo_json.member(name) + rendered[name] for name in order]) + "}"
+
+
+_last_creation = (-1, "")
 
 
 def _iso_utc(seconds: Any) -> str:
+    global _last_creation
     if type(seconds) not in (int, float):
         raise RecordError("ApproximateCreationDateTime is not a number")
     whole = int(seconds)
-    try:
-        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-    except (OverflowError, OSError, ValueError):
-        raise RecordError("ApproximateCreationDateTime is out of range") from None
+    if whole == _last_creation[0]:  # records of a batch mostly share their second
+        text = _last_creation[1]
+    else:
+        try:
+            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        except (OverflowError, OSError, ValueError):
+            raise RecordError("ApproximateCreationDateTime is out of range") from None
+        _last_creation = (whole, text)
     micros = round((seconds - whole) * 1_000_000)
     return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
 
