@@ -37,7 +37,9 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# --no-compile: byte-compiling every file of every package took more than half of the
+	# install; Python compiles the modules it actually imports on first use anyway.
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
 	touch $@
 
 # npm ci installs exactly the lock file. It needs the virtualenv's Node, not its packages,
