@@ -79,9 +79,9 @@ def _binary(text: Any) -> str:
     return _json_string(text)
 
 
-def _string(text: Any, tag: str = "S") -> str:
+def _string(text: Any) -> str:
     if type(text) is not str:
-        raise InvalidValue(f"{tag} value is not a string")
+        raise InvalidValue("S value is not a string")
     return _json_string(text)
 
 
@@ -200,7 +200,7 @@ def render_redacted(attribute: Any, rule: Any) -> str:
         for name, child in value.items():
             sub = rule.get(name)
             text = render(child) if sub is None else render_redacted(child, sub)
-            parts.append(_json_string(name) + ":" + text)
+            parts.append(member(name) + text)
         return "{" + ",".join(parts) + "}"
     if tag == "L":  # a path through a list applies to each of its elements
         return "[" + ",".join([render_redacted(element, rule) for element in value]) + "]"
