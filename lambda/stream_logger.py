@@ -65,36 +65,48 @@ metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "T
 
 
 # --- one record -> the record's own keys of the log line ---------------------------
-def _render_image(
-    image: Any, label: str, twin: dict[str, Any] | None = None, twin_rendered: dict[str, str] | None = None
-) -> dict[str, str]:
-    """Render each attribute of an image to JSON text, keeping the record's order.
+# An image is kept as its attributes' JSON fragments, '"name":value', in the record's order.
+Fragments = dict[str, str]
 
-    ``twin`` is the record's other image, already rendered: an attribute a MODIFY left
-    unchanged is equal there, and comparing is much cheaper than rendering again.
+
+def _render_image(image: Any, label: str, twin: Any = None, twin_fragments: Fragments | None = None) -> Fragments:
+    """Render each attribute of an image to its JSON fragment.
+
+    ``twin`` is the record's other image and ``twin_fragments`` its fragments: an attribute
+    a MODIFY left unchanged is equal there, and comparing is much cheaper than rendering.
     """
     if type(image) is not dict:
         raise RecordError(f"{label} is not an object")
-    rendered = {}
-    for name, attribute in image.items():
-        if twin_rendered is not None and name in twin_rendered and twin[name] == attribute:  # type: ignore[index]
-            rendered[name] = twin_rendered[name]
-            continue
-        try:
-            rendered[name] = dynamo_json.render(attribute)
-        except InvalidValue as error:
-            raise RecordError(f"{label}: {error.at(name)}") from None
-    return rendered
+    try:
+        if twin_fragments is None:
+            return dynamo_json.render_members(image)
+        fragments = {}
+        for name, attribute in image.items():
+            fragment = twin_fragments.get(name)
+            if fragment is None or twin[name] != attribute:
+                try:
+                    fragment = dynamo_json.member(name) + dynamo_json.render(attribute)
+                except InvalidValue as error:
+                    raise error.at(name) from None
+            fragments[name] = fragment
+        return fragments
+    except InvalidValue as error:
+        raise RecordError(f"{label}: {error}") from None
 
 
-def _shown(image: Any, rendered: dict[str, str]) -> dict[str, str]:
+def _shown(image: Any, fragments: Fragments) -> Fragments:
     """The attributes as they may be logged: redacted where configured."""
-    if not REDACT or REDACT.keys().isdisjoint(rendered):
-        return rendered
-    shown = dict(rendered)
-    for name in REDACT.keys() & rendered.keys():
-        shown[name] = dynamo_json.render_redacted(image[name], REDACT[name])
+    if not REDACT or REDACT.keys().isdisjoint(fragments):
+        return fragments
+    shown = dict(fragments)
+    for name in REDACT.keys() & fragments.keys():
+        shown[name] = dynamo_json.member(name) + dynamo_json.render_redacted(image[name], REDACT[name])
     return shown
+
+
+def _value(name: str, fragment: str) -> str:
+    """The value's JSON text of a fragment."""
+    return fragment[len(dynamo_json.member(name)) :]
 
 
 def _ordered(names: Any, key_order: list[str]) -> list[str]:
@@ -103,8 +115,11 @@ def _ordered(names: Any, key_order: list[str]) -> list[str]:
     return first + [name for name in names if name not in first]
 
 
-def _object(rendered: dict[str, str], order: list[str]) -> str:
-    return "{" + ",".join([dynamo_json.member(name) + rendered[name] for name in order]) + "}"
+def _object(fragments: Fragments, key_order: list[str]) -> str:
+    """The JSON object: key attributes first (partition, sort), then the rest in the record's order."""
+    rest = dict(fragments)
+    first = [rest.pop(name) for name in key_order if name in rest]
+    return "{" + ",".join(first + list(rest.values())) + "}"
 
 
 _last_creation = (-1, "")
@@ -127,17 +142,29 @@ def _iso_utc(seconds: Any) -> str:
     return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
 
 
-def _table_name(arn: Any) -> str | None:
+_last_table = ("", "")
+
+
+def _table(arn: Any) -> str:
+    """``"table":`` JSON text, with the name parsed from the record's stream ARN."""
     # arn:aws:dynamodb:us-east-1:123456789012:table/Cloud9/stream/2023-07-16T09:00:05.000
-    if type(arn) is not str:
-        return None
-    _, found, rest = arn.partition(":table/")
-    return rest.split("/", 1)[0] if found else None
+    global _last_table
+    if arn == _last_table[0]:  # all records of a batch come from one stream
+        return _last_table[1]
+    name = None
+    if type(arn) is str:
+        _, found, rest = arn.partition(":table/")
+        if found:
+            name = rest.split("/", 1)[0]
+    text = '"table":' + _json_value(name)
+    if type(arn) is str:
+        _last_table = (arn, text)
+    return text
 
 
-def _key_text(attribute: dict[str, Any], shown: str) -> str:
+def _key_text(name: str, attribute: dict[str, Any]) -> str:
     """A key's value as a person reads it: the raw S, N or B text, unless redacted."""
-    if shown == dynamo_json.REDACTED:
+    if REDACT.get(name) is True:
         return "[REDACTED]"
     ((_tag, value),) = attribute.items()
     return str(value)
@@ -154,11 +181,14 @@ def render_record(record: Any) -> tuple[str, str]:
     if type(stream) is not dict:
         raise RecordError("record has no dynamodb section")
 
-    keys = _render_image(stream.get("Keys"), "Keys")
+    raw_keys: Any = stream.get("Keys")  # a dict, once _render_image accepts it
+    keys = _render_image(raw_keys, "Keys")
     if not keys:
         raise RecordError("Keys is empty")
-    new = _render_image(stream["NewImage"], "NewImage") if "NewImage" in stream else None
-    old = _render_image(stream["OldImage"], "OldImage", stream.get("NewImage"), new) if "OldImage" in stream else None
+    raw_new = stream.get("NewImage")
+    raw_old = stream.get("OldImage")
+    new = _render_image(raw_new, "NewImage") if "NewImage" in stream else None
+    old = _render_image(raw_old, "OldImage", raw_new, new) if "OldImage" in stream else None
 
     fields = [
         '"event_name":"' + event_name + '"',
@@ -167,49 +197,45 @@ def render_record(record: Any) -> tuple[str, str]:
     ]
     if "ApproximateCreationDateTime" in stream:
         fields.append('"approximate_creation_time":"' + _iso_utc(stream["ApproximateCreationDateTime"]) + '"')
-    fields.append('"table":' + _json_value(_table_name(record.get("eventSourceARN"))))
+    fields.append(_table(record.get("eventSourceARN")))
 
     # Without the table's key schema, sorted names are at least stable (PK before SK).
     key_order = _ordered(keys, KEY_ATTRIBUTES or sorted(keys))
-    shown_keys = _shown(stream["Keys"], keys)
-    fields.append('"keys":' + _object(shown_keys, key_order))
+    fields.append('"keys":' + _object(_shown(raw_keys, keys), key_order))
 
     changed = None
-    if event_name == "MODIFY" and new is not None and old is not None:
-        changed = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
-
-    if LOG_IMAGES == "CHANGES" and changed is not None and new is not None and old is not None:
-        fields.append(
-            '"changes":' + _changes(changed, _shown(stream["OldImage"], old), _shown(stream["NewImage"], new))
-        )
-    else:
-        # NEW, and CHANGES without both images, log one image: the new one, else the old one.
-        if new is not None:
-            fields.append('"new_image":' + _object(_shown(stream["NewImage"], new), _ordered(new, key_order)))
-        if old is not None and (LOG_IMAGES == "NEW_AND_OLD" or new is None):
-            fields.append('"old_image":' + _object(_shown(stream["OldImage"], old), _ordered(old, key_order)))
+    if new is not None and old is not None:
+        if event_name == "MODIFY":
+            changed = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
+        if LOG_IMAGES == "CHANGES" and changed is not None:
+            fields.append('"changes":' + _changes(changed, _shown(raw_old, old), _shown(raw_new, new)))
+            new = old = None  # logged as changes
+    # NEW, and CHANGES without both images, log one image: the new one, else the old one.
+    if new is not None:
+        fields.append('"new_image":' + _object(_shown(raw_new, new), key_order))
+    if old is not None and (LOG_IMAGES == "NEW_AND_OLD" or new is None):
+        fields.append('"old_image":' + _object(_shown(raw_old, old), key_order))
     if changed is not None:
         fields.append('"changed":[' + ",".join([_json_string(name) for name in changed]) + "]")
     if "userIdentity" in record:
         fields.append('"user_identity":' + _json_value(record["userIdentity"]))
 
-    raw_keys = stream["Keys"]
-    message = event_name + " " + " / ".join([_key_text(raw_keys[name], shown_keys[name]) for name in key_order])
+    message = event_name + " " + " / ".join([_key_text(name, raw_keys[name]) for name in key_order])
     if changed:
         message += ": " + ", ".join(changed)
     return message, ",".join(fields)
 
 
-def _changes(changed: list[str], old: dict[str, str], new: dict[str, str]) -> str:
+def _changes(changed: list[str], old: Fragments, new: Fragments) -> str:
     """``{"attr": {"old": ..., "new": ...}}``; a side is absent when the attribute was added or removed."""
     parts = []
     for name in changed:
         sides = []
         if name in old:
-            sides.append('"old":' + old[name])
+            sides.append('"old":' + _value(name, old[name]))
         if name in new:
-            sides.append('"new":' + new[name])
-        parts.append(_json_string(name) + ":{" + ",".join(sides) + "}")
+            sides.append('"new":' + _value(name, new[name]))
+        parts.append(dynamo_json.member(name) + "{" + ",".join(sides) + "}")
     return "{" + ",".join(parts) + "}"
 
 
@@ -263,6 +289,34 @@ def _one_line(line: str) -> str:
     return line
 
 
+class _Lines:
+    """Record lines on their way to stdout, written about 64 KiB at a time.
+
+    Lambda's runtime flushes stdout at every write: a write per line would cost a system
+    call per record (about a tenth of the handler's time). The handler flushes before an
+    ERROR line and when it ends, so the log keeps the records' order.
+    """
+
+    SIZE = 64 * 1024
+
+    def __init__(self, write: Any) -> None:
+        self._write = write
+        self._lines: list[str] = []
+        self._size = 0
+
+    def add(self, line: str) -> None:
+        self._lines.append(line)
+        self._size += len(line)
+        if self._size >= self.SIZE:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._lines:
+            self._write("".join(self._lines))
+            self._lines.clear()
+            self._size = 0
+
+
 def _report_failure(record: Any, reason: str) -> dict[str, str]:
     """Log one ERROR line for a record and return its ``batchItemFailures`` entry."""
     reason = _one_line(reason)  # it may quote an attribute name
@@ -288,33 +342,36 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
         logger.warning("Event has no Records: nothing to log", extra={"event_type": type(event).__name__})
         records = []
 
-    write = sys.stdout.write
     info = logger.log_level <= _INFO
     tail = "," + _invocation_keys() + ","
-    for record in records:
-        event_name = record.get("eventName") if type(record) is dict else None
-        if type(event_name) is str and event_name in counts:
-            counts[event_name] += 1
-        try:
-            message, fields = render_record(record)
-        except RecordError as error:
-            failures.append(_report_failure(record, str(error)))
-            continue
-        except Exception as error:  # a bug of ours: still report the record, never lose it
-            failures.append(_report_failure(record, f"unexpected {type(error).__name__}"))
-            continue
-        if info:
-            line = (
-                '{"level":"INFO","location":"handler","message":'
-                + _json_string(message)
-                + ',"timestamp":"'
-                + _timestamp()
-                + '"'
-                + tail
-                + fields
-                + "}"
-            )
-            write((line if line.isascii() else _one_line(line)) + "\n")
+    lines = _Lines(sys.stdout.write)
+    try:
+        for record in records:
+            event_name = record.get("eventName") if type(record) is dict else None
+            if type(event_name) is str and event_name in counts:
+                counts[event_name] += 1
+            try:
+                message, fields = render_record(record)
+            except Exception as error:
+                lines.flush()  # the ERROR line goes after the lines of the records before it
+                # Anything but a RecordError is a bug of ours: still report the record, never lose it.
+                reason = str(error) if type(error) is RecordError else f"unexpected {type(error).__name__}"
+                failures.append(_report_failure(record, reason))
+                continue
+            if info:
+                line = (
+                    '{"level":"INFO","location":"handler","message":'
+                    + _json_string(message)
+                    + ',"timestamp":"'
+                    + _timestamp()
+                    + '"'
+                    + tail
+                    + fields
+                    + "}\n"
+                )
+                lines.add(line if line.isascii() else _one_line(line))
+    finally:
+        lines.flush()
 
     for event_name, count in counts.items():
         metrics.add_metric(name=METRIC_NAMES[event_name], unit=MetricUnit.Count, value=count)

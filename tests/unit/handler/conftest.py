@@ -42,11 +42,24 @@ class LambdaContext:
     aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
 
 
+class _Stdout(io.StringIO):
+    """stdout that also keeps each write, to check how the handler writes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
 @dataclass
 class Invocation:
     response: dict[str, Any]
     output: str
     lines: list[dict[str, Any]] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
 
     def level(self, level: str) -> list[dict[str, Any]]:
         return [line for line in self.lines if line.get("level") == level]
@@ -78,7 +91,7 @@ def configured(
 
 def invoke(event: Any) -> Invocation:
     """Call the handler; every line it prints must be JSON (numbers parsed as Decimal)."""
-    buffer = io.StringIO()
+    buffer = _Stdout()
     log_handler = stream_logger.logger.registered_handler
     previous_stream = log_handler.setStream(buffer)  # type: ignore[attr-defined]
     previous_stdout, sys.stdout = sys.stdout, buffer
@@ -89,7 +102,7 @@ def invoke(event: Any) -> Invocation:
         log_handler.setStream(previous_stream)  # type: ignore[attr-defined]
     output = buffer.getvalue()
     lines = [json.loads(line, parse_float=Decimal) for line in output.splitlines()]
-    return Invocation(response, output, lines)
+    return Invocation(response, output, lines, buffer.writes)
 
 
 @pytest.fixture(autouse=True)

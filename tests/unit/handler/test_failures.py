@@ -30,6 +30,9 @@ def test_bad_record_is_reported_and_the_others_are_still_logged() -> None:
     assert error["sequence_number"] == "700000000000000000000000002"
     assert error["reason"] == "NewImage: Stocks: N value is not a number"
     assert "thirty-two" not in result.output  # the reason names the place, never the value
+    # and the log keeps the records' order around the ERROR line
+    in_order = [(line["level"], line["event_id"]) for line in result.lines if "event_id" in line]
+    assert in_order == [("INFO", "good000001"), ("ERROR", "bad0000001"), ("INFO", "good000002")]
 
 
 def _break(record: dict[str, Any], how: str) -> None:

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+import stream_logger
+
 from .conftest import configured, invoke, load_event
 
 TUTORIAL_NEW_IMAGE = {
@@ -215,3 +217,20 @@ def test_set_order_alone_is_not_a_change() -> None:
     line = invoke(event).records[1]
 
     assert line["changed"] == []
+
+
+def test_lines_are_written_in_chunks_of_whole_lines() -> None:
+    # GIVEN a batch whose log is several times the size the handler writes at once
+    record = load_event("tutorial_modify")["Records"][0]
+    event = {"Records": [{**record, "eventID": f"event{index:04d}"} for index in range(500)]}
+
+    # WHEN
+    result = invoke(event)
+
+    # THEN every record is logged, in order, with a write per chunk of whole lines rather than per line
+    assert [line["event_id"] for line in result.records] == [f"event{index:04d}" for index in range(500)]
+    record_writes = [text for text in result.writes if '"event_name"' in text]
+    assert all(text.endswith("\n") for text in record_writes)
+    logged = sum(len(text) for text in record_writes)
+    assert logged > 4 * stream_logger._Lines.SIZE
+    assert 1 < len(record_writes) <= logged // stream_logger._Lines.SIZE + 1
