@@ -115,6 +115,14 @@ def _ordered(names: Any, key_order: list[str]) -> list[str]:
     return first + [name for name in names if name not in first]
 
 
+def _key_order(keys: Fragments) -> list[str]:
+    """The record's key names, partition key first."""
+    if KEY_ATTRIBUTES and keys.keys() == set(KEY_ATTRIBUTES):  # the usual case, cheaply
+        return KEY_ATTRIBUTES
+    # Without the table's key schema, sorted names are at least stable (PK before SK).
+    return _ordered(keys, KEY_ATTRIBUTES or sorted(keys))
+
+
 def _object(fragments: Fragments, key_order: list[str]) -> str:
     """The JSON object: key attributes first (partition, sort), then the rest in the record's order."""
     rest = dict(fragments)
@@ -122,24 +130,26 @@ def _object(fragments: Fragments, key_order: list[str]) -> str:
     return "{" + ",".join(first + list(rest.values())) + "}"
 
 
-_last_creation = (-1, "")
+_last_creation: tuple[float, str] = (-1, "")  # the last value and its text
 
 
 def _iso_utc(seconds: Any) -> str:
     global _last_creation
     if type(seconds) not in (int, float):
         raise RecordError("ApproximateCreationDateTime is not a number")
-    whole = int(seconds)
-    if whole == _last_creation[0]:  # records of a batch mostly share their second
-        text = _last_creation[1]
-    else:
-        try:
-            text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        except (OverflowError, OSError, ValueError):
-            raise RecordError("ApproximateCreationDateTime is out of range") from None
-        _last_creation = (whole, text)
-    micros = round((seconds - whole) * 1_000_000)
-    return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
+    if seconds == _last_creation[0]:  # the records of a batch mostly share it
+        return _last_creation[1]
+    try:
+        whole, fraction = divmod(seconds, 1)
+        micros = round(fraction * 1_000_000)
+        if micros == 1_000_000:
+            whole, micros = whole + 1, 0
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    except (OverflowError, OSError, ValueError):
+        raise RecordError("ApproximateCreationDateTime is out of range") from None
+    text = f"{text}.{micros:06d}Z" if micros else f"{text}Z"
+    _last_creation = (seconds, text)
+    return text
 
 
 _last_table = ("", "")
@@ -166,7 +176,7 @@ def _key_text(name: str, attribute: dict[str, Any]) -> str:
     """A key's value as a person reads it: the raw S, N or B text, unless redacted."""
     if REDACT.get(name) is True:
         return "[REDACTED]"
-    ((_tag, value),) = attribute.items()
+    (value,) = attribute.values()
     return str(value)
 
 
@@ -199,9 +209,9 @@ def render_record(record: Any) -> tuple[str, str]:
         fields.append('"approximate_creation_time":"' + _iso_utc(stream["ApproximateCreationDateTime"]) + '"')
     fields.append(_table(record.get("eventSourceARN")))
 
-    # Without the table's key schema, sorted names are at least stable (PK before SK).
-    key_order = _ordered(keys, KEY_ATTRIBUTES or sorted(keys))
-    fields.append('"keys":' + _object(_shown(raw_keys, keys), key_order))
+    key_order = _key_order(keys)
+    shown_keys = _shown(raw_keys, keys)
+    fields.append('"keys":{' + ",".join([shown_keys[name] for name in key_order]) + "}")
 
     changed = None
     if new is not None and old is not None:

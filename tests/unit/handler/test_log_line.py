@@ -189,13 +189,41 @@ def test_without_key_attributes_key_names_are_sorted() -> None:
     assert list(line["keys"]) == ["PK", "SK"]
 
 
-def test_fractional_creation_time_keeps_its_precision() -> None:
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (1689508624, "2023-07-16T11:57:04Z"),
+        (1689508624.25, "2023-07-16T11:57:04.250000Z"),
+        (1689508624.0000004, "2023-07-16T11:57:04Z"),
+        (1689508624.9999996, "2023-07-16T11:57:05Z"),
+        (-0.5, "1969-12-31T23:59:59.500000Z"),
+    ],
+)
+def test_creation_time_is_iso_utc_to_the_microsecond(seconds: float, expected: str) -> None:
     event = load_event("tutorial_modify")
-    event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"] = 1689508624.25
+    event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"] = seconds
 
     (line,) = invoke(event).records
 
-    assert line["approximate_creation_time"] == "2023-07-16T11:57:04.250000Z"
+    assert line["approximate_creation_time"] == expected
+
+
+def test_records_sharing_or_not_a_creation_time_each_get_their_own() -> None:
+    record = load_event("tutorial_modify")["Records"][0]
+    times = [1689508624, 1689508624, 1689508625.5, 1689508624, 1689508625.5]
+    event = {
+        "Records": [{**record, "dynamodb": {**record["dynamodb"], "ApproximateCreationDateTime": t}} for t in times]
+    }
+
+    lines = invoke(event).records
+
+    assert [line["approximate_creation_time"] for line in lines] == [
+        "2023-07-16T11:57:04Z",
+        "2023-07-16T11:57:04Z",
+        "2023-07-16T11:57:05.500000Z",
+        "2023-07-16T11:57:04Z",
+        "2023-07-16T11:57:05.500000Z",
+    ]
 
 
 def test_modify_without_changes_names_none() -> None:
