@@ -261,18 +261,18 @@ def _json_value(value: Any) -> str:
 # record's keys. Writing the line ourselves keeps numbers exact (the Logger's
 # serializer would turn them into strings) and is several times cheaper per record.
 _INFO = 20
-_second = -1
-_second_text = ""
+_last_timestamp = (-1, "")  # the last millisecond and its text
 
 
 def _timestamp() -> str:
     """Now, in the Logger's format: ``2026-11-23 15:33:15,166+0000``."""
-    global _second, _second_text
-    now = time.time()
-    second = int(now)
-    if second != _second:
-        _second, _second_text = second, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second))
-    return f"{_second_text},{int((now - second) * 1000):03d}+0000"
+    global _last_timestamp
+    millis = int(time.time() * 1000)
+    if millis != _last_timestamp[0]:  # dozens of records share a millisecond
+        second, milli = divmod(millis, 1000)
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second)) + f",{milli:03d}+0000"
+        _last_timestamp = (millis, text)
+    return _last_timestamp[1]
 
 
 def _invocation_keys() -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -61,6 +62,21 @@ def test_line_carries_the_powertools_logger_keys() -> None:
     assert line["function_memory_size"] == 256
     assert isinstance(line["cold_start"], bool)
     datetime.strptime(line["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z")
+
+
+def test_timestamp_is_the_time_of_writing_to_the_millisecond() -> None:
+    event = load_event("tutorial_modify")
+    stamps = []
+    for _ in range(3):
+        before = datetime.now(UTC).replace(microsecond=0)
+        (line,) = invoke(event).records
+        after = datetime.now(UTC)
+        stamp = datetime.strptime(line["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z")
+        assert before <= stamp <= after
+        stamps.append(stamp)
+        time.sleep(0.002)
+
+    assert stamps == sorted(set(stamps))  # it moves on: no timestamp is reused across milliseconds
 
 
 def test_each_record_is_exactly_one_line_of_stdout() -> None:
