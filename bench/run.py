@@ -43,7 +43,7 @@ NODE = VENV_BIN / "node"
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 RESULTS = BENCH / "RESULTS.md"
 
-# The function's environment, as TableStreamLogger sets it for InventoryStack.
+# The function's environment, as TableStreamLogger sets it for InventoryStack (a stack test pins it).
 LAMBDA_ENV = {
     "POWERTOOLS_SERVICE_NAME": "inventory",
     "POWERTOOLS_LOG_LEVEL": "INFO",

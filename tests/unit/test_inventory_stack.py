@@ -513,3 +513,11 @@ def test_no_alarm_action_without_a_topic(template: assertions.Template) -> None:
     for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
         assert "AlarmActions" not in alarm["Properties"]
         assert "OKActions" not in alarm["Properties"]
+
+
+def test_benchmark_runs_the_handler_with_this_functions_environment(template: assertions.Template) -> None:
+    from bench.run import LAMBDA_ENV
+
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+
+    assert function["Properties"]["Environment"]["Variables"] == LAMBDA_ENV
