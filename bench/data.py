@@ -11,6 +11,10 @@ a decimal with more digits than a double keeps.
 A batch is about 40% INSERT, 45% MODIFY and 15% REMOVE (exact counts, shuffled). A MODIFY
 changes 1 to 3 attributes of an item the table holds: ``Version`` always, plus up to two of
 stock, price, tags, lots, the organic flag, or a newly added ``Discontinued`` null.
+
+``shape="tutorial"`` gives the same mix of records on items shaped like the tutorial's
+``FRUIT / APPLE#WASHINGTON``: the keys, ``Stocks`` and a ``Price`` map, where a MODIFY
+changes the stock. There the fixed work per record weighs most.
 """
 
 from __future__ import annotations
@@ -157,13 +161,37 @@ def modified(rng: random.Random, item: Item, now: int) -> Item:
     return after
 
 
+_REGIONS = ["WASHINGTON", "FLORIDA", "ECUADOR", "OHIO", "IDAHO", "CALIFORNIA", "PUNE", "MICHOACAN"]
+
+
+def tutorial_item(rng: random.Random, number: int, now: int) -> Item:
+    """An item shaped like the tutorial's ``FRUIT / APPLE#WASHINGTON``."""
+    return {
+        "PK": S(rng.choice(_CATEGORIES)),
+        "SK": S(f"{rng.choice(_WORDS).upper()}#{rng.choice(_REGIONS)}-{number}"),
+        "Stocks": N(rng.randint(0, 500)),
+        "Price": {"M": {"USD": N(rng.randint(10, 999) / 100), "INR": N(rng.randint(10, 9000))}},
+    }
+
+
+def tutorial_modified(rng: random.Random, item: Item, now: int) -> Item:
+    """The item after a sale or a delivery: its stock changes (33 -> 32)."""
+    after = copy.deepcopy(item)
+    after["Stocks"] = N(int(item["Stocks"]["N"]) + rng.choice([-3, -2, -1, -1, -1, 5, 20]))
+    return after
+
+
+SHAPES = {"inventory": (new_item, modified), "tutorial": (tutorial_item, tutorial_modified)}
+
+
 def _size(*images: Item | None) -> int:
     """Roughly DynamoDB's SizeBytes: names plus values, without the JSON punctuation."""
     return sum(len(json.dumps(image, separators=(",", ":"))) // 2 for image in images if image)
 
 
-def batch(size: int, seed: int = SEED) -> dict[str, Any]:
-    """A stream event of ``size`` records, the same for the same seed."""
+def batch(size: int, seed: int = SEED, shape: str = "inventory") -> dict[str, Any]:
+    """A stream event of ``size`` records, the same for the same seed and shape."""
+    make_item, modify = SHAPES[shape]
     rng = random.Random(seed)
     counts = {name: round(share * size) for name, share in MIX.items()}
     counts["REMOVE"] = size - counts["INSERT"] - counts["MODIFY"]
@@ -173,7 +201,7 @@ def batch(size: int, seed: int = SEED) -> dict[str, Any]:
     # The table already holds items: MODIFY and REMOVE act on them, INSERT adds more.
     table = {}
     for number in range(size):
-        item = new_item(rng, number, FIRST_CREATION_TIME)
+        item = make_item(rng, number, FIRST_CREATION_TIME)
         table[item["SK"]["S"]] = item
     live = list(table)  # the keys in the table, to pick from in O(1)
     next_number = size
@@ -184,7 +212,7 @@ def batch(size: int, seed: int = SEED) -> dict[str, Any]:
         new: Item | None
         old: Item | None
         if event_name == "INSERT":
-            new, old = new_item(rng, next_number, now), None
+            new, old = make_item(rng, next_number, now), None
             next_number += 1
             table[new["SK"]["S"]] = new
             live.append(new["SK"]["S"])
@@ -193,7 +221,7 @@ def batch(size: int, seed: int = SEED) -> dict[str, Any]:
             sk = live[position]
             old = table[sk]
             if event_name == "MODIFY":
-                new = modified(rng, old, now)
+                new = modify(rng, old, now)
                 table[sk] = new
             else:
                 new = None
@@ -225,15 +253,12 @@ def batch(size: int, seed: int = SEED) -> dict[str, Any]:
     return {"Records": records}
 
 
-def write_batches(directory: Path, sizes: tuple[int, ...]) -> dict[int, Path]:
-    """Write one batch per size as ``batch-<size>.json``; return their paths."""
+def write_batch(directory: Path, size: int, shape: str = "inventory") -> Path:
+    """Write the batch as ``batch-<size>.json`` (``batch-<shape>-<size>.json`` for another shape)."""
     directory.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for size in sizes:
-        path = directory / f"batch-{size}.json"
-        path.write_text(json.dumps(batch(size), ensure_ascii=False), encoding="utf-8")
-        paths[size] = path
-    return paths
+    path = directory / (f"batch-{size}.json" if shape == "inventory" else f"batch-{shape}-{size}.json")
+    path.write_text(json.dumps(batch(size, shape=shape), ensure_ascii=False), encoding="utf-8")
+    return path
 
 
 # --- what JavaScript's unmarshall does with a number --------------------------------

@@ -92,3 +92,20 @@ def _tags(value: object) -> list[str]:
     if isinstance(value, list):
         return [tag for child in value for tag in _tags(child)]
     return []
+
+
+def test_a_tutorial_shaped_batch_has_the_same_mix_on_the_tutorials_items() -> None:
+    records = data.batch(1000, shape="tutorial")["Records"]
+
+    assert Counter(record["eventName"] for record in records) == {"INSERT": 400, "MODIFY": 450, "REMOVE": 150}
+    for record in records:
+        stream = record["dynamodb"]
+        for image in (stream.get("NewImage"), stream.get("OldImage")):
+            if image is not None:
+                assert list(image) == ["PK", "SK", "Stocks", "Price"]
+                assert set(image["Price"]["M"]) == {"USD", "INR"}
+                assert {key: image[key] for key in ("PK", "SK")} == stream["Keys"]
+        if record["eventName"] == "MODIFY":
+            new, old = stream["NewImage"], stream["OldImage"]
+            assert {name for name in new if new[name] != old[name]} == {"Stocks"}
+    assert data.batch(300, shape="tutorial") == data.batch(300, shape="tutorial")
