@@ -124,17 +124,17 @@ def render(attribute: Any) -> str:
         for member in members:
             if type(member) is not str:
                 raise InvalidValue("SS member is not a string")
-        return "[" + ",".join([_json_string(m) for m in sorted(members)]) + "]"
+        return f"[{','.join([_json_string(m) for m in sorted(members)])}]"
     if tag == "NS":
         literals = [number(m) for m in _members(value, tag)]
-        return "[" + ",".join(sorted(literals, key=Decimal)) + "]"
+        return f"[{','.join(sorted(literals, key=Decimal))}]"
     if tag == "B":
         return _binary(value)
     if tag == "BS":
         members = _members(value, tag)
         for member in members:
             _binary(member)
-        return "[" + ",".join([_json_string(m) for m in sorted(members)]) + "]"
+        return f"[{','.join([_json_string(m) for m in sorted(members)])}]"
     raise InvalidValue(f"unknown type tag {_json_string(str(tag))}")
 
 
@@ -180,7 +180,7 @@ def render_map(value: Any) -> str:
             parts.append((_MEMBERS.get(name) or member(name)) + render(attribute))
         except InvalidValue as error:
             raise error.at(name) from None
-    return "{" + ",".join(parts) + "}"
+    return f"{{{','.join(parts)}}}"  # one string built, where "{" + ... + "}" builds two
 
 
 def _render_list(value: Any) -> str:
@@ -190,7 +190,7 @@ def _render_list(value: Any) -> str:
             parts.append(render(element))
         except InvalidValue as error:
             raise error.at(str(index)) from None
-    return "[" + ",".join(parts) + "]"
+    return f"[{','.join(parts)}]"
 
 
 # --- redaction -------------------------------------------------------------------
