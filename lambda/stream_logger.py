@@ -123,12 +123,12 @@ def _key_order(keys: Fragments) -> list[str]:
     return _ordered(keys, KEY_ATTRIBUTES or sorted(keys))
 
 
-def _object(fragments: Fragments, key_order: list[str]) -> str:
-    """The JSON object: key attributes first (partition, sort), then the rest in the record's order."""
+def _member_object(label: str, fragments: Fragments, key_order: list[str]) -> str:
+    """``"label":{...}``: key attributes first (partition, sort), then the rest in the record's order."""
     rest = dict(fragments)
     first = [rest.pop(name) for name in key_order if name in rest]
     first += rest.values()
-    return f"{{{','.join(first)}}}"
+    return f'"{label}":{{{",".join(first)}}}'
 
 
 _last_creation: tuple[float, str] = (-1, "")  # the last value and its text
@@ -223,9 +223,9 @@ def render_record(record: Any) -> tuple[str, str]:
             new = old = None  # logged as changes
     # NEW, and CHANGES without both images, log one image: the new one, else the old one.
     if new is not None:
-        fields.append('"new_image":' + _object(_shown(raw_new, new), key_order))
+        fields.append(_member_object("new_image", _shown(raw_new, new), key_order))
     if old is not None and (LOG_IMAGES == "NEW_AND_OLD" or new is None):
-        fields.append('"old_image":' + _object(_shown(raw_old, old), key_order))
+        fields.append(_member_object("old_image", _shown(raw_old, old), key_order))
     if changed is not None:
         fields.append('"changed":[' + ",".join([_json_string(name) for name in changed]) + "]")
     if "userIdentity" in record:
