@@ -131,7 +131,9 @@ def _member_object(label: str, fragments: Fragments, key_order: list[str]) -> st
     return f'"{label}":{{{",".join(first)}}}'
 
 
-_last_creation: tuple[float, str] = (-1, "")  # the last value and its text
+# The caches below start from a value no input equals: -1 and "" are inputs too.
+_NOTHING = object()
+_last_creation: tuple[object, str] = (_NOTHING, "")  # the last value and its text
 
 
 def _iso_utc(seconds: Any) -> str:
@@ -153,7 +155,7 @@ def _iso_utc(seconds: Any) -> str:
     return text
 
 
-_last_table = ("", "")
+_last_table: tuple[object, str] = (_NOTHING, "")  # the last ARN and its text
 
 
 def _table(arn: Any) -> str:
@@ -262,7 +264,7 @@ def _json_value(value: Any) -> str:
 # record's keys. Writing the line ourselves keeps numbers exact (the Logger's
 # serializer would turn them into strings) and is several times cheaper per record.
 _INFO = 20
-_last_timestamp = (-1, "")  # the last millisecond and its text
+_last_timestamp: tuple[object, str] = (_NOTHING, "")  # the last millisecond and its text
 
 
 def _timestamp() -> str:

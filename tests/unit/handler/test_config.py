@@ -27,10 +27,12 @@ print(json.dumps(stream_logger.handler(json.load(open(sys.argv[1])), context)))
 """
 
 
-def _run(env: dict[str, str], event: str = "tutorial_modify") -> subprocess.CompletedProcess[str]:
+def _run(env: dict[str, str], event: str | Path = "tutorial_modify") -> subprocess.CompletedProcess[str]:
+    """The handler in a fresh process: ``event`` is a fixture's name or a file."""
     clean = {name: value for name, value in os.environ.items() if not name.startswith(("LOG_IMAGES", "REDACT", "KEY_"))}
+    path = event if isinstance(event, Path) else EVENTS / f"{event}.json"
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(EVENTS / f"{event}.json")],
+        [sys.executable, "-c", SCRIPT, str(path)],
         env={**clean, "PYTHONPATH": str(LAMBDA_DIR), **env},
         capture_output=True,
         text=True,
@@ -61,3 +63,22 @@ def test_bad_setting_fails_at_init_with_a_clear_message(env: dict[str, str], mes
 
     assert process.returncode != 0
     assert message in process.stderr
+
+
+def test_the_first_record_of_a_fresh_environment_is_logged_whole(tmp_path: Path) -> None:
+    # GIVEN a record whose values could be taken for "nothing seen yet" by a cache
+    event = json.loads((EVENTS / "tutorial_modify.json").read_text())
+    record = event["Records"][0]
+    record["eventSourceARN"] = ""
+    record["dynamodb"]["ApproximateCreationDateTime"] = -1
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(event))
+
+    # WHEN it is the first record a fresh execution environment handles
+    process = _run({}, path)
+
+    # THEN its line is whole JSON with its own values
+    assert process.returncode == 0, process.stderr
+    line = json.loads(next(line for line in process.stdout.splitlines() if '"event_name"' in line))
+    assert line["table"] is None
+    assert line["approximate_creation_time"] == "1969-12-31T23:59:59Z"
