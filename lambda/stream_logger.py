@@ -214,7 +214,7 @@ def render_record(record: Any) -> tuple[str, str]:
 
     key_order = _key_order(keys)
     shown_keys = _shown(raw_keys, keys)
-    fields.append(f'"keys":{{{",".join([shown_keys[name] for name in key_order])}}}')
+    fields.append(_member_object("keys", shown_keys, key_order))
 
     changed = None
     if new is not None and old is not None:
