@@ -11,6 +11,9 @@ PYTHON ?= python3
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed-from-requirements
 NODE_STAMP := node_modules/.installed-from-package-lock
+# checkov pins its own boto3 (and more): a virtualenv of its own, for `make scan` only.
+SCAN_VENV := .venv-checkov
+SCAN_STAMP := $(SCAN_VENV)/.installed-from-requirements
 CDK := node_modules/.bin/cdk
 # Arguments for `make local`, e.g. `make local ARGS="--format json"`.
 ARGS ?=
@@ -26,7 +29,7 @@ export CDK_HOME := $(CURDIR)/.cdk-home
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: help venv deps synth test deploy-local local bench lint bootstrap diff deploy destroy clean
+.PHONY: help venv deps synth test scan deploy-local local bench lint bootstrap diff deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,6 +51,11 @@ $(NODE_STAMP): package.json package-lock.json | $(VENV_STAMP)
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(SCAN_STAMP): requirements-scan.txt | $(VENV)/bin/python
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-scan.txt
+	touch $@
+
 venv: $(VENV_STAMP) ## Create or refresh the virtualenv (Python packages and Node.js)
 
 deps: $(VENV_STAMP) $(NODE_STAMP) ## Install everything: the virtualenv and the CDK CLI
@@ -57,6 +65,10 @@ synth: deps ## Synthesize the CloudFormation template into cdk.out/
 
 test: deps ## Run the tests (the deploy test needs the CDK CLI too)
 	$(VENV)/bin/python -m pytest
+
+# -s shows the counts per template that the README quotes.
+scan: deps $(SCAN_STAMP) ## Run checkov on every template the tests synthesize (installs it into .venv-checkov)
+	CHECKOV=$(SCAN_VENV)/bin/checkov $(VENV)/bin/python -m pytest -m scan tests/scan -s -q
 
 deploy-local: deps ## Check a change before deploying: cdk bootstrap/deploy/destroy against a local moto server
 	$(VENV)/bin/python -m pytest tests/deploy -v

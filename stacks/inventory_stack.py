@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -21,8 +22,8 @@ class InventoryStack(Stack):
     :param service_name: The ``service`` of every log line.
     :param log_level: The function's log level.
     :param stage: ``dev`` or ``prod``. Default: ``dev``. ``prod`` turns on the table's
-        deletion protection; the table and the failure bucket are retained on delete in
-        both stages unless ``destroy_on_delete``.
+        deletion protection and encrypts the log group with a key of its own; the table and
+        the failure bucket are retained on delete in both stages unless ``destroy_on_delete``.
     :param destroy_on_delete: Delete the table and the failure bucket with the stack.
         Default: ``False``. Refused with ``stage="prod"``.
     :param alarm_topic_arn: An SNS topic that every alarm notifies, on ALARM and on OK.
@@ -46,7 +47,7 @@ class InventoryStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
 
         # The same construct tree in every stage, so that the stateful resources keep their
-        # logical IDs: only their properties and policies differ.
+        # logical IDs: only their properties and policies differ, and prod adds the log's key.
         removal_policy = RemovalPolicy.DESTROY if destroy_on_delete else RemovalPolicy.RETAIN
         alarm_action = (
             cloudwatch_actions.SnsAction(sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn))
@@ -63,6 +64,7 @@ class InventoryStack(Stack):
             deletion_protection=True if stage == "prod" else None,
             service_name=service_name,
             log_level=log_level,
+            log_encryption_key=self._log_key() if stage == "prod" else None,
             failure_removal_policy=removal_policy,
             alarm_action=alarm_action,
         )
@@ -82,3 +84,18 @@ class InventoryStack(Stack):
         # Where parked batches are read from (README: Reading a parked batch).
         CfnOutput(self, "FailureBucketName", value=logger.failure_destination.bucket_name)
         CfnOutput(self, "DashboardName", value=logger.dashboard.dashboard_name)
+
+    def _log_key(self) -> kms.Key:
+        """The prod log group's key: the group holds every item change, whole, for 30 days.
+
+        With a key of its own, who may read the change log is decided by a key policy and every
+        decryption is in CloudTrail, for a key's monthly charge. Retained on delete like the log
+        group itself, whose lines stay readable only with it.
+        """
+        return kms.Key(
+            self,
+            "LogKey",
+            description="Encrypts the change log (the TableStreamLogger's log group)",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )

@@ -21,7 +21,9 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .compliance import ACCESS_LOGS_REASON, skip_checkov_findings
 from .filters import ChangeFilter, check_filters
+from .log_encryption import allow_logs_to_use_key
 
 #: The default handler, in the handler asset (see ``handler_asset_dir``).
 HANDLER = "stream_logger.handler"
@@ -134,6 +136,10 @@ class TableStreamLogger(Construct):
     :param log_level: Application log level: DEBUG, INFO, WARN or ERROR. Default: ``"INFO"``.
     :param log_retention: Retention of the function's log group. Default:
         ``RetentionDays.ONE_MONTH`` (30 days).
+    :param log_encryption_key: A customer-managed KMS key for the function's log group, which
+        holds every item change. Its key policy gets a statement that lets CloudWatch Logs of the
+        stack's region use it for this log group only (an imported key's policy is yours to
+        set). Default: none, CloudWatch Logs encrypts the group with its own keys.
     :param log_images: Which item images each log line carries: ``NEW_AND_OLD`` (both),
         ``NEW`` (the new image only) or ``CHANGES`` (only the attributes that changed).
         Default: ``"NEW_AND_OLD"``. ``NEW_AND_OLD`` and ``CHANGES`` need a
@@ -145,6 +151,10 @@ class TableStreamLogger(Construct):
         while costing little more than the 128 MB minimum.
     :param timeout: Timeout of the function. Default: 30 seconds, ample for logging one batch,
         short enough that a hung invocation does not hold its shard for long.
+    :param reserved_concurrent_executions: Concurrency reserved for the function (and the most
+        it gets), at least 1; below shards times ``parallelization_factor`` the stream lags.
+        Default: none: the stream bounds the function's concurrency already (one batch per shard
+        and ``parallelization_factor``), from the account's unreserved pool.
     :param metrics_namespace: ``POWERTOOLS_METRICS_NAMESPACE``. Default:
         ``"TableStreamLogger"``.
     :param powertools_layer: The Powertools layer. Default: the public Powertools for AWS
@@ -232,10 +242,12 @@ class TableStreamLogger(Construct):
         service_name: str = "table-stream-logger",
         log_level: str = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        log_encryption_key: kms.IKey | None = None,
         log_images: str = "NEW_AND_OLD",
         redact: Sequence[str] = (),
         memory_size: int = 256,
         timeout: Duration = Duration.seconds(30),
+        reserved_concurrent_executions: int | None = None,
         metrics_namespace: str = "TableStreamLogger",
         powertools_layer: lambda_.ILayerVersion | None = None,
         code: lambda_.Code | None = None,
@@ -271,6 +283,16 @@ class TableStreamLogger(Construct):
         _check_range("retry_attempts", retry_attempts, 0, 10_000)
         _check_range("max_record_age (seconds)", max_record_age.to_seconds(), 60, 604_800)
         _check_range("parallelization_factor", parallelization_factor, 1, 10)
+        if reserved_concurrent_executions is not None and reserved_concurrent_executions < 1:
+            raise ValueError(
+                f"reserved_concurrent_executions must be at least 1, got {reserved_concurrent_executions}: "
+                "the function would never run and the stream would wait for it."
+            )
+        if log_encryption_key is not None and not hasattr(log_encryption_key, "key_arn"):
+            raise ValueError(
+                "log_encryption_key must be a KMS key (kms.Key(...) or kms.Key.from_key_arn(...)), "
+                f"got {log_encryption_key!r}"
+            )
         destination_type = _check_failure_props(
             failure_destination, failure_destination_type, failure_retention, failure_removal_policy
         )
@@ -332,7 +354,9 @@ class TableStreamLogger(Construct):
         # The function writes to this group only. CDK's default for a log group, RETAIN, is
         # kept: the group is the record of every change to the table, so deleting the stack
         # leaves it to expire with its retention instead of erasing it.
-        self._log_group = logs.LogGroup(self, "LogGroup", retention=log_retention)
+        self._log_group = logs.LogGroup(self, "LogGroup", retention=log_retention, encryption_key=log_encryption_key)
+        if log_encryption_key is not None:
+            allow_logs_to_use_key(self._log_group, log_encryption_key)
 
         # A role of our own instead of CDK's default one, which attaches
         # AWSLambdaBasicExecutionRole (logs:* on every log group). Each grant below adds
@@ -376,6 +400,7 @@ class TableStreamLogger(Construct):
             role=self._role,
             memory_size=memory_size,
             timeout=timeout,
+            reserved_concurrent_executions=reserved_concurrent_executions,
             environment=environment,
             log_group=self._log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -444,6 +469,13 @@ class TableStreamLogger(Construct):
         )
 
         self._acknowledge_policy_findings()
+        skip_checkov_findings(
+            self,
+            table=table,
+            log_group=self._log_group,
+            function=self._function,
+            failure_destination=self._failure_destination,
+        )
         self._depend_on_grants_only()
 
         self._alarms: dict[str, cloudwatch.Alarm] = {}
@@ -529,12 +561,7 @@ class TableStreamLogger(Construct):
             removal_policy=removal_policy,
         )
         Validations.of(bucket.node.default_child).acknowledge(  # type: ignore[arg-type]
-            Acknowledgment(
-                id=f"{NAG}S1",
-                reason="Lambda is the only writer of this bucket, on the function role's behalf, and the mapping's "
-                "OnFailureDestinationDeliveredEventCount metric counts its deliveries (alarmed on by default). Server "
-                "access logs would need a second bucket, itself without access logs; audit reads with CloudTrail.",
-            )
+            Acknowledgment(id=f"{NAG}S1", reason=ACCESS_LOGS_REASON)
         )
         return bucket
 

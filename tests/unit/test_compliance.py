@@ -18,19 +18,14 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import Acknowledgment, Validations, assertions, cx_api
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
-from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_kms as kms
+from aws_cdk import Validations, assertions, cx_api
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint
-from constructs import Construct
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger.compliance import skip_checkov
 from tests.conftest import CDK_CONTEXT, ROOT, build_inventory_app
+from tests.variants import FIXTURE_REASON, build_variants, variant_templates
 
 POLICY_PATH = "InventoryStack/InventoryLogger/Role/DefaultPolicy/Resource"
 BUCKET_PATH = "InventoryStack/InventoryLogger/FailureBucket/Resource"
@@ -40,8 +35,6 @@ ACKNOWLEDGED = {
     ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/*]", POLICY_PATH),
     ("AwsSolutions-S1", BUCKET_PATH),
 }
-ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
-STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
 
 
 def nag_report(app: cdk.App) -> dict[str, Any]:
@@ -64,78 +57,13 @@ def findings(violations: list[dict[str, Any]]) -> set[tuple[str, str]]:
 # --- the construct in other configurations, one app, synthesized once -------------------
 
 
-def _fixture(construct: Construct, rule: str) -> None:
-    """Acknowledge a finding on a test fixture (a bucket or queue the test stands in for the user's)."""
-    Validations.of(construct).acknowledge(
-        Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason="A test fixture, not part of the construct.")
-    )
-
-
-def _variants(app: cdk.App) -> None:
-    def stack(name: str) -> cdk.Stack:
-        return cdk.Stack(app, name)
-
-    TableStreamLogger(stack("Sqs"), "Logger", partition_key=ID, failure_destination_type="SQS")
-
-    own_bucket = stack("OwnBucket")
-    bucket = s3.Bucket(own_bucket, "Parked", enforce_ssl=True, versioned=True)
-    _fixture(bucket, "S1")
-    TableStreamLogger(own_bucket, "Logger", partition_key=ID, failure_destination=bucket)
-
-    own_queue = stack("OwnKmsQueue")
-    queue_key = kms.Key(own_queue, "QueueKey", enable_key_rotation=True)
-    queue = sqs.Queue(own_queue, "Parked", encryption_master_key=queue_key, enforce_ssl=True)
-    _fixture(queue, "SQS3")
-    TableStreamLogger(own_queue, "Logger", partition_key=ID, failure_destination=queue)
-
-    cmk = stack("CustomerManagedKey")
-    table_key = kms.Key(cmk, "TableKey", enable_key_rotation=True)
-    topic = sns.Topic(cmk, "OnCall", enforce_ssl=True)
-    TableStreamLogger(
-        cmk,
-        "Logger",
-        partition_key=ID,
-        sort_key=dynamodb.Attribute(name="at", type=dynamodb.AttributeType.NUMBER),
-        encryption_key=table_key,
-        deletion_protection=True,
-        alarm_action=cloudwatch_actions.SnsAction(topic),
-    )
-
-    existing = stack("ExistingTable")
-    table = dynamodb.Table(
-        existing,
-        "Orders",
-        partition_key=ID,
-        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
-    )
-    TableStreamLogger(existing, "Logger", table=table, alarms=False, dashboard=False)
-
-    imported = stack("Imported")
-    TableStreamLogger(
-        imported,
-        "Logger",
-        table=dynamodb.Table.from_table_attributes(
-            imported, "Orders", table_name="orders", table_stream_arn=STREAM_ARN
-        ),
-        failure_destination=s3.Bucket.from_bucket_name(imported, "Parked", "parked-batches"),
-    )
-
-
 @pytest.fixture(scope="module")
 def variants(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
     """Each variant stack's template, and the cdk-nag report over all of them."""
     app = cdk.App(context=CDK_CONTEXT, outdir=str(tmp_path_factory.mktemp("variants")))
-    _variants(app)
+    build_variants(app)
     report = nag_report(app)
-    templates = {
-        child.node.id: json.loads((Path(app.outdir) / f"{child.node.id}.template.json").read_text())
-        for child in app.node.children
-        if isinstance(child, cdk.Stack)
-    }
-    return templates, report
+    return variant_templates(app), report
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +117,85 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
     }
 
 
+# --- checkov skips (checkov itself runs in `make scan`, tests/scan/) ----------------------
+
+FUNCTION_SKIPS = ["CKV_AWS_116", "CKV_AWS_117", "CKV_AWS_173"]
+
+
+def checkov_skips(template: dict[str, Any]) -> dict[str, list[str]]:
+    """The checkov checks skipped on each resource, by logical ID, in their order."""
+    return {
+        logical_id: [skip["id"] for skip in resource["Metadata"]["checkov"]["skip"]]
+        for logical_id, resource in template["Resources"].items()
+        if "checkov" in resource.get("Metadata", {})
+    }
+
+
+def test_checkov_skips_in_the_app_are_exactly_these(template: assertions.Template) -> None:
+    assert checkov_skips(dict(template.to_json())) == {
+        "InventoryLoggerTableB5D61A0C": ["CKV_AWS_119"],
+        "InventoryLoggerLogGroup24D28F13": ["CKV_AWS_158"],
+        "InventoryLoggerFunction6352DB15": [*FUNCTION_SKIPS, "CKV_AWS_115"],
+        "InventoryLoggerFailureBucket5426844C": ["CKV_AWS_18"],
+    }
+
+
+def test_prod_passes_the_log_group_check_instead_of_skipping_it(stage_templates: dict[str, dict[str, Any]]) -> None:
+    assert "InventoryLoggerLogGroup24D28F13" not in checkov_skips(stage_templates["prod"])
+    assert checkov_skips(stage_templates["dev-destroy"]) == checkov_skips(stage_templates["dev"])
+
+
+def test_every_checkov_skip_carries_its_reason(
+    template: assertions.Template, variants: tuple[dict[str, dict[str, Any]], dict[str, Any]]
+) -> None:
+    templates, _ = variants
+    for each in (dict(template.to_json()), *templates.values()):
+        for resource in each["Resources"].values():
+            for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+                assert set(skip) == {"id", "comment"}
+                assert len(skip["comment"]) > 80 or skip["comment"] == FIXTURE_REASON, skip
+
+
+def test_checkov_skips_apply_only_while_the_option_that_passes_the_check_is_not_given(
+    variants: tuple[dict[str, dict[str, Any]], dict[str, Any]],
+) -> None:
+    templates, _ = variants
+    skips = {name: checkov_skips(template) for name, template in templates.items()}
+
+    # encryption_key, log_encryption_key and reserved_concurrent_executions given: only the
+    # function's inherent three and the built bucket's access logs stay.
+    assert skips["CustomerManagedKey"] == {
+        "OnCall0B2745F4": ["CKV_AWS_26"],
+        "LoggerFunction9834D2A3": FUNCTION_SKIPS,
+        "LoggerFailureBucket99B3328C": ["CKV_AWS_18"],
+    }
+    # A built queue instead of a bucket.
+    assert skips["Sqs"]["LoggerFailureQueue74D236F6"] == ["CKV_AWS_27"]
+    # The user's own table, bucket and queue get no skip from the construct (fixtures' are the tests').
+    assert skips["ExistingTable"]["OrdersA9B65338"] == ["CKV_AWS_119"]
+    assert skips["OwnBucket"]["Parked6D7C062F"] == ["CKV_AWS_18"]
+    assert "LoggerFailureBucket99B3328C" not in skips["OwnBucket"]
+    assert {logical_id for logical_id in skips["OwnKmsQueue"] if "Parked" in logical_id} == set()
+    assert skips["Imported"] == {
+        "LoggerLogGroup2B2DC26B": ["CKV_AWS_158"],
+        "LoggerFunction9834D2A3": [*FUNCTION_SKIPS, "CKV_AWS_115"],
+    }
+
+
+def test_skip_checkov_adds_to_the_skips_a_resource_has() -> None:
+    stack = cdk.Stack()
+    bucket = s3.CfnBucket(stack, "Bucket")
+    bucket.add_metadata("checkov", {"enabled_for": "this test"})
+
+    skip_checkov(bucket, "CKV_AWS_18", "first")
+    skip_checkov(bucket, "CKV_AWS_21", "second")
+
+    assert bucket.get_metadata("checkov") == {
+        "enabled_for": "this test",
+        "skip": [{"id": "CKV_AWS_18", "comment": "first"}, {"id": "CKV_AWS_21", "comment": "second"}],
+    }
+
+
 # --- cfn-lint ---------------------------------------------------------------------------
 
 
@@ -229,8 +236,8 @@ def statements(template: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
                 yield from documents(child)
 
     for logical_id, resource in template["Resources"].items():
-        # A key policy's Resource is "*" by definition (it means the key itself); the test
-        # fixtures' keys are the only keys, the construct builds none.
+        # A key policy's Resource is "*" by definition (it means the key itself). The construct
+        # builds no key; the statement it adds to a log key's policy is pinned in test_log_encryption.py.
         if resource["Type"] == "AWS::KMS::Key":
             continue
         for document in documents(resource.get("Properties", {})):

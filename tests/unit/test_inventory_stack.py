@@ -14,6 +14,7 @@ from aws_lambda_powertools.shared.version import VERSION as INSTALLED_POWERTOOLS
 
 from stacks.inventory_stack import InventoryStack
 from stacks.table_stream_logger import POWERTOOLS_VERSION
+from stacks.table_stream_logger.compliance import ACCESS_LOGS_REASON, LOG_KEY_REASON, TABLE_KEY_REASON
 from tests.conftest import CDK_CONTEXT
 
 # Pinned on purpose: a new logical ID makes CloudFormation replace the table, and with it
@@ -24,6 +25,7 @@ BUCKET = "InventoryLoggerFailureBucket5426844C"
 # Pinned too: a new mapping would start again at TRIM_HORIZON and log a day of changes twice.
 MAPPING = "InventoryLoggerFunctionDynamoDBEventSourceInventoryStackInventoryLoggerStream60906DDB38CCB648"
 LOG_GROUP = "InventoryLoggerLogGroup24D28F13"
+LOG_KEY = "LogKeyE83D0C1B"
 BUCKET_POLICY = "InventoryLoggerFailureBucketPolicy679C1638"
 FUNCTION = "InventoryLoggerFunction6352DB15"
 ROLE = "InventoryLoggerRoleCA5AC158"
@@ -51,6 +53,11 @@ def ref(logical_id: str) -> dict[str, str]:
 
 def objects_of(logical_id: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [get_att(logical_id, "Arn"), "/*"]]}
+
+
+def checkov_skip(check_id: str, reason: str) -> dict[str, Any]:
+    """A resource's Metadata that skips one checkov check (test_compliance.py pins every skip)."""
+    return {"checkov": {"skip": [{"id": check_id, "comment": reason}]}}
 
 
 def rendered(value: Any) -> Any:
@@ -94,6 +101,7 @@ def test_table(template: assertions.Template) -> None:
                 "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
                 # No SSESpecification: an AWS owned key, DynamoDB's default.
             },
+            "Metadata": checkov_skip("CKV_AWS_119", TABLE_KEY_REASON),
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
         }
@@ -178,6 +186,7 @@ def test_log_group(template: assertions.Template) -> None:
         LOG_GROUP: {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {"RetentionInDays": 30},
+            "Metadata": checkov_skip("CKV_AWS_158", LOG_KEY_REASON),
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
         }
@@ -270,6 +279,7 @@ def test_failure_bucket(template: assertions.Template) -> None:
                 "VersioningConfiguration": {"Status": "Enabled"},
                 # No BucketName: generated, so two stacks never collide.
             },
+            "Metadata": checkov_skip("CKV_AWS_18", ACCESS_LOGS_REASON),
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
         }
@@ -441,8 +451,11 @@ def test_stateful_resources_keep_their_logical_ids_in_every_stage(stage_template
 
     expected = {"AWS::DynamoDB::Table": [TABLE], "AWS::S3::Bucket": [BUCKET], "AWS::Logs::LogGroup": [LOG_GROUP]}
     assert {stage: stateful(t) for stage, t in stage_templates.items()} == dict.fromkeys(stage_templates, expected)
-    # The stages differ in properties and policies only, never in what exists.
-    assert len({tuple(sorted(t["Resources"])) for t in stage_templates.values()}) == 1
+    # The stages differ in properties and policies only, and prod adds the log group's key.
+    resources = {stage: set(t["Resources"]) for stage, t in stage_templates.items()}
+    assert resources["dev-destroy"] == resources["dev"]
+    assert resources["prod"] - resources["dev"] == {LOG_KEY}
+    assert resources["dev"] <= resources["prod"]
 
 
 def test_dev_keeps_the_data_by_default(stage_templates: dict[str, dict[str, Any]]) -> None:
@@ -462,10 +475,25 @@ def test_prod_protects_the_table_and_keeps_the_data(stage_templates: dict[str, d
     assert resources[TABLE]["Properties"]["DeletionProtectionEnabled"] is True
     for logical_id in (TABLE, BUCKET, LOG_GROUP):
         assert resources[logical_id]["DeletionPolicy"] == "Retain"
-    # Deletion protection is the only difference from dev.
+    # Deletion protection and the log group's key are the only differences from dev.
     dev = json.loads(json.dumps(stage_templates["dev"]))
     dev["Resources"][TABLE]["Properties"]["DeletionProtectionEnabled"] = True
+    dev["Resources"][LOG_GROUP]["Properties"]["KmsKeyId"] = {"Fn::GetAtt": [LOG_KEY, "Arn"]}
+    del dev["Resources"][LOG_GROUP]["Metadata"]  # the log group passes checkov's CKV_AWS_158 now
+    dev["Resources"][LOG_KEY] = stage_templates["prod"]["Resources"][LOG_KEY]
     assert stage_templates["prod"] == dev
+
+
+def test_prod_encrypts_the_log_group_with_a_rotated_retained_key(stage_templates: dict[str, dict[str, Any]]) -> None:
+    key = stage_templates["prod"]["Resources"][LOG_KEY]
+
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    (logs_statement,) = (
+        statement for statement in key["Properties"]["KeyPolicy"]["Statement"] if "Service" in statement["Principal"]
+    )
+    assert "InventoryStack-InventoryLoggerLogGroup24D28F13-*" in json.dumps(logs_statement["Condition"])
+    assert "KmsKeyId" not in stage_templates["dev"]["Resources"][LOG_GROUP]["Properties"]
 
 
 def test_dev_destroys_table_and_bucket_only_when_asked(stage_templates: dict[str, dict[str, Any]]) -> None:

@@ -20,6 +20,7 @@ from aws_cdk import aws_sqs as sqs
 
 from stacks.table_stream_logger import HANDLER_METRICS, ChangeFilter, TableStreamLogger, handler_asset_dir
 from stacks.table_stream_logger import construct as construct_module
+from stacks.table_stream_logger.compliance import QUEUE_REASON
 
 NewStack = Callable[[], cdk.Stack]
 
@@ -494,6 +495,7 @@ def test_sqs_failure_destination_builds_a_queue_instead_of_a_bucket(new_stack: N
         queue_id: {
             "Type": "AWS::SQS::Queue",
             "Properties": {"MessageRetentionPeriod": 4 * 24 * 3600, "SqsManagedSseEnabled": True},
+            "Metadata": {"checkov": {"skip": [{"id": "CKV_AWS_27", "comment": QUEUE_REASON}]}},
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
         }
