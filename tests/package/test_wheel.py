@@ -122,10 +122,12 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         metadata = wheel.read(f"table_stream_logger-{__version__}.dist-info/METADATA").decode()
     assert names == [
         "table_stream_logger/__init__.py",
+        "table_stream_logger/compliance.py",
         "table_stream_logger/construct.py",
         "table_stream_logger/filters.py",
         "table_stream_logger/lambda/dynamo_json.py",
         "table_stream_logger/lambda/stream_logger.py",
+        "table_stream_logger/log_encryption.py",
         "table_stream_logger/py.typed",
     ]
     assert "Requires-Dist: aws-cdk-lib<3,>=2.275.0" in metadata.splitlines()
