@@ -40,8 +40,9 @@ FUNCTION_REASONS = {
     "every batch given up on.",
     "CKV_AWS_117": "The function reaches AWS service endpoints only, no resource inside a VPC. A VPC would add "
     "network interfaces and a NAT gateway or VPC endpoints to pay for and keep, and protect nothing.",
-    "CKV_AWS_173": "The environment holds settings only (service name, log level and mode, metrics namespace, "
-    "attribute names), no secret; Lambda encrypts it at rest with an AWS managed key anyway.",
+    "CKV_AWS_173": "The environment holds settings and names only (service, log level and modes, metrics "
+    "namespace, failure bucket, key and redacted attributes), no secret; Lambda encrypts it at rest with an AWS "
+    "managed key anyway.",
 }
 CONCURRENCY_REASON = (
     "A stream consumer's concurrency is bounded already: one invocation per shard times parallelization_factor "
