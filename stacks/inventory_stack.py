@@ -87,3 +87,4 @@ class InventoryStack(Stack):
             # Where the archive is read from (README: Keeping changes for years).
             CfnOutput(self, "ArchiveBucketName", value=logger.archive.bucket.bucket_name)
             CfnOutput(self, "ArchiveWorkGroup", value=logger.archive.workgroup.ref)
+            CfnOutput(self, "ArchiveDatabaseName", value=logger.archive.database_name)

@@ -33,7 +33,7 @@ def archived() -> assertions.Template:
 def resource(template: assertions.Template, resource_type: str, prefix: str = ARCHIVE) -> tuple[str, dict[str, Any]]:
     """The one resource of a type whose logical ID starts with ``prefix``: its ID and definition."""
     (found,) = (
-        (name, value) for name, value in template.find_resources(resource_type).items() if name.startswith(prefix)
+        (name, dict(value)) for name, value in template.find_resources(resource_type).items() if name.startswith(prefix)
     )
     return found
 
@@ -461,5 +461,6 @@ def test_only_the_prod_stage_has_the_archive(stage_templates: dict[str, dict[str
     assert count("dev", "AWS::KinesisFirehose::DeliveryStream") == 0
     assert set(stage_templates["prod"]["Outputs"]) - set(stage_templates["dev"]["Outputs"]) == {
         "ArchiveBucketName",
+        "ArchiveDatabaseName",
         "ArchiveWorkGroup",
     }

@@ -442,7 +442,7 @@ def without_archive(template: dict[str, Any]) -> dict[str, Any]:
     """The template less the change archive, which only prod has (README: Keeping changes for years)."""
     copy: dict[str, Any] = json.loads(json.dumps(template))
     copy["Resources"] = {name: r for name, r in copy["Resources"].items() if not name.startswith(ARCHIVE)}
-    for name in ("ArchiveBucketName", "ArchiveWorkGroup"):
+    for name in ("ArchiveBucketName", "ArchiveDatabaseName", "ArchiveWorkGroup"):
         copy["Outputs"].pop(name, None)
     return copy
 
