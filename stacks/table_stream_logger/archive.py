@@ -44,6 +44,7 @@ from .archive_layout import (
     TABLE_NAME,
     saved_queries,
 )
+from .buckets import private_bucket
 
 # Firehose gathers up to 15 minutes or 128 MB before it writes an object: an audit trail
 # needs no fresher data, and fewer, larger objects are cheaper to write and to query.
@@ -154,27 +155,15 @@ class ChangeArchive(Construct):
     # --- storage --------------------------------------------------------------------
 
     def _build_bucket(self, retention: Duration) -> s3.Bucket:
-        bucket = s3.Bucket(
+        bucket = private_bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            # An overwritten or deleted change line is kept as an old version until the lifecycle removes it.
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireChanges",
-                    prefix=DATA_PREFIX,
-                    expiration=retention,
-                    noncurrent_version_expiration=retention,
-                ),
-                s3.LifecycleRule(
-                    id="ExpireErrors",
-                    prefix=ERROR_PREFIX,
-                    expiration=retention,
-                    noncurrent_version_expiration=retention,
+                *(
+                    s3.LifecycleRule(
+                        id=rule_id, prefix=prefix, expiration=retention, noncurrent_version_expiration=retention
+                    )
+                    for rule_id, prefix in (("ExpireChanges", DATA_PREFIX), ("ExpireErrors", ERROR_PREFIX))
                 ),
                 s3.LifecycleRule(
                     id="ExpireQueryResults",
@@ -183,8 +172,6 @@ class ChangeArchive(Construct):
                     noncurrent_version_expiration=Duration.days(1),
                 ),
                 s3.LifecycleRule(id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
-                # S3 refuses this flag in a rule that also expires by age, hence a rule of its own.
-                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
             ],
             # The archive is the record of every change: deleting the stack keeps it.
             removal_policy=RemovalPolicy.RETAIN,
@@ -390,31 +377,42 @@ class ChangeArchive(Construct):
     def _build_alarms(
         self, log_group: logs.ILogGroup, alarm_action: cloudwatch.IAlarmAction | None
     ) -> dict[str, cloudwatch.Alarm]:
+        def alarm(construct_id: str, description: str, metric: cloudwatch.Metric, above_zero: bool) -> cloudwatch.Alarm:
+            return cloudwatch.Alarm(
+                self,
+                construct_id,
+                alarm_description=description,
+                metric=metric,
+                # A failure count above 0, or a success ratio below 1.
+                threshold=0 if above_zero else 1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD
+                if above_zero
+                else cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                evaluation_periods=1,
+                # Nothing delivered is no failure.
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
         five_minutes = Duration.minutes(5)
         alarms = {
-            "ArchiveDelivery": cloudwatch.Alarm(
-                self,
+            "ArchiveDelivery": alarm(
                 "DeliveryAlarm",
-                alarm_description="Firehose failed to write change lines to the archive bucket; it retries for "
-                "24 hours, then drops them. Look at the delivery stream's log group.",
-                metric=cloudwatch.Metric(
+                "Firehose failed to write change lines to the archive bucket; it retries for 24 hours, then drops "
+                "them. Look at the delivery stream's log group.",
+                cloudwatch.Metric(
                     namespace="AWS/Firehose",
                     metric_name="DeliveryToS3.Success",
                     dimensions_map={"DeliveryStreamName": self.delivery_stream.ref},
                     statistic="Minimum",
                     period=five_minutes,
                 ),
-                threshold=1,
-                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                above_zero=False,
             ),
-            "ArchiveSubscription": cloudwatch.Alarm(
-                self,
+            "ArchiveSubscription": alarm(
                 "SubscriptionAlarm",
-                alarm_description="CloudWatch Logs failed to put change lines into the archive's delivery stream: "
-                "it retries retryable errors for 24 hours, and drops the lines after a permission error.",
-                metric=cloudwatch.Metric(
+                "CloudWatch Logs failed to put change lines into the archive's delivery stream: it retries "
+                "retryable errors for 24 hours, and drops the lines after a permission error.",
+                cloudwatch.Metric(
                     namespace="AWS/Logs",
                     metric_name="DeliveryErrors",
                     dimensions_map={
@@ -425,10 +423,7 @@ class ChangeArchive(Construct):
                     statistic="Sum",
                     period=five_minutes,
                 ),
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                above_zero=True,
             ),
         }
         if alarm_action is not None:

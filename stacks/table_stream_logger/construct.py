@@ -32,6 +32,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .archive import ChangeArchive, check_archive_props
+from .buckets import private_bucket
 from .filters import ChangeFilter, check_filters
 
 #: The default handler, in the handler asset (see ``handler_asset_dir``).
@@ -576,26 +577,16 @@ class TableStreamLogger(Construct):
         return self._archive
 
     def _build_failure_bucket(self, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
-        bucket = s3.Bucket(
+        bucket = private_bucket(
             self,
             "FailureBucket",
-            # S3-managed keys: encrypted at rest with no KMS key to grant or pay for.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            # Versioning keeps a parked batch that someone overwrites or deletes by mistake
-            # until the lifecycle removes the old version.
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireParkedBatches",
                     expiration=retention,
                     noncurrent_version_expiration=retention,
                     abort_incomplete_multipart_upload_after=Duration.days(1),
-                ),
-                # S3 refuses this flag in a rule that also expires by age, hence a rule of its own.
-                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
+                )
             ],
             removal_policy=removal_policy,
         )

@@ -51,6 +51,12 @@ def get_att(name: str, attribute: str = "Arn") -> dict[str, list[str]]:
     return {"Fn::GetAtt": [name, attribute]}
 
 
+def logs_arn(*tail: Any) -> dict[str, Any]:
+    """``arn:<partition>:logs:<region>:<account>`` followed by ``tail``, as CDK joins it."""
+    head = ["arn:", {"Ref": "AWS::Partition"}, ":logs:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"}]
+    return {"Fn::Join": ["", [*head, *tail]]}
+
+
 def objects_under(bucket: str, prefix: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [get_att(bucket), f"/{prefix}*"]]}
 
@@ -206,24 +212,7 @@ def test_subscription_role_may_only_put_records_to_its_stream(archived: assertio
     assert trust["Statement"] == [
         {
             "Action": "sts:AssumeRole",
-            "Condition": {
-                "StringLike": {
-                    "aws:SourceArn": {
-                        "Fn::Join": [
-                            "",
-                            [
-                                "arn:",
-                                {"Ref": "AWS::Partition"},
-                                ":logs:",
-                                {"Ref": "AWS::Region"},
-                                ":",
-                                {"Ref": "AWS::AccountId"},
-                                ":*",
-                            ],
-                        ]
-                    }
-                }
-            },
+            "Condition": {"StringLike": {"aws:SourceArn": logs_arn(":*")}},
             "Effect": "Allow",
             "Principal": {"Service": "logs.amazonaws.com"},
         }
@@ -304,23 +293,7 @@ def test_delivery_role_may_only_write_the_archive_prefixes_and_its_log_stream(ar
         {
             "Action": "logs:PutLogEvents",
             "Effect": "Allow",
-            "Resource": {
-                "Fn::Join": [
-                    "",
-                    [
-                        "arn:",
-                        {"Ref": "AWS::Partition"},
-                        ":logs:",
-                        {"Ref": "AWS::Region"},
-                        ":",
-                        {"Ref": "AWS::AccountId"},
-                        ":log-group:",
-                        {"Ref": group},
-                        ":log-stream:",
-                        {"Ref": log_stream},
-                    ],
-                ]
-            },
+            "Resource": logs_arn(":log-group:", {"Ref": group}, ":log-stream:", {"Ref": log_stream}),
         },
     ]
 
