@@ -377,7 +377,7 @@ class ChangeArchive(Construct):
     def _build_alarms(
         self, log_group: logs.ILogGroup, alarm_action: cloudwatch.IAlarmAction | None
     ) -> dict[str, cloudwatch.Alarm]:
-        def alarm(construct_id: str, description: str, metric: cloudwatch.Metric, above_zero: bool) -> cloudwatch.Alarm:
+        def build(construct_id: str, description: str, metric: cloudwatch.Metric, above_zero: bool) -> cloudwatch.Alarm:
             return cloudwatch.Alarm(
                 self,
                 construct_id,
@@ -395,7 +395,7 @@ class ChangeArchive(Construct):
 
         five_minutes = Duration.minutes(5)
         alarms = {
-            "ArchiveDelivery": alarm(
+            "ArchiveDelivery": build(
                 "DeliveryAlarm",
                 "Firehose failed to write change lines to the archive bucket; it retries for 24 hours, then drops "
                 "them. Look at the delivery stream's log group.",
@@ -408,7 +408,7 @@ class ChangeArchive(Construct):
                 ),
                 above_zero=False,
             ),
-            "ArchiveSubscription": alarm(
+            "ArchiveSubscription": build(
                 "SubscriptionAlarm",
                 "CloudWatch Logs failed to put change lines into the archive's delivery stream: it retries "
                 "retryable errors for 24 hours, and drops the lines after a permission error.",
