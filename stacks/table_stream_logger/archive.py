@@ -17,7 +17,7 @@ the change: the lines carry that as ``approximate_creation_time``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aws_cdk import Acknowledgment, ArnFormat, Aws, Duration, Names, RemovalPolicy, Size, Stack, Validations
 from aws_cdk import aws_athena as athena
@@ -52,6 +52,9 @@ BUFFER_INTERVAL = Duration.minutes(15)
 BUFFER_SIZE_MB = 128
 
 
+DEFAULT_RETENTION = Duration.days(365)
+# About 5 cents a query at Athena's price of 5 USD per TB scanned.
+DEFAULT_BYTES_SCANNED_LIMIT = Size.gibibytes(10)
 # Athena refuses a smaller bytes-scanned limit per query.
 MIN_BYTES_SCANNED_LIMIT = Size.mebibytes(10)
 
@@ -61,10 +64,11 @@ def check_archive_props(
     *,
     archive: bool,
     dashboard: bool,
-    retention: Duration,
-    bytes_scanned_limit: Size,
+    retention: Duration | None,
+    bytes_scanned_limit: Size | None,
 ) -> None:
-    """Refuse, at synth, what the log group's class cannot do and archive props out of range.
+    """Refuse, at synth, what the log group's class cannot do, and archive props that are out of
+    range or given without the archive.
 
     An INFREQUENT_ACCESS group feeds no subscription filter and extracts no embedded metrics
     (CloudWatch Logs user guide, "Log classes"; DescribeSubscriptionFilters answers "This
@@ -81,12 +85,22 @@ def check_archive_props(
             "log_group_class=INFREQUENT_ACCESS extracts no embedded metrics, so the dashboard's graphs of the "
             "handler's metrics (InsertRecords, ...) would stay empty: give dashboard=False, or keep STANDARD."
         )
+    if not archive:
+        given = [
+            name
+            for name, value in (("archive_retention", retention), ("archive_bytes_scanned_limit", bytes_scanned_limit))
+            if value is not None
+        ]
+        if given:
+            raise ValueError(f"{' and '.join(given)} given without archive=True: there is no archive to apply it to.")
+        return
+    retention = retention or DEFAULT_RETENTION
     days = retention.to_days(integral=False)
     if days < 1 or days != int(days):
         raise ValueError(
             f"archive_retention must be a whole number of days, at least 1, got {retention.to_human_string()}"
         )
-    if bytes_scanned_limit.to_bytes() < MIN_BYTES_SCANNED_LIMIT.to_bytes():
+    if bytes_scanned_limit is not None and bytes_scanned_limit.to_bytes() < MIN_BYTES_SCANNED_LIMIT.to_bytes():
         raise ValueError(
             "archive_bytes_scanned_limit must be at least 10 MiB (Athena's minimum), "
             f"got {bytes_scanned_limit.to_bytes():g} bytes"
@@ -113,13 +127,13 @@ class ChangeArchive(Construct):
         *,
         log_group: logs.ILogGroup,
         key_names: Sequence[str] | None,
-        retention: Duration,
-        bytes_scanned_limit: Size,
-        alarm_action: cloudwatch.IAlarmAction | None,
-        alarms: bool,
+        retention: Duration | None = None,
+        bytes_scanned_limit: Size | None = None,
+        alarm_action: cloudwatch.IAlarmAction | None = None,
+        alarms: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.bucket = self._build_bucket(retention)
+        self._bucket = self._build_bucket(retention or DEFAULT_RETENTION)
 
         self.delivery_log_group = logs.LogGroup(
             self, "DeliveryLogGroup", retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
@@ -128,29 +142,70 @@ class ChangeArchive(Construct):
             self, "DeliveryLogStream", log_group=self.delivery_log_group, removal_policy=RemovalPolicy.DESTROY
         )
         self.delivery_role = self._build_delivery_role()
-        self.delivery_stream = self._build_delivery_stream()
-        self.subscription_filter = self._build_subscription_filter(log_group)
+        self._delivery_stream = self._build_delivery_stream()
+        self._subscription_filter = self._build_subscription_filter(log_group)
 
-        self.database_name = _athena_name(self, "Database")
-        self.table_name = TABLE_NAME
+        self._database_name = _athena_name(self, "Database")
         table = self._build_table()
-        self.workgroup = self._build_workgroup(bytes_scanned_limit)
-        self.queries: dict[str, athena.CfnNamedQuery] = {
+        self._workgroup = self._build_workgroup(bytes_scanned_limit or DEFAULT_BYTES_SCANNED_LIMIT)
+        self._queries: dict[str, athena.CfnNamedQuery] = {
             name: athena.CfnNamedQuery(
                 self,
                 f"{name}Query",
                 name=title,
                 description=description,
-                database=self.database_name,
-                work_group=self.workgroup.ref,
+                database=self._database_name,
+                work_group=self._workgroup.ref,
                 query_string=sql,
             )
             for name, (title, description, sql) in saved_queries(key_names).items()
         }
-        for query in self.queries.values():
+        for query in self._queries.values():
             query.node.add_dependency(table)  # named by a string, not a reference
 
-        self.alarms: dict[str, cloudwatch.Alarm] = self._build_alarms(log_group, alarm_action) if alarms else {}
+        self._alarms = self._build_alarms(log_group, alarm_action) if alarms else {}
+
+    @property
+    def bucket(self) -> s3.Bucket:
+        """The archive bucket: change lines under ``changes/``, Firehose's errors under ``errors/``,
+        Athena's results under ``athena-results/``."""
+        return self._bucket
+
+    @property
+    def delivery_stream(self) -> firehose.CfnDeliveryStream:
+        """The Firehose stream that writes the change lines to the bucket."""
+        return self._delivery_stream
+
+    @property
+    def subscription_filter(self) -> logs.CfnSubscriptionFilter:
+        """The subscription filter that sends the change lines to the delivery stream."""
+        return self._subscription_filter
+
+    @property
+    def database_name(self) -> str:
+        """The Glue database of the archive's table."""
+        return self._database_name
+
+    @property
+    def table_name(self) -> str:
+        """The Glue table over the change lines: ``change_lines``."""
+        return TABLE_NAME
+
+    @property
+    def workgroup(self) -> athena.CfnWorkGroup:
+        """The Athena workgroup of the saved queries; ``workgroup.ref`` is its name."""
+        return self._workgroup
+
+    @property
+    def queries(self) -> Mapping[str, athena.CfnNamedQuery]:
+        """The saved queries by id: ``ItemHistory`` (not for an imported table), ``AttributeChanges``,
+        ``TtlExpiries``, ``ChangesPerDay``."""
+        return dict(self._queries)
+
+    @property
+    def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
+        """``ArchiveDelivery`` and ``ArchiveSubscription``; empty with ``alarms=False``."""
+        return dict(self._alarms)
 
     # --- storage --------------------------------------------------------------------
 
@@ -196,14 +251,14 @@ class ChangeArchive(Construct):
             ),
             description="Lets Firehose write the change archive's prefixes and its own log stream",
         )
-        prefixes = [self.bucket.arn_for_objects(f"{prefix}*") for prefix in (DATA_PREFIX, ERROR_PREFIX)]
+        prefixes = [self._bucket.arn_for_objects(f"{prefix}*") for prefix in (DATA_PREFIX, ERROR_PREFIX)]
         role.add_to_policy(
             iam.PolicyStatement(actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], resources=prefixes)
         )
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                resources=[self.bucket.bucket_arn],
+                resources=[self._bucket.bucket_arn],
             )
         )
         role.add_to_policy(
@@ -262,7 +317,7 @@ class ChangeArchive(Construct):
                 firehose.CfnDeliveryStream.DeliveryStreamEncryptionConfigurationInputProperty(key_type="AWS_OWNED_CMK")
             ),
             extended_s3_destination_configuration=firehose.CfnDeliveryStream.ExtendedS3DestinationConfigurationProperty(
-                bucket_arn=self.bucket.bucket_arn,
+                bucket_arn=self._bucket.bucket_arn,
                 role_arn=self.delivery_role.role_arn,
                 prefix=DATA_PREFIX + PARTITIONS,
                 error_output_prefix=ERROR_PREFIX + ERROR_PARTITIONS,
@@ -299,7 +354,7 @@ class ChangeArchive(Construct):
             description="Lets CloudWatch Logs put the change lines into the archive's delivery stream",
         )
         role.add_to_policy(
-            iam.PolicyStatement(actions=["firehose:PutRecord"], resources=[self.delivery_stream.attr_arn])
+            iam.PolicyStatement(actions=["firehose:PutRecord"], resources=[self._delivery_stream.attr_arn])
         )
         subscription = logs.CfnSubscriptionFilter(
             self,
@@ -307,7 +362,7 @@ class ChangeArchive(Construct):
             log_group_name=log_group.log_group_name,
             filter_name=SUBSCRIPTION_FILTER_NAME,
             filter_pattern=CHANGE_LINES_PATTERN,
-            destination_arn=self.delivery_stream.attr_arn,
+            destination_arn=self._delivery_stream.attr_arn,
             role_arn=role.role_arn,
         )
         # CloudWatch Logs sends a test message when the filter is created: the grant comes first.
@@ -322,14 +377,14 @@ class ChangeArchive(Construct):
             "Database",
             catalog_id=Aws.ACCOUNT_ID,
             database_input=glue.CfnDatabase.DatabaseInputProperty(
-                name=self.database_name, description="The change archive of a TableStreamLogger"
+                name=self._database_name, description="The change archive of a TableStreamLogger"
             ),
         )
         table = glue.CfnTable(
             self,
             "Table",
             catalog_id=Aws.ACCOUNT_ID,
-            database_name=self.database_name,
+            database_name=self._database_name,
             table_input=glue.CfnTable.TableInputProperty(
                 name=TABLE_NAME,
                 description="One row per change line (README: Keeping changes for years)",
@@ -337,7 +392,7 @@ class ChangeArchive(Construct):
                 parameters={"classification": "json", "compressionType": "gzip", **PROJECTION},
                 partition_keys=[glue.CfnTable.ColumnProperty(name=name, type="int") for name in PARTITION_KEYS],
                 storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    location=self.bucket.s3_url_for_object(DATA_PREFIX),
+                    location=self._bucket.s3_url_for_object(DATA_PREFIX),
                     input_format="org.apache.hadoop.mapred.TextInputFormat",
                     output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
                     # The OpenX SerDe gives an object's JSON text to a string column.
@@ -364,7 +419,7 @@ class ChangeArchive(Construct):
                 publish_cloud_watch_metrics_enabled=True,
                 bytes_scanned_cutoff_per_query=int(bytes_scanned_limit.to_bytes()),
                 result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
-                    output_location=self.bucket.s3_url_for_object(RESULTS_PREFIX),
+                    output_location=self._bucket.s3_url_for_object(RESULTS_PREFIX),
                     encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
                         encryption_option="SSE_S3"
                     ),
@@ -402,7 +457,7 @@ class ChangeArchive(Construct):
                 cloudwatch.Metric(
                     namespace="AWS/Firehose",
                     metric_name="DeliveryToS3.Success",
-                    dimensions_map={"DeliveryStreamName": self.delivery_stream.ref},
+                    dimensions_map={"DeliveryStreamName": self._delivery_stream.ref},
                     statistic="Minimum",
                     period=five_minutes,
                 ),

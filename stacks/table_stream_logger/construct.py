@@ -186,9 +186,11 @@ class TableStreamLogger(Construct):
         compressed, under ``changes/year=/month=/day=/`` of an encrypted, versioned, SSL-only
         bucket; a Glue table (partition projection), an Athena workgroup and saved queries
         read them. Default: ``False``.
-    :param archive_retention: How long the archive keeps a change line. Default: 365 days.
+    :param archive_retention: How long the archive keeps a change line, in whole days; only
+        with ``archive=True``. Default: 365 days.
     :param archive_bytes_scanned_limit: The most one query of the archive's workgroup may
-        scan, at least 10 MiB. Default: 10 GiB (about 5 cents a query at Athena's price).
+        scan, at least 10 MiB; only with ``archive=True``. Default: 10 GiB (about 5 cents a
+        query at Athena's price).
 
     Event source mapping:
 
@@ -289,8 +291,8 @@ class TableStreamLogger(Construct):
         alarm_action: cloudwatch.IAlarmAction | None = None,
         dashboard: bool = True,
         archive: bool = False,
-        archive_retention: Duration = Duration.days(365),
-        archive_bytes_scanned_limit: Size = Size.gibibytes(10),
+        archive_retention: Duration | None = None,
+        archive_bytes_scanned_limit: Size | None = None,
     ) -> None:
         # Validate everything before building anything, the construct's own node included, so
         # that a mistake surfaces as one clear error at synth rather than as a half-built tree.

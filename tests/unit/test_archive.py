@@ -113,6 +113,20 @@ def test_archive_props_out_of_range_are_an_error(new_stack: NewStack, props: dic
         TableStreamLogger(new_stack(), "Logger", partition_key=PK, archive=True, **props)
 
 
+def test_archive_props_without_the_archive_are_an_error(new_stack: NewStack) -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^archive_retention and archive_bytes_scanned_limit given without archive=True: there is no archive",
+    ):
+        TableStreamLogger(
+            new_stack(),
+            "Logger",
+            partition_key=PK,
+            archive_retention=Duration.days(30),
+            archive_bytes_scanned_limit=Size.gibibytes(1),
+        )
+
+
 # --- the archive's resources --------------------------------------------------------------
 
 
