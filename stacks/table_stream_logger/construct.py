@@ -151,9 +151,8 @@ class TableStreamLogger(Construct):
         of the handler's embedded metrics. ``INFREQUENT_ACCESS`` costs about half as much per
         GB ingested and keeps Logs Insights queries (the saved ones included; not the
         ``pattern``, ``diff``, ``filterIndex`` and ``unmask`` commands), but gives up
-        subscription filters, metric filters and embedded-metric extraction, Live Tail,
-        anomaly detection and Contributor Insights; it is refused with ``archive=True`` or
-        ``dashboard=True``. A log group's class cannot change: changing it replaces the group.
+        subscription filters, metric filters and embedded-metric extraction, Live Tail and
+        anomaly detection; it is refused with ``archive=True`` or ``dashboard=True``. A log group's class cannot change: changing it replaces the group.
     :param log_images: Which item images each log line carries: ``NEW_AND_OLD`` (both),
         ``NEW`` (the new image only) or ``CHANGES`` (only the attributes that changed).
         Default: ``"NEW_AND_OLD"``. ``NEW_AND_OLD`` and ``CHANGES`` need a
