@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local import archive, backend, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
+from local.lambda_logs import kept
 from local.output import FORMATS, Printer, Progress
 from local.poller import FunctionIdentity, Poller
 from local.template import MappingSettings, StackModel, TemplateError, load, read, synthesize
@@ -213,7 +214,10 @@ def _start(
     progress(_describe(settings))
 
     handler, module = load_handler(model.function.handler, model.function.environment)
-    output: Callable[[list[str]], None] = Printer(arguments.format or ("pretty" if stdout.isatty() else "json"), stdout)
+    level = model.function.application_log_level
+    output: Callable[[list[str]], None] = Printer(
+        arguments.format or ("pretty" if stdout.isatty() else "json"), stdout, keep=lambda line: kept(line, level)
+    )
     writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
     if writer is not None:
         output = archive.tee(output, writer)

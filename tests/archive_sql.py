@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from stacks.table_stream_logger.archive_layout import COLUMNS, DATA_PREFIX, PARTITION_KEYS, TABLE_NAME, saved_queries
+from stacks.table_stream_logger.archive_layout import COLUMNS, DATA_PREFIX, PARTITION_KEYS, TABLE_NAME, athena_queries
 
 # Glue (Hive) column types as DuckDB spells them.
 DUCKDB_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "array<string>": "VARCHAR[]", "int": "INTEGER"}
@@ -44,5 +44,5 @@ def run_saved(
     connection: duckdb.DuckDBPyConnection, name: str, *parameters: Any, key_names: tuple[str, ...] = ("PK", "SK")
 ) -> list[dict[str, Any]]:
     """Run one of the archive's saved queries, by its construct id (e.g. ``ItemHistory``)."""
-    _, _, sql = saved_queries(key_names)[name]
+    _, _, sql = athena_queries(key_names)[name]
     return run(connection, sql, *parameters)

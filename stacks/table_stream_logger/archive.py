@@ -42,7 +42,7 @@ from .archive_layout import (
     RESULTS_RETENTION_DAYS,
     SUBSCRIPTION_FILTER_NAME,
     TABLE_NAME,
-    saved_queries,
+    athena_queries,
 )
 from .buckets import private_bucket
 
@@ -158,7 +158,7 @@ class ChangeArchive(Construct):
                 work_group=self._workgroup.ref,
                 query_string=sql,
             )
-            for name, (title, description, sql) in saved_queries(key_names).items()
+            for name, (title, description, sql) in athena_queries(key_names).items()
         }
         for query in self._queries.values():
             query.node.add_dependency(table)  # named by a string, not a reference

@@ -27,25 +27,24 @@ ERROR_PARTITIONS = "!{firehose:error-output-type}/" + PARTITIONS
 RESULTS_PREFIX = "athena-results/"
 RESULTS_RETENTION_DAYS = 7
 
-# The columns of the record line (README: Log line format). The keys, images and changes are
-# objects whose members differ from table to table: they are string columns holding the
-# object's JSON text, read with json_extract_scalar(keys, '$.PK') and the like.
+# The columns of the record line (README: Log line format). keys, new_image, old_image, changes,
+# user_identity and shortened are objects whose members differ from table to table: they are
+# string columns holding the object's JSON text, read with json_extract_scalar(keys, '$.PK').
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("level", "string"),
     ("timestamp", "string"),
     ("message", "string"),
-    ("function_request_id", "string"),
+    ("request_id", "string"),
     ("event_name", "string"),
-    ("event_id", "string"),
     ("sequence_number", "string"),
     ("approximate_creation_time", "string"),
-    ("table", "string"),
     ("keys", "string"),
     ("new_image", "string"),
     ("old_image", "string"),
     ("changes", "string"),
     ("changed", "array<string>"),
     ("ttl_expired", "boolean"),
+    ("user_identity", "string"),
     ("shortened", "string"),
 )
 # Firehose's partitions, as integers: `month = 7` matches month=07.
@@ -65,14 +64,14 @@ TABLE_NAME = "change_lines"
 
 # --- the saved queries ------------------------------------------------------------------
 # Written for Athena (Trino) and run as they are by the local test on DuckDB. They keep to SQL
-# both engines read alike: `?` parameters, double-quoted names ("timestamp", "table"), no casts
+# both engines read alike: `?` parameters, double-quoted names, no casts
 # (`::`), no date functions (the ISO 8601 strings sort as text), and json_extract_scalar, which
 # the test defines in DuckDB as its json_extract_string.
 
 ORDER = "ORDER BY approximate_creation_time, length(sequence_number), sequence_number"
 
 
-def saved_queries(key_names: Sequence[str] | None) -> Mapping[str, tuple[str, str, str]]:
+def athena_queries(key_names: Sequence[str] | None) -> Mapping[str, tuple[str, str, str]]:
     """The saved queries by construct id: ``(name, description, SQL)``."""
     queries: dict[str, tuple[str, str, str]] = {}
     if key_names:

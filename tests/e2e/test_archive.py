@@ -71,7 +71,10 @@ def test_the_saved_queries_answer_from_the_story(run_local: Any, tmp_path: Path)
     assert [json.loads(row["new_image"])["Stocks"] for row in history] == [39, 33, 32, 32]
     assert json.loads(history[-1]["new_image"])["Price"] == {"USD": 0.85, "INR": 50}
     assert [json.loads(row["keys"]) for row in stocks] == [{"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}] * 2
-    assert [json.loads(row["old_image"])["Stocks"] for row in stocks] == [39, 33]
+    assert [json.loads(row["changes"]) for row in stocks] == [
+        {"Stocks": {"old": 39, "new": 33}},
+        {"Stocks": {"old": 33, "new": 32}},
+    ]
     assert len(price) == 1 and elsewhen == []
     assert expiries == []  # the story deletes, time to live does not
     assert [(row["day"], row["event_name"], row["changes"]) for row in per_day] == [

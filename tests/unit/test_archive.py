@@ -12,7 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
 from stacks.table_stream_logger import TableStreamLogger
-from stacks.table_stream_logger.archive_layout import CHANGE_LINES_PATTERN, COLUMNS, TABLE_NAME, saved_queries
+from stacks.table_stream_logger.archive_layout import CHANGE_LINES_PATTERN, COLUMNS, TABLE_NAME, athena_queries
 from tests.conftest import CDK_CONTEXT
 
 NewStack = Callable[[], cdk.Stack]
@@ -399,7 +399,7 @@ def test_history_query_needs_the_key_names_which_an_imported_table_does_not_tell
 
 
 def test_odd_key_names_are_quoted_in_the_json_path() -> None:
-    (_, _, sql) = saved_queries(["PK", "it's #1"])["ItemHistory"]
+    (_, _, sql) = athena_queries(["PK", "it's #1"])["ItemHistory"]
 
     assert "json_extract_scalar(keys, '$.PK') = ?" in sql
     assert """json_extract_scalar(keys, '$["it''s #1"]') = ?""" in sql

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,21 +18,9 @@ from .conftest import configured, invoke, load_event
 EVENTS = ("tutorial_modify", "all_types", "binary", "empty_values", "nested", "numbers", "ttl_remove")
 # 2023-07-16 12:00:00 UTC: the day the fixtures' records were written.
 WRITTEN = 1689508800.0
-# Keys of today's record line that the table leaves out: Powertools' per-invocation keys, which
-# the new line format (README: Log line format) moves to a line of their own.
-NOT_COLUMNS = {
-    "location",
-    "service",
-    "cold_start",
-    "function_name",
-    "function_memory_size",
-    "function_arn",
-    "xray_trace_id",
-    "user_identity",
-}
 
 
-def archive_of(folder: Path, *events: str, log_images: str = "NEW_AND_OLD") -> list[str]:
+def archive_of(folder: Path, *events: str, log_images: str = "NEW_AND_CHANGES") -> list[str]:
     """Invoke the handler with each fixture event; archive what it wrote; return all its lines."""
     writer = ArchiveWriter(folder, clock=lambda: WRITTEN)
     lines: list[str] = []
@@ -44,20 +32,20 @@ def archive_of(folder: Path, *events: str, log_images: str = "NEW_AND_OLD") -> l
     return lines
 
 
-@pytest.mark.parametrize("log_images", ["NEW_AND_OLD", "NEW", "CHANGES"])
+@pytest.mark.parametrize("log_images", ["NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES"])
 def test_every_change_line_fits_the_table_and_nothing_else_is_archived(tmp_path: Path, log_images: str) -> None:
     # GIVEN the fixture events, a bad record among them (an ERROR line), logged in each mode
     lines = archive_of(tmp_path, *EVENTS, "batch_with_bad_record", log_images=log_images)
     changes = [json.loads(line) for line in lines if "event_name" in json.loads(line)]
 
     # WHEN the table reads the archive, every column of every row
-    rows = run(connect(tmp_path), f"SELECT * FROM {TABLE_NAME} ORDER BY event_id")
+    rows = run(connect(tmp_path), f"SELECT * FROM {TABLE_NAME}")
 
     # THEN each change line is one row, with its values, and no other line is
     assert len(lines) > len(changes) and len(rows) == len(changes)
-    by_id = {row["event_id"]: row for row in rows}
+    by_number = {row["sequence_number"]: row for row in rows}
     for change in changes:
-        row = by_id[change["event_id"]]
+        row = by_number[change["sequence_number"]]
         for name, kind in COLUMNS:
             if name not in change:
                 assert row[name] is None, name
@@ -66,8 +54,8 @@ def test_every_change_line_fits_the_table_and_nothing_else_is_archived(tmp_path:
             else:
                 assert row[name] == change[name], name
         assert (row["year"], row["month"], row["day"]) == (2023, 7, 16)
-    # AND every key of a change line is a column (or one the new line format drops)
-    assert {key for change in changes for key in change} - {name for name, _ in COLUMNS} <= NOT_COLUMNS
+    # AND every key of a change line is a column
+    assert {key for change in changes for key in change} <= {name for name, _ in COLUMNS}
 
 
 def test_numbers_of_up_to_15_digits_come_back_exactly_longer_ones_as_doubles(tmp_path: Path) -> None:
@@ -89,31 +77,22 @@ def test_numbers_of_up_to_15_digits_come_back_exactly_longer_ones_as_doubles(tmp
     assert any("12345678901234567890123456789012345678" in line for line in lines)
 
 
-def test_the_ttl_query_finds_the_expiries(tmp_path: Path) -> None:
-    # GIVEN the handler's lines for a TTL deletion and a user's deletion, and a line of the new
-    # format for a TTL deletion (README: Log line format, "ttl_expired": true)
-    lines = archive_of(tmp_path, "ttl_remove", "tutorial_modify")
-    handler_expiries = [json.loads(line)["event_id"] for line in lines if json.loads(line).get("ttl_expired") is True]
-    new_format: dict[str, Any] = {
-        "level": "INFO",
-        "timestamp": "2023-07-16T12:00:00.000Z",
-        "message": "REMOVE SESSION / user#7",
-        "function_request_id": "r",
-        "event_name": "REMOVE",
-        "event_id": "ttl-new-format",
-        "sequence_number": "700000000000000000000000001",
-        "approximate_creation_time": "2023-07-16T11:59:00Z",
-        "table": "Cloud9",
-        "keys": {"PK": "SESSION", "SK": "user#7"},
-        "old_image": {"PK": "SESSION", "SK": "user#7", "ExpiresAt": 1689508000},
-        "ttl_expired": True,
-    }
-    ArchiveWriter(tmp_path, clock=lambda: WRITTEN)([json.dumps(new_format)])
+def test_the_ttl_query_finds_the_expiries_and_not_a_users_deletion(tmp_path: Path) -> None:
+    # GIVEN the handler's lines for a deletion by DynamoDB's TTL and the same deletion by a user
+    expired = load_event("ttl_remove")
+    deleted = copy.deepcopy(expired)
+    record = deleted["Records"][0]
+    del record["userIdentity"]
+    record["dynamodb"]["Keys"]["SK"]["S"] = record["dynamodb"]["OldImage"]["SK"]["S"] = "user#7"
+    record["dynamodb"]["SequenceNumber"] = "600000000000000000000000002"
+    writer = ArchiveWriter(tmp_path, clock=lambda: WRITTEN)
+    for event in (expired, deleted):
+        writer(invoke(event).output.splitlines())
+    assert writer.lines == 2
 
     # WHEN the saved query runs for July 2023
     expiries = run_saved(connect(tmp_path), "TtlExpiries", 2023, 7)
 
-    # THEN it lists the TTL deletions only, with the expired item
-    assert [json.loads(row["keys"]) for row in expiries][-1] == {"PK": "SESSION", "SK": "user#7"}
-    assert len(expiries) == 1 + len(handler_expiries)
-    assert json.loads(expiries[-1]["old_image"])["ExpiresAt"] == 1689508000
+    # THEN it lists the TTL deletion only, with the expired item
+    assert [json.loads(row["keys"]) for row in expiries] == [{"PK": "SESSION", "SK": "user#42"}]
+    assert json.loads(expiries[0]["old_image"]) == {"PK": "SESSION", "SK": "user#42", "ExpiresAt": 1689508000}

@@ -13,12 +13,16 @@ from local import archive
 # One of each kind of line the function writes (README: Log line format).
 RECORD = (
     '{"level":"INFO","timestamp":"2026-11-23T15:50:08.583Z","message":"MODIFY FRUIT / APPLE#WASHINGTON: Stocks",'
-    '"function_request_id":"r1","event_name":"MODIFY","event_id":"e1","sequence_number":"1",'
-    '"table":"Cloud9","keys":{"PK":"FRUIT","SK":"APPLE#WASHINGTON"},"changed":["Stocks"]}'
+    '"request_id":"r1","event_name":"MODIFY","sequence_number":"1","keys":{"PK":"FRUIT","SK":"APPLE#WASHINGTON"},'
+    '"changes":{"Stocks":{"old":33,"new":32}},"changed":["Stocks"]}'
 )
-INVOCATION = '{"level":"INFO","message":"Invocation","service":"inventory","cold_start":true,"function_name":"f"}'
+INVOCATION = (
+    '{"level":"INFO","timestamp":"2026-11-23T15:50:08.582Z","message":"Batch of 1 record(s) from table Cloud9",'
+    '"request_id":"r1","service":"inventory","cold_start":true,"table":"Cloud9","record_count":1}'
+)
 ERROR = (
-    '{"level":"ERROR","message":"Record cannot be processed: Keys is empty","event_id":"e2","reason":"Keys is empty"}'
+    '{"level":"ERROR","timestamp":"2026-11-23T15:50:08.584Z","message":"Record cannot be processed: Keys is empty",'
+    '"request_id":"r1","event_id":"e2","sequence_number":"2","reason":"Keys is empty"}'
 )
 METRICS = '{"level":"INFO","_aws":{"Timestamp":1,"CloudWatchMetrics":[]},"InsertRecords":[1]}'
 
