@@ -200,11 +200,13 @@ def test_function_runs_the_handler_with_the_powertools_layer(deployed: Path, end
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert parameters[layer_ref["Ref"]] == LAYER_ARN
     assert _template(deployed)["Parameters"][layer_ref["Ref"]]["Default"] == POWERTOOLS_LAYER_PARAMETER
-    # The template names the failure bucket by reference; the deployed function has its name.
-    assert config["Environment"]["Variables"] == {
-        **expected["Environment"]["Variables"],
-        "FAILURE_BUCKET": outputs["FailureBucketName"],
+    variables = dict(expected["Environment"]["Variables"])
+    # The failure bucket's name, resolved from its Ref by the deployment.
+    bucket_ref = variables.pop("FAILURE_BUCKET")
+    assert bucket_ref == {
+        "Ref": next(k for k, v in _template(deployed)["Resources"].items() if v["Type"] == "AWS::S3::Bucket")
     }
+    assert config["Environment"]["Variables"] == {**variables, "FAILURE_BUCKET": outputs["FailureBucketName"]}
     assert config["MemorySize"] == expected["MemorySize"]
     assert config["Timeout"] == expected["Timeout"]
 
@@ -291,10 +293,9 @@ def test_shipped_code_package_holds_a_working_handler(deployed: Path, endpoint: 
     # THEN it logs the tutorial's line and reports no failure
     assert process.returncode == 0, process.stderr
     lines = process.stdout.splitlines()
-    # (the first line is the invocation's, the record's follows it)
-    record_line = next(line for line in lines if '"event_name"' in line)
-    record = json.loads(record_line)
+    record = json.loads(next(line for line in lines if '"event_name"' in line))
     assert record["message"] == "MODIFY FRUIT / APPLE#WASHINGTON: Stocks"
+    record_line = next(line for line in lines if '"event_name"' in line)
     assert '"new_image":{"PK":"FRUIT","SK":"APPLE#WASHINGTON","Price":{"USD":0.8,"INR":50},"Stocks":32}' in record_line
     assert json.loads(lines[-1]) == {"batchItemFailures": []}
 
