@@ -22,8 +22,9 @@ class InventoryStack(Stack):
     :param service_name: The ``service`` of every log line.
     :param log_level: The function's log level.
     :param stage: ``dev`` or ``prod``. Default: ``dev``. ``prod`` turns on the table's
-        deletion protection and encrypts the log group with a key of its own; the table and
-        the failure bucket are retained on delete in both stages unless ``destroy_on_delete``.
+        deletion protection, the change archive (S3, Athena) and a key of its own for the log
+        group; the table and the failure bucket are retained on delete in both stages unless
+        ``destroy_on_delete``.
     :param destroy_on_delete: Delete the table and the failure bucket with the stack.
         Default: ``False``. Refused with ``stage="prod"``.
     :param alarm_topic_arn: An SNS topic that every alarm notifies, on ALARM and on OK.
@@ -67,6 +68,7 @@ class InventoryStack(Stack):
             log_encryption_key=self._log_key() if stage == "prod" else None,
             failure_removal_policy=removal_policy,
             alarm_action=alarm_action,
+            archive=stage == "prod",
         )
         assert isinstance(logger.failure_destination, s3.Bucket) and logger.dashboard is not None
         self.logger = logger
@@ -84,6 +86,11 @@ class InventoryStack(Stack):
         # Where parked batches are read from (README: Reading a parked batch).
         CfnOutput(self, "FailureBucketName", value=logger.failure_destination.bucket_name)
         CfnOutput(self, "DashboardName", value=logger.dashboard.dashboard_name)
+        if logger.archive is not None:
+            # Where the archive is read from (README: Keeping changes for years).
+            CfnOutput(self, "ArchiveBucketName", value=logger.archive.bucket.bucket_name)
+            CfnOutput(self, "ArchiveWorkGroup", value=logger.archive.workgroup.ref)
+            CfnOutput(self, "ArchiveDatabaseName", value=logger.archive.database_name)
 
     def _log_key(self) -> kms.Key:
         """The prod log group's key: the group holds every item change, whole, for 30 days.

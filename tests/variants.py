@@ -76,6 +76,9 @@ def build_variants(app: cdk.App) -> None:
         alarm_action=cloudwatch_actions.SnsAction(topic),
     )
 
+    archived = stack("Archive")
+    TableStreamLogger(archived, "Logger", partition_key=ID, archive=True)
+
     existing = stack("ExistingTable")
     table = dynamodb.Table(
         existing,

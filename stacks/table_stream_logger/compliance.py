@@ -10,6 +10,8 @@ its skip. cdk-nag's acknowledgements go through CDK's Validations API instead (c
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_cdk import CfnResource
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
@@ -17,6 +19,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
+
+if TYPE_CHECKING:
+    from .archive import ChangeArchive
 
 # The failure bucket's access logs: cdk-nag's AwsSolutions-S1 and checkov's CKV_AWS_18 are the
 # same finding, with the same reason.
@@ -26,6 +31,15 @@ ACCESS_LOGS_REASON = (
     "access logs would need a second bucket, itself without access logs; audit reads with CloudTrail."
 )
 
+# The archive bucket's access logs: cdk-nag's AwsSolutions-S1 and checkov's CKV_AWS_18 again.
+ARCHIVE_ACCESS_LOGS_REASON = (
+    "Firehose is the only writer of this bucket, under its own role, and CloudTrail records its API calls. "
+    "Server access logs would need a second bucket, itself without access logs."
+)
+DELIVERY_LOG_REASON = (
+    "Firehose's own error log for the archive: delivery errors (codes and messages), never a change line, kept "
+    "a month. Encrypted at rest by CloudWatch Logs itself, its default."
+)
 TABLE_KEY_REASON = (
     "Encrypted at rest with an AWS owned key, DynamoDB's default: no key policy to manage and no KMS charge. "
     "Give TableStreamLogger encryption_key=... for a customer-managed key; this skip then goes away."
@@ -71,6 +85,7 @@ def skip_checkov_findings(
     log_group: logs.LogGroup,
     function: lambda_.Function,
     failure_destination: s3.IBucket | sqs.IQueue,
+    archive: ChangeArchive | None,
 ) -> None:
     """Skip what the construct's own resources fail by design; resources given by the user are theirs."""
     if table.node.scope is owner and table.encryption_key is None:
@@ -90,3 +105,6 @@ def skip_checkov_findings(
             skip_checkov(failure_destination, "CKV_AWS_18", ACCESS_LOGS_REASON)
         elif isinstance(failure_destination, sqs.Queue):
             skip_checkov(failure_destination, "CKV_AWS_27", QUEUE_REASON)
+    if archive is not None:
+        skip_checkov(archive.bucket, "CKV_AWS_18", ARCHIVE_ACCESS_LOGS_REASON)
+        skip_checkov(archive.delivery_log_group, "CKV_AWS_158", DELIVERY_LOG_REASON)

@@ -105,8 +105,20 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
     assert {(rule, path.split("/")[0]) for rule, path in suppressed if "/Logger/" in path} == {
         *(
             ("AwsSolutions-IAM5[Resource::*]", stack)
-            for stack in ("Sqs", "OwnBucket", "OwnKmsQueue", "CustomerManagedKey", "ExistingTable", "Imported")
+            for stack in (
+                "Sqs",
+                "OwnBucket",
+                "OwnKmsQueue",
+                "CustomerManagedKey",
+                "ExistingTable",
+                "Imported",
+                "Archive",
+            )
         ),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "Archive"),
+        ("AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/changes/*]", "Archive"),
+        ("AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/errors/*]", "Archive"),
+        ("AwsSolutions-S1", "Archive"),
         ("AwsSolutions-SQS3", "Sqs"),
         ("AwsSolutions-IAM5[Resource::<Parked6D7C062F.Arn>/*]", "OwnBucket"),
         ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "CustomerManagedKey"),
@@ -115,6 +127,31 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
         ("AwsSolutions-S1", "ExistingTable"),
         ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::parked-batches/*]", "Imported"),
     }
+
+
+def test_the_archive_acknowledges_only_its_prefixes_and_its_buckets_access_logs(
+    variants: tuple[dict[str, dict[str, Any]], dict[str, Any]],
+) -> None:
+    _, report = variants
+    archive = {
+        (v["ruleName"], c["constructPath"]): v["reason"]
+        for v in report["suppressedViolations"]
+        for c in v["violatingConstructs"]
+        if c["constructPath"].startswith("Archive/Logger/Archive/")
+    }
+
+    assert set(archive) == {
+        ("AwsSolutions-S1", "Archive/Logger/Archive/Bucket/Resource"),
+        (
+            "AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/changes/*]",
+            "Archive/Logger/Archive/DeliveryRole/DefaultPolicy/Resource",
+        ),
+        (
+            "AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/errors/*]",
+            "Archive/Logger/Archive/DeliveryRole/DefaultPolicy/Resource",
+        ),
+    }
+    assert all(len(reason) > 80 for reason in archive.values())
 
 
 # --- checkov skips (checkov itself runs in `make scan`, tests/scan/) ----------------------
@@ -171,6 +208,9 @@ def test_checkov_skips_apply_only_while_the_option_that_passes_the_check_is_not_
     }
     # A built queue instead of a bucket.
     assert skips["Sqs"]["LoggerFailureQueue74D236F6"] == ["CKV_AWS_27"]
+    # The archive's bucket and Firehose's error log.
+    assert skips["Archive"]["LoggerArchiveBucket68CF16A3"] == ["CKV_AWS_18"]
+    assert skips["Archive"]["LoggerArchiveDeliveryLogGroupD13EEDD0"] == ["CKV_AWS_158"]
     # The user's own table, bucket and queue get no skip from the construct (fixtures' are the tests').
     assert skips["ExistingTable"]["OrdersA9B65338"] == ["CKV_AWS_119"]
     assert skips["OwnBucket"]["Parked6D7C062F"] == ["CKV_AWS_18"]
