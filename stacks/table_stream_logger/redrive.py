@@ -25,6 +25,7 @@ import contextlib
 import importlib
 import io
 import json
+import logging
 import os
 import sys
 import time
@@ -192,9 +193,13 @@ class LocalFunction:
             os.environ.update(saved)
 
     def invoke(self, payload: str) -> Outcome:
+        from aws_lambda_powertools import Logger  # there: the handler imported it
+
         # The Powertools loggers hold the stdout of their creation: point them at the buffer too.
         loggers = [
-            value.registered_handler for value in vars(self.module).values() if hasattr(value, "registered_handler")
+            value.registered_handler
+            for value in vars(self.module).values()
+            if isinstance(value, Logger) and isinstance(value.registered_handler, logging.StreamHandler)
         ]
         buffer = io.StringIO()
         streams = [handler.setStream(buffer) for handler in loggers]
