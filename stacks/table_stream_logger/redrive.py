@@ -159,11 +159,12 @@ class LocalFunction:
     on top of this process's. The log lines it writes go to ``log``.
     """
 
-    def __init__(self, environment: dict[str, str], log: TextIO) -> None:
+    def __init__(self, environment: dict[str, str], log: TextIO, function_name: str) -> None:
         from .construct import HANDLER, handler_asset_dir
 
         self.environment = environment
         self.log = log
+        self.function_name = function_name
         module_name, _, function_name = HANDLER.rpartition(".")
         lambda_dir = str(handler_asset_dir())
         with self._environment():
@@ -206,7 +207,7 @@ class LocalFunction:
         try:
             with self._environment(), contextlib.redirect_stdout(buffer):
                 try:
-                    result = self.handler(json.loads(payload), _Context())
+                    result = self.handler(json.loads(payload), _Context(self.function_name))
                     function_error = None
                 except Exception as error:  # an unhandled exception is the function's error
                     result = {"errorType": type(error).__name__, "errorMessage": str(error)}
@@ -222,14 +223,14 @@ class LocalFunction:
 class _Context:
     """The ``context`` a handler gets from Lambda's Python runtime, for a local invocation."""
 
-    function_name = "local"
     function_version = "$LATEST"
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:local"
     memory_limit_in_mb = 256
-    log_group_name = "/aws/lambda/local"
     log_stream_name = "local"
 
-    def __init__(self) -> None:
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.invoked_function_arn = f"arn:aws:lambda:local:123456789012:function:{function_name}"
+        self.log_group_name = f"/aws/lambda/{function_name}"
         self.aws_request_id = str(uuid.uuid4())
 
     @staticmethod
@@ -252,14 +253,22 @@ class Target:
     @property
     def redact(self) -> list[str] | None:
         """The function's redacted paths; None when unknown."""
-        raw = (self.environment or {}).get("REDACT_ATTRIBUTES", os.environ.get("REDACT_ATTRIBUTES"))
+        return self._list_setting("REDACT_ATTRIBUTES")
+
+    def keys(self, record: dict[str, Any]) -> dict[str, str] | None:
+        """A record's keys as text, partition key first, ``[REDACTED]`` where redact reaches them."""
+        return shown_keys(record, self.redact, self._list_setting("KEY_ATTRIBUTES") or [])
+
+    def _list_setting(self, name: str) -> list[str] | None:
+        """A JSON list of the function's environment (else of this process's); None when unknown."""
+        raw = (self.environment or {}).get(name, os.environ.get(name))
         if raw is None:
             return None
         try:
-            paths = json.loads(raw) if raw.strip() else []
+            value = json.loads(raw) if raw.strip() else []
         except ValueError:
             return None
-        return [str(path) for path in paths] if isinstance(paths, list) else None
+        return [str(item) for item in value] if isinstance(value, list) else None
 
 
 def boto3_clients(arguments: argparse.Namespace) -> Callable[[str], Any]:
@@ -267,9 +276,11 @@ def boto3_clients(arguments: argparse.Namespace) -> Callable[[str], Any]:
         import boto3
     except ModuleNotFoundError:
         raise Missing("this command needs boto3: pip install 'table-stream-logger[redrive]'") from None
-    session = boto3.session.Session(profile_name=arguments.profile, region_name=arguments.region)
+    # AWS_REGION as the other AWS SDKs and Lambda read it; boto3 itself reads AWS_DEFAULT_REGION.
+    region = arguments.region or os.environ.get("AWS_REGION") or None
+    session = boto3.session.Session(profile_name=arguments.profile, region_name=region)
     if session.region_name is None:
-        raise RedriveError("no AWS region: give --region or set AWS_REGION")
+        raise RedriveError("no AWS region: give --region, or set AWS_REGION or a region in your AWS configuration")
     made: dict[str, Any] = {}
 
     def client(name: str) -> Any:
@@ -328,14 +339,17 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
 
 
 # --- what a batch shows ---------------------------------------------------------------------------
-def shown_keys(record: dict[str, Any], redact: list[str] | None) -> dict[str, str] | None:
-    """A record's keys as text, ``[REDACTED]`` where ``redact`` reaches them; None when unknown."""
+def shown_keys(record: dict[str, Any], redact: list[str] | None, order: list[str]) -> dict[str, str] | None:
+    """A record's keys as text, in ``order`` then by name, ``[REDACTED]`` where ``redact`` reaches
+    them (all of them when ``redact`` is None: unknown); None when the record has no keys."""
     keys = (record.get("dynamodb") or {}).get("Keys")
     if not isinstance(keys, dict):
         return None
     covered = None if redact is None else {path.split(".", 1)[0] for path in redact}
+    names = [name for name in order if name in keys] + sorted(name for name in keys if name not in order)
     shown = {}
-    for name, attribute in keys.items():
+    for name in names:
+        attribute = keys[name]
         if covered is None or name in covered:
             shown[name] = "[REDACTED]"
         else:
@@ -344,13 +358,13 @@ def shown_keys(record: dict[str, Any], redact: list[str] | None) -> dict[str, st
     return shown
 
 
-def record_identities(records: list[dict[str, Any]], redact: list[str] | None) -> list[dict[str, Any]]:
+def record_identities(records: list[dict[str, Any]], target: Target) -> list[dict[str, Any]]:
     return [
         {
             "event_name": record.get("eventName"),
             "event_id": record.get("eventID"),
             "sequence_number": (record.get("dynamodb") or {}).get("SequenceNumber"),
-            "keys": shown_keys(record, redact),
+            "keys": target.keys(record),
         }
         for record in records
     ]
@@ -434,7 +448,7 @@ def command_show(arguments: argparse.Namespace, target: Target, out: TextIO, now
     note = None
     try:
         payload = batch.payload if batch.payload is not None else stream_payload(target, batch, now)
-        records = record_identities(json.loads(payload)["Records"], target.redact)
+        records = record_identities(json.loads(payload)["Records"], target)
     except Expired as error:
         records, note = [], str(error)
     if target.log_group and target.clients and records:
@@ -532,7 +546,7 @@ def command_replay(
 
     function: DeployedFunction | LocalFunction
     if arguments.local:
-        function = LocalFunction(target.environment or {}, log)
+        function = LocalFunction(target.environment or {}, log, target.function_name or "local")
     else:
         assert target.clients is not None and target.function_name is not None
         function = DeployedFunction(target.clients("lambda"), target.function_name)
@@ -562,9 +576,7 @@ def command_replay(
         for number in outcome.failed:
             record = records.get(number, {})
             why = outcome.reasons.get(number, "reason not in the log tail; see the function's log")
-            out.write(
-                f"  {number} {record.get('eventName', '?')} {keys_text(shown_keys(record, target.redact))}: {why}\n"
-            )
+            out.write(f"  {number} {record.get('eventName', '?')} {keys_text(target.keys(record))}: {why}\n")
         processed = sum(1 for number in records if outcome.failed and int(number) < min(map(int, outcome.failed)))
         if processed:
             out.write(
