@@ -370,10 +370,8 @@ def record_identities(records: list[dict[str, Any]], target: Target) -> list[dic
     ]
 
 
-def log_reasons(logs: Any, log_group: str, batch: Batch, wanted: set[str]) -> dict[str, str]:
-    """Why the batch's records failed, from the handler's ERROR lines around the time it was parked."""
-    start = parse_time(batch.first_arrival or batch.parked_at) - LOG_MARGIN
-    end = parse_time(batch.parked_at) + LOG_MARGIN
+def log_reasons(logs: Any, log_group: str, start: datetime, end: datetime, wanted: set[str]) -> dict[str, str]:
+    """Why these records failed (by sequence number), from the handler's ERROR lines in a time range."""
     arguments: dict[str, Any] = {
         "logGroupName": log_group,
         "startTime": int(start.timestamp() * 1000),
@@ -453,7 +451,9 @@ def command_show(arguments: argparse.Namespace, target: Target, out: TextIO, now
         records, note = [], str(error)
     if target.log_group and target.clients and records:
         wanted = {str(record["sequence_number"]) for record in records}
-        reasons = log_reasons(target.clients("logs"), target.log_group, batch, wanted)
+        start = parse_time(batch.first_arrival or batch.parked_at) - LOG_MARGIN
+        end = parse_time(batch.parked_at) + LOG_MARGIN
+        reasons = log_reasons(target.clients("logs"), target.log_group, start, end, wanted)
         for record in records:
             record["reason"] = reasons.get(str(record["sequence_number"]))
     if arguments.format == "json":
@@ -550,11 +550,14 @@ def command_replay(
     else:
         assert target.clients is not None and target.function_name is not None
         function = DeployedFunction(target.clients("lambda"), target.function_name)
-    replayed = failing = 0
+    # Through the local handler, a batch of the deployed destination is only tried: its records
+    # would be logged here, not in the function's log group, so it stays parked.
+    trial = arguments.local and not isinstance(target.store, FolderStore)
+    done = failing = 0
     for index, batch in enumerate(batches):
         if target.store.replayed(batch.key):  # an earlier run replayed it and stopped before moving it
             out.write(f"{batch.key}: replayed already; moved to {target.store.mark_replayed(batch)}\n")
-            replayed += 1
+            done += 1
             continue
         if index:
             sleep(arguments.pause)
@@ -565,27 +568,51 @@ def command_replay(
             failing += 1
             continue
         outcome = function.invoke(payload)
-        if outcome.succeeded:
+        if outcome.succeeded and trial:
+            out.write(
+                f"{batch.key}: the local handler processes its {batch.size} record(s); left parked: replay it "
+                "without --local once the fix is deployed\n"
+            )
+            done += 1
+        elif outcome.succeeded:
             where = target.store.mark_replayed(batch)
             out.write(f"{batch.key}: replayed {batch.size} record(s) through {function_label}; moved to {where}\n")
-            replayed += 1
-            continue
-        failing += 1
-        out.write(f"{batch.key}: still fails, stays parked: {outcome.error or 'records reported as failed'}\n")
-        records = {str((r.get("dynamodb") or {}).get("SequenceNumber")): r for r in json.loads(payload)["Records"]}
-        for number in outcome.failed:
-            record = records.get(number, {})
-            why = outcome.reasons.get(number, "reason not in the log tail; see the function's log")
-            out.write(f"  {number} {record.get('eventName', '?')} {keys_text(target.keys(record))}: {why}\n")
-        processed = sum(1 for number in records if outcome.failed and int(number) < min(map(int, outcome.failed)))
-        if processed:
-            out.write(
-                f"  the {processed} record(s) before it were processed by this invocation; a later replay of the batch "
-                "processes them again (their log lines carry the same event_id)\n"
-            )
+            done += 1
+        else:
+            failing += 1
+            report_failure(batch, payload, outcome, target, out, None if arguments.local else now)
     target.store.release()
-    out.write(f"{replayed} batch(es) replayed, {failing} still parked\n")
+    if trial:
+        out.write(f"{done} batch(es) pass through the local handler, {failing} still fail; all left parked\n")
+    else:
+        out.write(f"{done} batch(es) replayed, {failing} still parked\n")
     return 1 if failing else 0
+
+
+def report_failure(
+    batch: Batch, payload: str, outcome: Outcome, target: Target, out: TextIO, invoked: datetime | None
+) -> None:
+    """Say which records still fail and why: from the invocation's log, else from the log group."""
+    out.write(f"{batch.key}: still fails, stays parked: {outcome.error or 'records reported as failed'}\n")
+    records = {str((r.get("dynamodb") or {}).get("SequenceNumber")): r for r in json.loads(payload)["Records"]}
+    reasons = dict(outcome.reasons)
+    missing = set(outcome.failed) - reasons.keys()
+    if missing and invoked is not None and target.log_group and target.clients:
+        # The invocation's log tail is its last 4 KB: an earlier ERROR line may be only in the log group.
+        start = parse_time(batch.first_arrival or batch.parked_at) - LOG_MARGIN
+        reasons.update(log_reasons(target.clients("logs"), target.log_group, start, invoked + LOG_MARGIN, missing))
+    for number in outcome.failed:
+        record = records.get(number, {})
+        why = reasons.get(number, "the reason is not in the function's log")
+        out.write(f"  {number} {record.get('eventName', '?')} {keys_text(target.keys(record))}: {why}\n")
+    numbers = sorted(int(number) for number in records if number.isdigit())
+    failed = [int(number) for number in outcome.failed if number.isdigit()]
+    processed = sum(1 for number in numbers if failed and number < min(failed))
+    if processed:
+        out.write(
+            f"  the {processed} record(s) before it were processed by this invocation; a later replay of the batch "
+            "processes them again (their log lines carry the same event_id)\n"
+        )
 
 
 def stream_payload(target: Target, batch: Batch, now: datetime) -> str:

@@ -241,6 +241,46 @@ def test_a_batch_that_still_fails_stays_parked_and_says_why(inventory: Inventory
     assert inventory.keys() == [key]
 
 
+def test_a_reason_not_in_the_log_tail_is_looked_up_in_the_log_group(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    (bad,) = inventory.write("POISON#1")
+    key = inventory.park([bad])
+    inventory.log(error_line(bad, "NewImage: Stocks: N value is not a number"))
+    function.configuration()
+    payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"]
+    failed = bad["dynamodb"]["SequenceNumber"]
+    function.answers(payload, {"batchItemFailures": [{"itemIdentifier": failed}]}, log=[])
+
+    result: Result = run("replay", key, "--yes", *STACK)
+
+    assert result.code == 1
+    assert f"  {failed} INSERT PK=FRUIT SK=[REDACTED]: NewImage: Stocks: N value is not a number" in result.stdout
+
+
+def test_replay_local_of_a_deployed_destination_only_tries_the_fix(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN a parked batch, and the deployed function's configuration
+    key = inventory.park(inventory.write("A", "B"))
+    function.configuration()
+
+    # WHEN it is replayed through the local handler
+    result: Result = run("replay", key, "--yes", "--local", *STACK)
+
+    # THEN the handler processes it, but it stays parked: its lines are not in the function's log group
+    assert result.code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"{key}: the local handler processes its 2 record(s); left parked: replay it without --local once the fix "
+        "is deployed",
+        "1 batch(es) pass through the local handler, 0 still fail; all left parked",
+    ]
+    logged = [json.loads(line) for line in result.stderr.splitlines() if '"event_name"' in line]
+    assert [line["keys"] for line in logged] == [{"PK": "FRUIT", "SK": "[REDACTED]"}] * 2  # the function's redact
+    assert logged[0]["function_name"] == FUNCTION
+    assert inventory.keys() == [key]
+
+
 def test_a_function_error_keeps_the_batch_parked(inventory: Inventory, function: Function, run: Any) -> None:
     key = inventory.park(inventory.write("A"))
     function.configuration()
