@@ -658,6 +658,9 @@ def build_parser() -> argparse.ArgumentParser:
     aws.add_argument("--profile", help="a profile of your AWS configuration")
     aws.add_argument("--endpoint-url", metavar="URL", help="another endpoint, e.g. a moto server")
 
+    def output_format(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
+
     def time_range(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
             "--since", metavar="TIME", help="parked at or after: 2026-12-01T14:00:00Z, 2026-12-01, or 6h ago"
@@ -679,7 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
         "when and why it was parked, its shard and sequence range, its records' event names. Never a key or a value.",
     )
     time_range(listing)
-    listing.add_argument("--format", choices=("text", "json"), default="text")
+    output_format(listing)
     showing = commands.add_parser(
         "show",
         parents=[common],
@@ -688,7 +691,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(unless the function redacts them) and why it failed, from the function's log.",
     )
     showing.add_argument("key", metavar="KEY", help="the batch's S3 key (aws/lambda/...) or SQS message ID")
-    showing.add_argument("--format", choices=("text", "json"), default="text")
+    output_format(showing)
     replaying = commands.add_parser(
         "replay",
         parents=[common],
