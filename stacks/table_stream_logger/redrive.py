@@ -750,6 +750,10 @@ def main(
             raise
         err.write(f"error: {message}\n")
         return 2
+    except KeyboardInterrupt:
+        # A batch is moved only after its replay succeeded: a rerun continues where this one stopped.
+        err.write("interrupted: run the command again to continue\n")
+        return 130
     finally:
         if target is not None:
             with contextlib.suppress(Exception):

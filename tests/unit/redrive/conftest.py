@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -231,18 +231,27 @@ def function(inventory: Inventory) -> Iterator[Function]:
         stubber.assert_no_pending_responses()
 
 
-@pytest.fixture
-def run(inventory: Inventory, function: Function) -> Any:
-    """Run the command with moto's clients and the stubbed function; no real pause between batches."""
-    pauses: list[float] = []
+class Runner:
+    """Runs the command with moto's clients and the stubbed function; the pause between batches
+    is only recorded (``pauses``), unless a test gives ``sleep`` something else to do."""
 
-    def clients(name: str) -> Any:
-        return function.client if name == "lambda" else inventory.clients[name]
+    def __init__(self, inventory: Inventory, function: Function) -> None:
+        self.clients = {**inventory.clients, "lambda": function.client}
+        self.pauses: list[float] = []
+        self.sleep: Callable[[float], None] = self.pauses.append
 
-    def run(*arguments: str) -> Result:
+    def __call__(self, *arguments: str) -> Result:
         stdout, stderr = io.StringIO(), io.StringIO()
-        code = redrive.main(list(arguments), stdout=stdout, stderr=stderr, clients=clients, sleep=pauses.append)
+        code = redrive.main(
+            list(arguments),
+            stdout=stdout,
+            stderr=stderr,
+            clients=self.clients.__getitem__,
+            sleep=lambda seconds: self.sleep(seconds),
+        )
         return Result(code, stdout.getvalue(), stderr.getvalue())
 
-    run.pauses = pauses  # type: ignore[attr-defined]
-    return run
+
+@pytest.fixture
+def run(inventory: Inventory, function: Function) -> Runner:
+    return Runner(inventory, function)

@@ -214,6 +214,28 @@ def test_an_interrupted_replay_continues_where_it_stopped(inventory: Inventory, 
     assert inventory.keys("replayed/") == sorted(f"replayed/{k}" for k in keys)
 
 
+def test_ctrl_c_between_batches_leaves_the_rest_parked_for_the_next_run(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN two batches, and an operator who presses Ctrl-C during the pause after the first
+    first = inventory.park(inventory.write("A"), "a")
+    second = inventory.park(inventory.write("B"), "b")
+    function.configuration()
+    payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=first)["Body"].read())["payload"]
+    function.answers(payload, {})
+
+    def interrupt(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    run.sleep = interrupt
+    result: Result = run("replay", "--all", "--yes", *STACK)
+
+    # THEN the first is replayed, the second still parked, and the run says how to go on
+    assert (result.code, result.stderr) == (130, "interrupted: run the command again to continue\n")
+    assert inventory.keys("aws/") == [second]
+    assert inventory.keys("replayed/") == [f"replayed/{first}"]
+
+
 def test_a_batch_that_still_fails_stays_parked_and_says_why(inventory: Inventory, function: Function, run: Any) -> None:
     # GIVEN a batch whose second record the function still cannot process
     good, bad, later = inventory.write("A", "POISON#1", "C")

@@ -44,6 +44,22 @@ def test_list_works_from_the_message_and_gives_the_messages_back(
     assert messages(inventory) == ["1"]  # visible again for the next reader
 
 
+def test_show_reads_the_records_from_the_stream(inventory: Inventory, function: Function, run: Any) -> None:
+    records = inventory.write("A", "B")
+    message_id = inventory.park_in_queue(records)
+    function.configuration()
+
+    result: Result = run("show", message_id, "--queue-url", inventory.queue_url, *QUEUE, "--format", "json")
+
+    assert result.code == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert [(r["event_id"], r["keys"]) for r in shown["records"]] == [
+        (record["eventID"], {"PK": "FRUIT", "SK": "[REDACTED]"}) for record in records
+    ]
+    assert shown["note"] is None
+    assert messages(inventory) == ["1"]
+
+
 def test_replay_reads_the_records_from_the_stream_and_deletes_the_message(
     inventory: Inventory, function: Function, run: Any
 ) -> None:
