@@ -611,7 +611,7 @@ def report_failure(
     if processed:
         out.write(
             f"  the {processed} record(s) before it were processed by this invocation; a later replay of the batch "
-            "processes them again (their log lines carry the same event_id)\n"
+            "processes them again (their log lines carry the same sequence_number)\n"
         )
 
 

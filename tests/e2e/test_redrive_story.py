@@ -97,11 +97,8 @@ def test_the_parked_batch_is_replayed_once_through_the_fixed_handler(story: Stor
     assert {sk for sk, _ in story.logged} == {"APPLE#WASHINGTON", "POISON#1", "ORANGE#FLORIDA", "KIWI#NZ"}
 
 
-# Exactly once overall needs the fail-fast handler (#12): today's handler goes on past the poison
-# record, so the records after it are logged by each invocation of their batch before the poison
-# record is bisected out. strict: once the fail-fast handler is in, this fails (XPASS) until the
-# marker goes.
-@pytest.mark.xfail(reason="needs the fail-fast handler of #12", strict=True)
+# With the fail-fast handler, the records after the poison one are logged only when Lambda
+# redelivers them without it: once.
 def test_every_record_of_the_story_is_logged_exactly_once_overall(story: Story) -> None:
     assert Counter(sk for sk, _ in story.logged) == {
         "APPLE#WASHINGTON": 1,
