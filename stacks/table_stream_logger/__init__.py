@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .archive import ChangeArchive
     from .construct import (
         HANDLER,
         HANDLER_METRICS,
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 
 # Each public name and the module that defines it.
 _EXPORTS = {
+    "ChangeArchive": "archive",
     "HANDLER": "construct",
     "HANDLER_METRICS": "construct",
     "POWERTOOLS_LAYER_PARAMETER": "construct",
@@ -46,6 +48,7 @@ __all__ = [
     "MAX_FILTERS",
     "POWERTOOLS_LAYER_PARAMETER",
     "POWERTOOLS_VERSION",
+    "ChangeArchive",
     "ChangeFilter",
     "EventName",
     "TableStreamLogger",
