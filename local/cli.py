@@ -17,12 +17,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local import backend, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
-from local.output import FORMATS, Printer, Progress
+from local.output import FORMATS, OutputClosed, Printer, Progress
 from local.poller import FunctionIdentity, Poller
 from local.template import MappingSettings, StackModel, TemplateError, load, read, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FAILURES = ROOT / ".local-failures"
+# The exit status of a run whose output was closed, as for a program stopped by SIGPIPE.
+OUTPUT_CLOSED = 141
 
 DESCRIPTION = """\
 Run the inventory pipeline on this machine: DynamoDB with a stream, Lambda's event source
@@ -63,7 +65,9 @@ a deployed stack (--stack-name): with your AWS credentials, tail the deployed ta
   is a second reader of the stream beside the deployed function.
 
 exit status: 0 when every record read is delivered, filtered or parked and every delivered
-  record shows in the log lines; 1 when one is lost; 2 for a usage or setup error.
+  record shows in the log lines; 1 when one is lost; 2 for a usage or setup error, or an
+  operation DynamoDB would refuse (all of --items is checked before anything is written);
+  130 when interrupted; 141 when the output was closed before the end (`| head -1`).
 """
 
 
@@ -137,14 +141,24 @@ def main(
     progress = Progress(stderr, quiet=arguments.quiet)
     started = time.monotonic()
     try:
+        # Read before synthesizing, so that a missing file is reported at once.
+        items_text = arguments.items.read_text() if arguments.items else None
         with ExitStack() as stack:
             model = _model(arguments, stack, progress)
+            operations = (
+                items.read_items(arguments.items, items_text, model.table.key_types)
+                if items_text is not None
+                else [("the story", operation) for operation in items.STORY]
+            )
             run = _start(arguments, model, stack, stdout, progress, clock, sleep)
             try:
-                _play(arguments, model, run, stdin, stderr, progress, clock)
+                _play(arguments, model, run, operations, stdin, stderr, progress, clock)
             except KeyboardInterrupt:
                 progress("interrupted")
             return _summary(run, model, progress, time.monotonic() - started)
+    except OutputClosed as error:
+        stderr.write(f"stopped: {error}; the records not shown yet were neither retried nor parked\n")
+        return OUTPUT_CLOSED
     except (
         TemplateError,
         backend.BackendError,
@@ -154,7 +168,7 @@ def main(
         BotoCoreError,
         ClientError,
     ) as error:
-        stderr.write(f"error: {error}\n")
+        stderr.writelines(f"error: {line}\n" for line in str(error).splitlines())
         return 2
     except KeyboardInterrupt:  # before the run started: nothing to account for
         return 130
@@ -250,27 +264,38 @@ def _play(
     arguments: argparse.Namespace,
     model: StackModel,
     run: Run,
+    operations: list[tuple[str, dict[str, Any]]],
     stdin: TextIO,
     stderr: TextIO,
     progress: Progress,
     clock: Callable[[], float],
 ) -> None:
-    keys = model.table.key_names
+    keys = model.table.key_types
     if arguments.interactive:
         _prompt(run, keys, stdin, stderr)
     elif arguments.tail or (arguments.stack_name and not arguments.items):
         deadline = None if arguments.duration is None else clock() + arguments.duration
         run.poller.run(lambda: deadline is not None and clock() >= deadline)
+        run.poller.drain()  # finish what was read
     else:
-        operations = items.read_items(arguments.items) if arguments.items else items.STORY
-        for operation in operations:
-            progress("write: " + items.describe(operation, keys))
-            items.apply(run.dynamodb, run.table_name, operation)
+        for where, operation in operations:
+            described = items.describe(operation, list(keys))
+            try:
+                note = items.apply(run.dynamodb, run.table_name, operation)
+            except ClientError as error:
+                run.poller.drain()  # what was written before is still logged
+                raise items.ItemsError(f"{where}: DynamoDB refused {described}: {_reason(error)}") from None
+            progress(f"write: {described}" + (f" ({note})" if note else ""))
             run.poller.poll()  # read promptly, as Lambda polls a shard four times a second
         run.poller.drain()
 
 
-def _prompt(run: Run, keys: list[str], stdin: TextIO, stderr: TextIO) -> None:
+def _reason(error: ClientError) -> str:
+    details = error.response.get("Error", {})
+    return f"{details.get('Code', 'Error')}: {details.get('Message', error)}"
+
+
+def _prompt(run: Run, keys: items.KeyTypes, stdin: TextIO, stderr: TextIO) -> None:
     stderr.write(f"Type put|update|delete {' '.join(keys)} [Name=value ...], or a JSON operation; Ctrl-D ends.\n")
     while True:
         stderr.write("local> ")
@@ -289,10 +314,12 @@ def _prompt(run: Run, keys: list[str], stdin: TextIO, stderr: TextIO) -> None:
         if operation is None:
             continue
         try:
-            items.apply(run.dynamodb, run.table_name, operation)
-        except Exception as error:  # a rejected write must not end the session
-            stderr.write(f"? {type(error).__name__}: {error}\n")
+            note = items.apply(run.dynamodb, run.table_name, operation)
+        except ClientError as error:  # a refused write must not end the session
+            stderr.write(f"? DynamoDB refused it: {_reason(error)}\n")
             continue
+        if note:
+            stderr.write(f"? {note}\n")
         run.poller.drain()
 
 
@@ -307,7 +334,7 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
     )
     for path in stats.parked_files:
         progress(f"parked: {_shown_path(path)}")
-    lost = poller.lost()
+    lost, pending = poller.lost(), poller.pending()
     unlogged: list[str] = []
     # A delivered record must show in the log lines, unless the function logs above INFO.
     if model.function.environment.get("POWERTOOLS_LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO"):
@@ -315,6 +342,9 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
     if lost or unlogged:
         progress(f"LOST: {lost} record(s) unaccounted for, {len(unlogged)} delivered without a log line")
         return 1
+    if pending:  # interrupted: read, not finished, and gone with this process's stream
+        progress(f"stopped with {pending} record(s) read but not yet delivered: not logged, not parked")
+        return 130
     progress("nothing lost: every record read was delivered and logged, filtered, or parked")
     return 0
 
