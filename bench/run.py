@@ -528,10 +528,10 @@ def main(argv: list[str] | None = None) -> int:
     table = render_table(rows)
     duration = time.perf_counter() - started
     print(table)
-    results = results_path(quick=args.quick)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(_results_md(table, rows, profile, shares, args, duration), encoding="utf-8")
-    print(f"\nWritten to {results.relative_to(ROOT)} in {duration:.0f} s", file=sys.stderr)
+    results_file = results_path(quick=args.quick)
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(_results_md(table, rows, profile, shares, args, duration), encoding="utf-8")
+    print(f"\nWritten to {results_file.relative_to(ROOT)} in {duration:.0f} s", file=sys.stderr)
     return 0
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from constructs import Node
 
-from stacks.table_stream_logger.construct import LOG_LEVELS
+from stacks.table_stream_logger.construct import LOG_LEVELS, LogLevel
 
 STAGES = ("dev", "prod")
 # CloudWatch takes a metric dimension value of 1 to 1024 characters, ASCII only, not all
@@ -36,7 +36,7 @@ class AppSettings:
     """
 
     service_name: str
-    log_level: str
+    log_level: LogLevel
     stage: str = "dev"
     destroy_on_delete: bool = False
     alarm_topic_arn: str | None = None
@@ -65,7 +65,8 @@ class AppSettings:
         """
         return cls(
             service_name=_text(node, "service_name", strip=False),
-            log_level=_text(node, "log_level").upper(),
+            # Checked in __post_init__.
+            log_level=cast(LogLevel, _text(node, "log_level").upper()),
             stage=_text(node, "stage") or "dev",
             destroy_on_delete=_flag(node, "destroy_on_delete"),
             alarm_topic_arn=_text(node, "alarm_topic_arn") or None,

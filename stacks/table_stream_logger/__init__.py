@@ -10,6 +10,8 @@ from .construct import (
     HANDLER_METRICS,
     POWERTOOLS_LAYER_PARAMETER,
     POWERTOOLS_VERSION,
+    FailureDestinationType,
+    LogLevel,
     TableStreamLogger,
     handler_asset_dir,
 )
@@ -25,6 +27,8 @@ __all__ = [
     "POWERTOOLS_VERSION",
     "ChangeFilter",
     "EventName",
+    "FailureDestinationType",
+    "LogLevel",
     "TableStreamLogger",
     "TypeTag",
     "__version__",

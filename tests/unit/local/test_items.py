@@ -116,7 +116,7 @@ def test_a_number_key_takes_numbers_only() -> None:
     keys = {"Id": "N"}
 
     assert items.parse_operation('{"op": "delete", "key": {"Id": 12345678901234567890}}', keys)
-    with pytest.raises(items.ItemsError, match='key.Id: the partition key is a number, got "7"'):
+    with pytest.raises(items.ItemsError, match=r'key.Id: the partition key is a number, got "7"'):
         items.parse_operation('{"op": "delete", "key": {"Id": "7"}}', keys)
 
 
