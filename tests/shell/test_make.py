@@ -19,7 +19,7 @@ JQ_EVENT_NAME = (
     "jq -c .event_name"
     if shutil.which("jq")
     else f"{sys.executable} -c 'import json, sys; "
-    "[print(json.dumps(json.loads(line).get(\"event_name\"))) for line in sys.stdin]'"
+    '[print(json.dumps(json.loads(line).get("event_name"))) for line in sys.stdin]\''
 )
 
 
