@@ -73,7 +73,7 @@ deploy-local: deps ## Check a change before deploying: cdk bootstrap/deploy/dest
 local: $(VENV_STAMP) ## Run the pipeline on this machine: embedded DynamoDB stream, real handler (ARGS="--help")
 	$(VENV)/bin/python -m local $(ARGS)
 
-bench: deps ## Benchmark against the tutorials' handlers; writes bench/RESULTS.md (ARGS="--quick")
+bench: deps ## Benchmark against the tutorials' handlers into bench/RESULTS.md (ARGS=--quick: bench/.data/)
 	$(VENV)/bin/python -m bench $(ARGS)
 
 # The second mypy checks the construct library alone, strictly: the typed API (py.typed) its users get.
@@ -83,7 +83,7 @@ lint: $(VENV_STAMP) ## Check formatting, lint and types (ruff, mypy)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict stacks/table_stream_logger
 
-cdk: deps ## Any command of the pinned CDK CLI, e.g. make cdk ARGS="ls" (always from here, not npx)
+cdk: deps ## Any command of the pinned CDK CLI, e.g. make cdk ARGS="ls"
 	$(CDK) $(ARGS)
 
 # The targets below need AWS credentials and a region (AWS_PROFILE / AWS_REGION, ...):
