@@ -17,8 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local import backend, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
-from local.output import FORMATS, OutputClosed, Printer, Progress
-from local.poller import FunctionIdentity, Poller
+from local.output import FORMATS, Printer, Progress
+from local.poller import FunctionIdentity, Poller, StopRun
 from local.template import MappingSettings, StackModel, TemplateError, load, read, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--duration", type=float, metavar="SECONDS", help="with --tail: stop after this long")
     shown.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     return parser
+
+
+class OutputClosed(StopRun):
+    """The reader of the log lines went away (``make local | head -1``): nothing more can be shown."""
+
+
+def _until_closed(show: Callable[[list[str]], None]) -> Callable[[list[str]], None]:
+    """``show``, with a closed output stopping the run rather than failing the function's invocation."""
+
+    def sink(lines: list[str]) -> None:
+        try:
+            show(lines)
+        except BrokenPipeError:
+            raise OutputClosed("the output was closed (broken pipe)") from None
+
+    return sink
 
 
 @dataclasses.dataclass
@@ -221,7 +237,7 @@ def _start(
 
     handler, module = load_handler(model.function.handler, model.function.environment)
     output = Printer(arguments.format or ("pretty" if stdout.isatty() else "json"), stdout)
-    captured = CapturedHandler(handler, module, output)
+    captured = CapturedHandler(handler, module, _until_closed(output))
     function = FunctionIdentity(
         model.function_name, session.region_name, memory_mb=model.function.memory_size, timeout=model.function.timeout
     )

@@ -16,14 +16,8 @@ import json
 from decimal import Decimal
 from typing import Any, TextIO
 
-from local.poller import StopRun
-
 FORMATS = ("pretty", "json")
 ABSENT = "(none)"
-
-
-class OutputClosed(StopRun):
-    """The reader of the log lines went away (``make local | head -1``): nothing more can be shown."""
 
 
 def pretty(line: str) -> str | None:
@@ -93,14 +87,11 @@ class Printer:
         self.out = out
 
     def __call__(self, lines: list[str]) -> None:
-        try:
-            for line in lines:
-                shown = line if self.format == "json" else pretty(line)
-                if shown is not None:
-                    self.out.write(shown + "\n")
-            self.out.flush()
-        except BrokenPipeError:
-            raise OutputClosed("the output was closed (broken pipe)") from None
+        for line in lines:
+            shown = line if self.format == "json" else pretty(line)
+            if shown is not None:
+                self.out.write(shown + "\n")
+        self.out.flush()
 
 
 class Progress:
