@@ -298,7 +298,7 @@ def _play(
             described = items.describe(operation, list(keys))
             try:
                 note = items.apply(run.dynamodb, run.table_name, operation)
-            except ClientError as error:
+            except (ClientError, BotoCoreError) as error:
                 run.poller.drain()  # what was written before is still logged
                 raise items.ItemsError(f"{where}: DynamoDB refused {described}: {_reason(error)}") from None
             progress(f"write: {described}" + (f" ({note})" if note else ""))
@@ -306,7 +306,9 @@ def _play(
         run.poller.drain()
 
 
-def _reason(error: ClientError) -> str:
+def _reason(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, BotoCoreError):
+        return str(error)
     details = error.response.get("Error", {})
     return f"{details.get('Code', 'Error')}: {details.get('Message', error)}"
 
@@ -331,7 +333,7 @@ def _prompt(run: Run, keys: items.KeyTypes, stdin: TextIO, stderr: TextIO) -> No
             continue
         try:
             note = items.apply(run.dynamodb, run.table_name, operation)
-        except ClientError as error:  # a refused write must not end the session
+        except (ClientError, BotoCoreError) as error:  # a refused write must not end the session
             stderr.write(f"? DynamoDB refused it: {_reason(error)}\n")
             continue
         if note:
