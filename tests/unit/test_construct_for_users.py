@@ -16,7 +16,7 @@ NewStack = Callable[[], cdk.Stack]
 
 
 def test_help_shows_readable_defaults_and_the_constructs_own_docstring() -> None:
-    text = pydoc.render_doc(TableStreamLogger, renderer=pydoc.plaintext)
+    text = pydoc.render_doc(TableStreamLogger, renderer=pydoc.TextDoc())
 
     assert " object at 0x" not in text
     assert "Creates a new construct node" not in text
