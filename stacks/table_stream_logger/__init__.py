@@ -5,6 +5,7 @@ inside this repository, the app imports the same code as ``stacks.table_stream_l
 modules of this package import each other relatively, so both names work.
 """
 
+from .archive import ChangeArchive
 from .construct import (
     HANDLER,
     HANDLER_METRICS,
@@ -25,6 +26,7 @@ __all__ = [
     "MAX_FILTERS",
     "POWERTOOLS_LAYER_PARAMETER",
     "POWERTOOLS_VERSION",
+    "ChangeArchive",
     "ChangeFilter",
     "EventName",
     "FailureDestinationType",

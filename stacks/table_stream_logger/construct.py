@@ -16,6 +16,7 @@ from aws_cdk import (
     IStableAnyProducer,
     Lazy,
     RemovalPolicy,
+    Size,
     Stack,
     Validations,
 )
@@ -31,6 +32,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .archive import ChangeArchive, check_archive_props
+from .buckets import private_bucket
 from .filters import ChangeFilter, check_filters
 from .queries import save_queries
 
@@ -161,6 +164,14 @@ class TableStreamLogger(Construct):
         filter is kept at INFO (DEBUG for DEBUG), so that it never drops the metrics line.
     :param log_retention: Retention of the function's log group. Default:
         ``RetentionDays.ONE_MONTH`` (30 days).
+    :param log_group_class: The log group's class. Default: ``LogGroupClass.STANDARD``, because
+        our own features need it: the archive's subscription filter and the dashboard's graphs
+        of the handler's embedded metrics. ``INFREQUENT_ACCESS`` costs about half as much per
+        GB ingested and keeps Logs Insights queries (the saved ones included; not the
+        ``pattern``, ``diff``, ``filterIndex`` and ``unmask`` commands), but gives up
+        subscription filters, metric filters and embedded-metric extraction, Live Tail and
+        anomaly detection; it is refused with ``archive=True`` or ``dashboard=True``. A log
+        group's class cannot change: changing it replaces the group.
     :param log_images: What each log line carries of the item. ``NEW_AND_CHANGES`` (default):
         the new image, and for a MODIFY the old and new value of each changed attribute
         (``changes``), from which the old image is rebuilt exactly; a REMOVE logs the old image.
@@ -197,6 +208,19 @@ class TableStreamLogger(Construct):
         what it needs. Default: none, the logger of this package.
     :param handler: Your handler, ``"module.function"``, given together with ``code``.
         Default: ``"stream_logger.handler"``, the logger of this package.
+
+    Archive (README: Keeping changes for years):
+
+    :param archive: Also keep every change line in S3, queryable with Athena: a subscription
+        filter sends the change lines to Amazon Data Firehose, which writes them, GZIP
+        compressed, under ``changes/year=/month=/day=/`` of an encrypted, versioned, SSL-only
+        bucket; a Glue table (partition projection), an Athena workgroup and saved queries
+        read them. Default: ``False``.
+    :param archive_retention: How long the archive keeps a change line, in whole days; only
+        with ``archive=True``. Default: 365 days.
+    :param archive_bytes_scanned_limit: The most one query of the archive's workgroup may
+        scan, at least 10 MiB; only with ``archive=True``. Default: 10 GiB (about 5 cents a
+        query at Athena's price).
 
     Event source mapping:
 
@@ -271,6 +295,7 @@ class TableStreamLogger(Construct):
         service_name: str = "table-stream-logger",
         log_level: LogLevel = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        log_group_class: logs.LogGroupClass = logs.LogGroupClass.STANDARD,
         log_images: str = "NEW_AND_CHANGES",
         log_context_keys: str = "ONCE",
         saved_queries: bool = True,
@@ -297,6 +322,9 @@ class TableStreamLogger(Construct):
         iterator_age_threshold: Duration | None = None,
         alarm_action: cloudwatch.IAlarmAction | None = None,
         dashboard: bool = True,
+        archive: bool = False,
+        archive_retention: Duration | None = None,
+        archive_bytes_scanned_limit: Size | None = None,
     ) -> None:
         """Build the logger; every argument, with its default, is described above (``help(TableStreamLogger)``)."""
         # Defaults that are objects are set here, so that help() shows None rather than an object's address.
@@ -339,6 +367,13 @@ class TableStreamLogger(Construct):
                 f"only {'code' if code is not None else 'handler'} was given."
             )
         change_filters = check_filters(filters)
+        check_archive_props(
+            log_group_class,
+            archive=archive,
+            dashboard=dashboard,
+            retention=archive_retention,
+            bytes_scanned_limit=archive_bytes_scanned_limit,
+        )
         view_type = _check_stream_view_type(table, stream_view_type)
         _check_images(
             view_type,
@@ -386,7 +421,14 @@ class TableStreamLogger(Construct):
         # The function writes to this group only. CDK's default for a log group, RETAIN, is
         # kept: the group is the record of every change to the table, so deleting the stack
         # leaves it to expire with its retention instead of erasing it.
-        self._log_group = logs.LogGroup(self, "LogGroup", retention=log_retention)
+        self._log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=log_retention,
+            # STANDARD is CloudFormation's default and stays unsaid: a class newly written into the
+            # template would read as a change of class, which replaces the group.
+            log_group_class=None if log_group_class == logs.LogGroupClass.STANDARD else log_group_class,
+        )
 
         # A role of our own instead of CDK's default one, which attaches
         # AWSLambdaBasicExecutionRole (logs:* on every log group). Each grant below adds
@@ -516,6 +558,22 @@ class TableStreamLogger(Construct):
         self._dashboard = (
             self._build_dashboard(metrics_namespace, service_name, iterator_age_threshold) if dashboard else None
         )
+        self._archive = (
+            ChangeArchive(
+                self,
+                "Archive",
+                log_group=self._log_group,
+                key_names=key_attributes,
+                retention=archive_retention,
+                bytes_scanned_limit=archive_bytes_scanned_limit,
+                alarm_action=alarm_action,
+                alarms=alarms,
+            )
+            if archive
+            else None
+        )
+        if self._archive is not None:
+            self._alarms.update(self._archive.alarms)
 
     @property
     def table(self) -> dynamodb.ITable:
@@ -560,7 +618,8 @@ class TableStreamLogger(Construct):
     @property
     def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
         """The alarms by name: ``IteratorAge``, ``Errors``, ``Throttles``, ``RecordsParked``,
-        ``RecordsDropped``; empty with ``alarms=False``."""
+        ``RecordsDropped``, with the archive also ``ArchiveDelivery`` and ``ArchiveSubscription``;
+        empty with ``alarms=False``."""
         return dict(self._alarms)
 
     @property
@@ -572,6 +631,12 @@ class TableStreamLogger(Construct):
     def dashboard(self) -> cloudwatch.Dashboard | None:
         """The dashboard; ``None`` with ``dashboard=False``."""
         return self._dashboard
+
+    @property
+    def archive(self) -> ChangeArchive | None:
+        """The change archive (bucket, delivery stream, Glue table, Athena workgroup and queries);
+        ``None`` with ``archive=False``."""
+        return self._archive
 
     def _warn_of_too_many_readers(self) -> None:
         """Warn at synth when this mapping makes more than two readers of the stream in this stack."""
@@ -593,26 +658,16 @@ class TableStreamLogger(Construct):
             )
 
     def _build_failure_bucket(self, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
-        bucket = s3.Bucket(
+        bucket = private_bucket(
             self,
             "FailureBucket",
-            # S3-managed keys: encrypted at rest with no KMS key to grant or pay for.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            # Versioning keeps a parked batch that someone overwrites or deletes by mistake
-            # until the lifecycle removes the old version.
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireParkedBatches",
                     expiration=retention,
                     noncurrent_version_expiration=retention,
                     abort_incomplete_multipart_upload_after=Duration.days(1),
-                ),
-                # S3 refuses this flag in a rule that also expires by age, hence a rule of its own.
-                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
+                )
             ],
             removal_policy=removal_policy,
         )
