@@ -1,6 +1,8 @@
 """The Makefile's targets as a user runs them from a shell, pipes included.
 
-Each `make local` synthesizes the app (several seconds), so there are few of these.
+Each `make local` synthesizes the app (several seconds), so there are few of these, and only the
+first synthesizes: the others read the session's template (`--template`), which changes nothing
+of what reaches the pipe.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+from aws_cdk import assertions
 
 from tests.conftest import ROOT
 
@@ -34,6 +39,14 @@ def shell(command: str, **environment: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.fixture(scope="module")
+def template_file(template: assertions.Template, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The InventoryStack's template, as `make synth` writes it, from the session's synthesis."""
+    path = tmp_path_factory.mktemp("cdk.out") / "InventoryStack.template.json"
+    path.write_text(json.dumps(template.to_json()))
+    return path
+
+
 def test_make_local_piped_to_jq_gives_jq_only_json(tmp_path: Path) -> None:
     result = shell(f'make local ARGS="--failures {tmp_path}" | {JQ_EVENT_NAME}')
 
@@ -46,8 +59,9 @@ def test_make_local_piped_to_jq_gives_jq_only_json(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
-def test_make_local_piped_to_head_stops_cleanly(tmp_path: Path) -> None:
-    result = shell(f'make local ARGS="--failures {tmp_path}" | head -1; echo "make exited ${{PIPESTATUS[0]}}" >&2')
+def test_make_local_piped_to_head_stops_cleanly(tmp_path: Path, template_file: Path) -> None:
+    arguments = f"--failures {tmp_path} --template {template_file}"
+    result = shell(f'make local ARGS="{arguments}" | head -1; echo "make exited ${{PIPESTATUS[0]}}" >&2')
 
     (line,) = result.stdout.splitlines()
     assert isinstance(json.loads(line), dict)
@@ -63,9 +77,10 @@ def test_make_local_piped_to_head_stops_cleanly(tmp_path: Path) -> None:
         assert "make exited 0" in result.stderr
 
 
-def test_make_local_into_a_closed_pipe_stops_with_one_line(tmp_path: Path) -> None:
+def test_make_local_into_a_closed_pipe_stops_with_one_line(tmp_path: Path, template_file: Path) -> None:
     # `true` exits at once: the first log line already finds the pipe closed.
-    result = shell(f'make local ARGS="--failures {tmp_path}" | true; echo "make exited ${{PIPESTATUS[0]}}" >&2')
+    arguments = f"--failures {tmp_path} --template {template_file}"
+    result = shell(f'make local ARGS="{arguments}" | true; echo "make exited ${{PIPESTATUS[0]}}" >&2')
 
     ours = [line for line in result.stderr.splitlines() if not line.startswith(("#", "make"))]
     assert ours == [
