@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -111,15 +112,20 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def _wait_until_it_answers(process: subprocess.Popen[bytes], endpoint: str, log: Path) -> None:
-    client = boto3.client(
+def client(endpoint: str, **config: Any) -> Any:
+    """A low-level DynamoDB client for DynamoDB Local (any credentials do)."""
+    return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="local",
         aws_secret_access_key="local",
-        config=Config(connect_timeout=1, read_timeout=10, retries={"total_max_attempts": 1}),
+        config=Config(**config),
     )
+
+
+def _wait_until_it_answers(process: subprocess.Popen[bytes], endpoint: str, log: Path) -> None:
+    dynamodb = client(endpoint, connect_timeout=1, read_timeout=10, retries={"total_max_attempts": 1})
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while True:
         if process.poll() is not None:
@@ -127,7 +133,7 @@ def _wait_until_it_answers(process: subprocess.Popen[bytes], endpoint: str, log:
                 f"DynamoDB Local exited with status {process.returncode} (it needs Java 17 or newer): {_last_line(log)}"
             )
         try:
-            client.list_tables(Limit=1)
+            dynamodb.list_tables(Limit=1)
             return
         except (BotoCoreError, ClientError):
             if time.monotonic() > deadline:

@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -125,13 +124,7 @@ NUMBERS = [
 @pytest.fixture(scope="module")
 def scratch_table(dynamodb_local_endpoint: str) -> Iterator[tuple[Any, str]]:
     """A table on DynamoDB Local for single writes, with a low-level client."""
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    client = dynamodb_local.client(dynamodb_local_endpoint)
     name = f"rules-{uuid.uuid4().hex[:12]}"
     client.create_table(
         TableName=name,
