@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local import backend, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
+from local.lambda_logs import kept
 from local.output import FORMATS, Printer, Progress
 from local.poller import FunctionIdentity, Poller
 from local.template import MappingSettings, StackModel, TemplateError, load, read, synthesize
@@ -205,7 +206,10 @@ def _start(
     progress(_describe(settings))
 
     handler, module = load_handler(model.function.handler, model.function.environment)
-    output = Printer(arguments.format or ("pretty" if stdout.isatty() else "json"), stdout)
+    level = model.function.application_log_level
+    output = Printer(
+        arguments.format or ("pretty" if stdout.isatty() else "json"), stdout, keep=lambda line: kept(line, level)
+    )
     captured = CapturedHandler(handler, module, output)
     function = FunctionIdentity(
         model.function_name, session.region_name, memory_mb=model.function.memory_size, timeout=model.function.timeout

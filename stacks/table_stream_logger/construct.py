@@ -22,6 +22,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .filters import ChangeFilter, check_filters
+from .queries import save_queries
 
 #: The default handler, in the handler asset (see ``handler_asset_dir``).
 HANDLER = "stream_logger.handler"
@@ -38,7 +39,8 @@ POWERTOOLS_VERSION = "3.37.0"
 # it at deploy time keeps the template environment-agnostic and synth free of lookups.
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 
-LOG_IMAGES_CHOICES = ("NEW_AND_OLD", "NEW", "CHANGES")
+LOG_IMAGES_CHOICES = ("NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES")
+LOG_CONTEXT_KEYS_CHOICES = ("ONCE", "EVERY_LINE")
 LOG_LEVELS = {
     "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
     "INFO": lambda_.ApplicationLogLevel.INFO,
@@ -68,7 +70,12 @@ IMAGES_DELIVERED = {
     dynamodb.StreamViewType.OLD_IMAGE.value: {"old"},
     dynamodb.StreamViewType.KEYS_ONLY.value: set(),
 }
-IMAGES_NEEDED = {"NEW_AND_OLD": {"new", "old"}, "CHANGES": {"new", "old"}, "NEW": {"new"}}
+IMAGES_NEEDED = {
+    "NEW_AND_CHANGES": {"new", "old"},
+    "NEW_AND_OLD": {"new", "old"},
+    "CHANGES": {"new", "old"},
+    "NEW": {"new"},
+}
 
 # cdk-nag (AwsSolutions pack) reads acknowledgements through CDK's own Validations API, so
 # the construct records them without depending on cdk-nag. "AwsSolutions::" is the plugin's
@@ -131,13 +138,28 @@ class TableStreamLogger(Construct):
 
     :param service_name: ``POWERTOOLS_SERVICE_NAME``, the ``service`` of every log line.
         Default: ``"table-stream-logger"``.
-    :param log_level: Application log level: DEBUG, INFO, WARN or ERROR. Default: ``"INFO"``.
+    :param log_level: Which lines the function writes: DEBUG or INFO (every change), WARN
+        or ERROR (only records that fail; the per-invocation metrics line is written at every
+        level). Default: ``"INFO"``. The handler applies it itself; Lambda's own log-level
+        filter is kept at INFO (DEBUG for DEBUG), so that it never drops the metrics line.
     :param log_retention: Retention of the function's log group. Default:
         ``RetentionDays.ONE_MONTH`` (30 days).
-    :param log_images: Which item images each log line carries: ``NEW_AND_OLD`` (both),
-        ``NEW`` (the new image only) or ``CHANGES`` (only the attributes that changed).
-        Default: ``"NEW_AND_OLD"``. ``NEW_AND_OLD`` and ``CHANGES`` need a
+    :param log_images: What each log line carries of the item. ``NEW_AND_CHANGES`` (default):
+        the new image, and for a MODIFY the old and new value of each changed attribute
+        (``changes``), from which the old image is rebuilt exactly; a REMOVE logs the old image.
+        ``NEW_AND_OLD``: both images in full. ``NEW``: the new image only (a REMOVE the old one).
+        ``CHANGES``: a MODIFY logs only the changed attributes, an INSERT or REMOVE its one
+        image. Default: ``"NEW_AND_CHANGES"``, lossless at about half the bytes of
+        ``NEW_AND_OLD``. ``NEW_AND_CHANGES``, ``NEW_AND_OLD`` and ``CHANGES`` need a
         ``NEW_AND_OLD_IMAGES`` stream, ``NEW`` a ``NEW_IMAGE`` or ``NEW_AND_OLD_IMAGES`` one.
+    :param log_context_keys: Where the Lambda context keys (service, cold start, function
+        name, ARN and memory, X-Ray trace) go: ``ONCE``, on one line per invocation (each
+        record line keeps its request id), or ``EVERY_LINE``, on every record line too, as the
+        Powertools Logger writes them, for queries that filter on them. Default: ``"ONCE"``,
+        since CloudWatch bills every byte.
+    :param saved_queries: Save CloudWatch Logs Insights queries for this log group (history
+        of one item, changes of one attribute, failed records, changes per minute, TTL
+        expiries). Default: ``True``.
     :param redact: Attribute names or dotted paths (``"card.number"``) whose values are
         replaced before logging. Default: none.
     :param memory_size: Memory of the function in MB. Default: 256. Lambda allots CPU in
@@ -232,7 +254,9 @@ class TableStreamLogger(Construct):
         service_name: str = "table-stream-logger",
         log_level: str = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
-        log_images: str = "NEW_AND_OLD",
+        log_images: str = "NEW_AND_CHANGES",
+        log_context_keys: str = "ONCE",
+        saved_queries: bool = True,
         redact: Sequence[str] = (),
         memory_size: int = 256,
         timeout: Duration = Duration.seconds(30),
@@ -264,6 +288,10 @@ class TableStreamLogger(Construct):
             raise ValueError(f"log_level must be one of {sorted(LOG_LEVELS)}, got {log_level!r}")
         if log_images not in LOG_IMAGES_CHOICES:
             raise ValueError(f"log_images must be one of {list(LOG_IMAGES_CHOICES)}, got {log_images!r}")
+        if log_context_keys not in LOG_CONTEXT_KEYS_CHOICES:
+            raise ValueError(
+                f"log_context_keys must be one of {list(LOG_CONTEXT_KEYS_CHOICES)}, got {log_context_keys!r}"
+            )
         if isinstance(redact, str) or not all(isinstance(p, str) and p for p in redact):
             raise ValueError(f"redact must be a list of attribute names or dotted paths, got {redact!r}")
         _check_range("batch_size", batch_size, 1, 10_000)
@@ -359,6 +387,7 @@ class TableStreamLogger(Construct):
             "POWERTOOLS_LOG_LEVEL": log_level,
             "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
             "LOG_IMAGES": log_images,
+            "LOG_CONTEXT_KEYS": log_context_keys,
             "REDACT_ATTRIBUTES": json.dumps(list(redact), separators=(",", ":")),
         }
         if key_attributes is not None:
@@ -379,7 +408,10 @@ class TableStreamLogger(Construct):
             environment=environment,
             log_group=self._log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=LOG_LEVELS[log_level],
+            # The handler applies log_level to its own lines. Lambda's filter stays at INFO (DEBUG
+            # for DEBUG): its per-invocation metrics line is INFO, and the dashboard needs it at
+            # every log_level.
+            application_log_level_v2=LOG_LEVELS["DEBUG" if log_level == "DEBUG" else "INFO"],
             # Lambda's own start/report lines are INFO: they would add three lines to every
             # invocation. Its warnings and errors still come through.
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
@@ -410,6 +442,9 @@ class TableStreamLogger(Construct):
             )
         if destination_type == "S3":
             on_failure = _S3FailureDestination(cast(s3.IBucket, self._failure_destination))
+            # Where the handler copies a record too big for one log line (oversized/...): the
+            # role's s3:PutObject on the bucket's objects already covers it.
+            self._function.add_environment("FAILURE_BUCKET", cast(s3.IBucket, self._failure_destination).bucket_name)
         else:
             on_failure = _SendOnlySqsDestination(cast(sqs.IQueue, self._failure_destination))
 
@@ -445,6 +480,8 @@ class TableStreamLogger(Construct):
 
         self._acknowledge_policy_findings()
         self._depend_on_grants_only()
+
+        self._queries = save_queries(self, self._log_group, key_attributes) if saved_queries else []
 
         self._alarms: dict[str, cloudwatch.Alarm] = {}
         if alarms:
@@ -498,6 +535,11 @@ class TableStreamLogger(Construct):
         """The alarms by name: ``IteratorAge``, ``Errors``, ``Throttles``, ``RecordsParked``,
         ``RecordsDropped``; empty with ``alarms=False``."""
         return dict(self._alarms)
+
+    @property
+    def queries(self) -> Sequence[logs.QueryDefinition]:
+        """The saved Logs Insights queries; empty with ``saved_queries=False``."""
+        return self._queries
 
     @property
     def dashboard(self) -> cloudwatch.Dashboard | None:
