@@ -127,6 +127,7 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         "table_stream_logger/lambda/dynamo_json.py",
         "table_stream_logger/lambda/stream_logger.py",
         "table_stream_logger/py.typed",
+        "table_stream_logger/queries.py",
     ]
     assert "Requires-Dist: aws-cdk-lib<3,>=2.275.0" in metadata.splitlines()
     assert "Requires-Dist: constructs<11,>=10.0.0" in metadata.splitlines()
