@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local import backend, items
+from local import archive, backend, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
 from local.lambda_logs import kept
@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where records given up on are written (default: .local-failures/ in the project)",
     )
+    shown.add_argument(
+        "--archive",
+        type=Path,
+        metavar="DIR",
+        help="also write the change lines to DIR as the archive bucket holds them (gzip, changes/year=/month=/day=/)",
+    )
     shown.add_argument("--duration", type=float, metavar="SECONDS", help="with --tail: stop after this long")
     shown.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     return parser
@@ -122,6 +128,7 @@ class Run:
     table_name: str
     poller: Poller
     captured: CapturedHandler
+    archive: archive.ArchiveWriter | None = None
 
 
 def main(
@@ -207,9 +214,12 @@ def _start(
 
     handler, module = load_handler(model.function.handler, model.function.environment)
     level = model.function.application_log_level
-    output = Printer(
+    output: Callable[[list[str]], None] = Printer(
         arguments.format or ("pretty" if stdout.isatty() else "json"), stdout, keep=lambda line: kept(line, level)
     )
+    writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
+    if writer is not None:
+        output = archive.tee(output, writer)
     captured = CapturedHandler(handler, module, output)
     function = FunctionIdentity(
         model.function_name, session.region_name, memory_mb=model.function.memory_size, timeout=model.function.timeout
@@ -226,7 +236,7 @@ def _start(
         on_progress=progress,
     )
     poller.start()  # as creating the mapping does: LATEST means after this
-    return Run(dynamodb, table_name, poller, captured)
+    return Run(dynamodb, table_name, poller, captured, writer)
 
 
 def _describe(settings: MappingSettings) -> str:
@@ -310,6 +320,11 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
     )
     for path in stats.parked_files:
         progress(f"parked: {_shown_path(path)}")
+    if run.archive is not None:
+        progress(
+            f"archived {run.archive.lines} change line(s) in {len(run.archive.objects)} object(s) under "
+            f"{_shown_path(run.archive.folder)}"
+        )
     lost = poller.lost()
     unlogged: list[str] = []
     # A delivered record must show in the log lines, unless the function logs above INFO.

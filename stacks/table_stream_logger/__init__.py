@@ -3,19 +3,44 @@
 A CDK (v2) construct library. Installed from its wheel, it is imported as ``table_stream_logger``;
 inside this repository, the app imports the same code as ``stacks.table_stream_logger``. The
 modules of this package import each other relatively, so both names work.
+
+The names below are imported on first use: ``python -m table_stream_logger`` (the redrive
+command, redrive.py) then runs without loading aws-cdk-lib, which starts a Node.js process.
 """
 
-from .construct import (
-    HANDLER,
-    HANDLER_METRICS,
-    POWERTOOLS_LAYER_PARAMETER,
-    POWERTOOLS_VERSION,
-    TableStreamLogger,
-    handler_asset_dir,
-)
-from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .archive import ChangeArchive
+    from .construct import (
+        HANDLER,
+        HANDLER_METRICS,
+        POWERTOOLS_LAYER_PARAMETER,
+        POWERTOOLS_VERSION,
+        TableStreamLogger,
+        handler_asset_dir,
+    )
+    from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
 
 __version__ = "0.1.0"
+
+# Each public name and the module that defines it.
+_EXPORTS = {
+    "ChangeArchive": "archive",
+    "HANDLER": "construct",
+    "HANDLER_METRICS": "construct",
+    "POWERTOOLS_LAYER_PARAMETER": "construct",
+    "POWERTOOLS_VERSION": "construct",
+    "TableStreamLogger": "construct",
+    "handler_asset_dir": "construct",
+    "MAX_FILTERS": "filters",
+    "ChangeFilter": "filters",
+    "EventName": "filters",
+    "TypeTag": "filters",
+}
 
 __all__ = [
     "HANDLER",
@@ -23,6 +48,7 @@ __all__ = [
     "MAX_FILTERS",
     "POWERTOOLS_LAYER_PARAMETER",
     "POWERTOOLS_VERSION",
+    "ChangeArchive",
     "ChangeFilter",
     "EventName",
     "TableStreamLogger",
@@ -30,3 +56,10 @@ __all__ = [
     "__version__",
     "handler_asset_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{module}", __name__), name)

@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import Any, cast
 
 import jsii
-from aws_cdk import Acknowledgment, CfnResource, Duration, IStableAnyProducer, Lazy, RemovalPolicy, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    CfnResource,
+    Duration,
+    IStableAnyProducer,
+    Lazy,
+    RemovalPolicy,
+    Size,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -21,6 +31,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from .archive import ChangeArchive, check_archive_props
+from .buckets import private_bucket
 from .filters import ChangeFilter, check_filters
 from .queries import save_queries
 
@@ -144,6 +156,14 @@ class TableStreamLogger(Construct):
         filter is kept at INFO (DEBUG for DEBUG), so that it never drops the metrics line.
     :param log_retention: Retention of the function's log group. Default:
         ``RetentionDays.ONE_MONTH`` (30 days).
+    :param log_group_class: The log group's class. Default: ``LogGroupClass.STANDARD``, because
+        our own features need it: the archive's subscription filter and the dashboard's graphs
+        of the handler's embedded metrics. ``INFREQUENT_ACCESS`` costs about half as much per
+        GB ingested and keeps Logs Insights queries (the saved ones included; not the
+        ``pattern``, ``diff``, ``filterIndex`` and ``unmask`` commands), but gives up
+        subscription filters, metric filters and embedded-metric extraction, Live Tail and
+        anomaly detection; it is refused with ``archive=True`` or ``dashboard=True``. A log
+        group's class cannot change: changing it replaces the group.
     :param log_images: What each log line carries of the item. ``NEW_AND_CHANGES`` (default):
         the new image, and for a MODIFY the old and new value of each changed attribute
         (``changes``), from which the old image is rebuilt exactly; a REMOVE logs the old image.
@@ -180,6 +200,19 @@ class TableStreamLogger(Construct):
         what it needs. Default: none, the logger of this package.
     :param handler: Your handler, ``"module.function"``, given together with ``code``.
         Default: ``"stream_logger.handler"``, the logger of this package.
+
+    Archive (README: Keeping changes for years):
+
+    :param archive: Also keep every change line in S3, queryable with Athena: a subscription
+        filter sends the change lines to Amazon Data Firehose, which writes them, GZIP
+        compressed, under ``changes/year=/month=/day=/`` of an encrypted, versioned, SSL-only
+        bucket; a Glue table (partition projection), an Athena workgroup and saved queries
+        read them. Default: ``False``.
+    :param archive_retention: How long the archive keeps a change line, in whole days; only
+        with ``archive=True``. Default: 365 days.
+    :param archive_bytes_scanned_limit: The most one query of the archive's workgroup may
+        scan, at least 10 MiB; only with ``archive=True``. Default: 10 GiB (about 5 cents a
+        query at Athena's price).
 
     Event source mapping:
 
@@ -254,6 +287,7 @@ class TableStreamLogger(Construct):
         service_name: str = "table-stream-logger",
         log_level: str = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        log_group_class: logs.LogGroupClass = logs.LogGroupClass.STANDARD,
         log_images: str = "NEW_AND_CHANGES",
         log_context_keys: str = "ONCE",
         saved_queries: bool = True,
@@ -280,6 +314,9 @@ class TableStreamLogger(Construct):
         iterator_age_threshold: Duration = Duration.seconds(60),
         alarm_action: cloudwatch.IAlarmAction | None = None,
         dashboard: bool = True,
+        archive: bool = False,
+        archive_retention: Duration | None = None,
+        archive_bytes_scanned_limit: Size | None = None,
     ) -> None:
         # Validate everything before building anything, the construct's own node included, so
         # that a mistake surfaces as one clear error at synth rather than as a half-built tree.
@@ -313,6 +350,13 @@ class TableStreamLogger(Construct):
                 f"only {'code' if code is not None else 'handler'} was given."
             )
         change_filters = check_filters(filters)
+        check_archive_props(
+            log_group_class,
+            archive=archive,
+            dashboard=dashboard,
+            retention=archive_retention,
+            bytes_scanned_limit=archive_bytes_scanned_limit,
+        )
         view_type = _check_stream_view_type(table, stream_view_type)
         _check_images(
             view_type,
@@ -360,7 +404,14 @@ class TableStreamLogger(Construct):
         # The function writes to this group only. CDK's default for a log group, RETAIN, is
         # kept: the group is the record of every change to the table, so deleting the stack
         # leaves it to expire with its retention instead of erasing it.
-        self._log_group = logs.LogGroup(self, "LogGroup", retention=log_retention)
+        self._log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            retention=log_retention,
+            # STANDARD is CloudFormation's default and stays unsaid: a class newly written into the
+            # template would read as a change of class, which replaces the group.
+            log_group_class=None if log_group_class == logs.LogGroupClass.STANDARD else log_group_class,
+        )
 
         # A role of our own instead of CDK's default one, which attaches
         # AWSLambdaBasicExecutionRole (logs:* on every log group). Each grant below adds
@@ -489,6 +540,22 @@ class TableStreamLogger(Construct):
         self._dashboard = (
             self._build_dashboard(metrics_namespace, service_name, iterator_age_threshold) if dashboard else None
         )
+        self._archive = (
+            ChangeArchive(
+                self,
+                "Archive",
+                log_group=self._log_group,
+                key_names=key_attributes,
+                retention=archive_retention,
+                bytes_scanned_limit=archive_bytes_scanned_limit,
+                alarm_action=alarm_action,
+                alarms=alarms,
+            )
+            if archive
+            else None
+        )
+        if self._archive is not None:
+            self._alarms.update(self._archive.alarms)
 
     @property
     def table(self) -> dynamodb.ITable:
@@ -533,7 +600,8 @@ class TableStreamLogger(Construct):
     @property
     def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
         """The alarms by name: ``IteratorAge``, ``Errors``, ``Throttles``, ``RecordsParked``,
-        ``RecordsDropped``; empty with ``alarms=False``."""
+        ``RecordsDropped``, with the archive also ``ArchiveDelivery`` and ``ArchiveSubscription``;
+        empty with ``alarms=False``."""
         return dict(self._alarms)
 
     @property
@@ -546,27 +614,70 @@ class TableStreamLogger(Construct):
         """The dashboard; ``None`` with ``dashboard=False``."""
         return self._dashboard
 
+    @property
+    def archive(self) -> ChangeArchive | None:
+        """The change archive (bucket, delivery stream, Glue table, Athena workgroup and queries);
+        ``None`` with ``archive=False``."""
+        return self._archive
+
+    def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Give ``grantee`` what ``python -m table_stream_logger`` needs, and nothing else, to list,
+        show and replay the batches parked by this construct (README: When RecordsParked fires):
+
+        - ``cloudformation:DescribeStacks`` on this stack: ``--stack-name`` reads its outputs;
+        - ``lambda:GetFunctionConfiguration`` (the redacted attributes, the log group) and
+          ``lambda:InvokeFunction`` on the function, and ``logs:FilterLogEvents`` on its log group;
+        - an S3 destination: ``s3:ListBucket`` on the bucket, ``s3:GetObject`` on the parked batches
+          (``aws/lambda/*``) and on their replayed copies (``replayed/aws/lambda/*``), ``s3:PutObject``
+          on the copies and ``s3:DeleteObject`` on the parked batches (a replayed batch is moved); with a
+          KMS key, ``kms:Decrypt`` and ``kms:GenerateDataKey`` on it;
+        - an SQS destination: ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility`` and
+          ``sqs:DeleteMessage`` on the queue (``kms:Decrypt`` on its key, if any), and
+          ``dynamodb:GetShardIterator`` and ``dynamodb:GetRecords`` on the stream (``kms:Decrypt`` on
+          the table's key, if any), from which a replay reads the records back.
+        """
+
+        def allow(actions: list[str], resources: list[str]) -> iam.Grant:
+            return iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
+
+        grant = allow(["cloudformation:DescribeStacks"], [Stack.of(self).stack_id])
+        grant = grant.combine(
+            allow(["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"], [self._function.function_arn])
+        )
+        grant = grant.combine(self._log_group.grant(grantee, "logs:FilterLogEvents"))
+        key: kms.IKey | None
+        if _is_bucket(self._failure_destination):
+            bucket = cast(s3.IBucket, self._failure_destination)
+            parked, replayed = bucket.arn_for_objects("aws/lambda/*"), bucket.arn_for_objects("replayed/aws/lambda/*")
+            grant = grant.combine(allow(["s3:ListBucket"], [bucket.bucket_arn]))
+            grant = grant.combine(allow(["s3:GetObject"], [parked, replayed]))
+            grant = grant.combine(allow(["s3:PutObject"], [replayed]))
+            grant = grant.combine(allow(["s3:DeleteObject"], [parked]))
+            key = bucket.encryption_key
+            if key is not None:
+                grant = grant.combine(key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey"))
+        else:
+            queue = cast(sqs.IQueue, self._failure_destination)
+            grant = grant.combine(
+                queue.grant(grantee, "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage")
+            )
+            grant = grant.combine(allow(["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [self._stream_arn]))
+            for key in (queue.encryption_master_key, self._table.encryption_key):
+                if key is not None:
+                    grant = grant.combine(key.grant(grantee, "kms:Decrypt"))
+        return grant
+
     def _build_failure_bucket(self, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
-        bucket = s3.Bucket(
+        bucket = private_bucket(
             self,
             "FailureBucket",
-            # S3-managed keys: encrypted at rest with no KMS key to grant or pay for.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            # Versioning keeps a parked batch that someone overwrites or deletes by mistake
-            # until the lifecycle removes the old version.
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireParkedBatches",
                     expiration=retention,
                     noncurrent_version_expiration=retention,
                     abort_incomplete_multipart_upload_after=Duration.days(1),
-                ),
-                # S3 refuses this flag in a rule that also expires by age, hence a rule of its own.
-                s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
+                )
             ],
             removal_policy=removal_policy,
         )
@@ -634,8 +745,8 @@ class TableStreamLogger(Construct):
             ),
             "RecordsParked": (
                 mapping(PARKED_METRIC, five_minutes),
-                "Records were given up on after their retries and parked in the failure destination. Read the "
-                "parked batch to see why (README: Reading a parked batch).",
+                "Records were given up on after their retries and parked in the failure destination. List, show "
+                "and replay them with python -m table_stream_logger (README: When RecordsParked fires).",
             ),
             "RecordsDropped": (
                 mapping(DROPPED_METRIC, five_minutes),
