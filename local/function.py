@@ -18,7 +18,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-LAMBDA_DIR = Path(__file__).resolve().parent.parent / "lambda"
+from local import LAMBDA_DIR
 
 
 def load_handler(handler: str, environment: dict[str, str], lambda_dir: Path = LAMBDA_DIR) -> tuple[Any, ModuleType]:

@@ -61,6 +61,13 @@ POLL_INTERVAL = 0.25
 SHARD_REFRESH = 60.0
 
 
+class StopRun(Exception):
+    """Raised through the handler when the run cannot go on, e.g. its output was closed.
+
+    It is not the function's error: the batch is neither retried nor parked, it stays pending.
+    """
+
+
 @dataclass(frozen=True)
 class Shard:
     shard_id: str
@@ -360,7 +367,7 @@ class Poller:
             return
         try:
             outcome = self._invoke(entries)
-        except BaseException:  # Ctrl-C during an invocation: the batch is still to do, not lost
+        except BaseException:  # Ctrl-C or StopRun during an invocation: the batch is still to do, not lost
             reader.retry.appendleft(Batch(entries, batch.retries, batch.outcome))
             raise
         self._window_start = self.clock()
@@ -444,6 +451,8 @@ class Poller:
         )
         try:
             response = self.handler({"Records": [entry.record for entry in entries]}, context)
+        except StopRun:
+            raise
         except Exception as error:  # a function error, as Lambda reports an unhandled exception
             self.on_progress(f"function error: {type(error).__name__}: {error}")
             return Outcome(False, function_error="Unhandled", request_id=request_id)

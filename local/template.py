@@ -53,6 +53,12 @@ class TableDefinition:
         ordered = sorted(self.key_schema, key=lambda key: key["KeyType"] != "HASH")
         return [key["AttributeName"] for key in ordered]
 
+    @property
+    def key_types(self) -> dict[str, str]:
+        """Each key attribute's type (``S``, ``N`` or ``B``), partition key first."""
+        types = {definition["AttributeName"]: definition["AttributeType"] for definition in self.attribute_definitions}
+        return {name: types[name] for name in self.key_names}
+
     def create_table_arguments(self, table_name: str) -> dict[str, Any]:
         """Arguments of DynamoDB's CreateTable for a local copy of this table."""
         arguments: dict[str, Any] = {

@@ -14,6 +14,7 @@ from constructs import Construct
 
 from stacks.settings import check_stage
 from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger.construct import LogLevel
 
 
 class InventoryStack(Stack):
@@ -38,7 +39,7 @@ class InventoryStack(Stack):
         construct_id: str,
         *,
         service_name: str,
-        log_level: str,
+        log_level: LogLevel,
         stage: str = "dev",
         destroy_on_delete: bool = False,
         alarm_topic_arn: str | None = None,

@@ -1,13 +1,26 @@
-"""The app's settings, read from the CDK context and checked before anything is built."""
+"""The app's settings, read from the CDK context and checked before anything is built.
+
+Each check raises a ValueError whose message says what is allowed; app.py prints it as one
+line (``Invalid setting: ...``) and stops before anything is synthesized.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from constructs import Node
 
+from stacks.table_stream_logger.construct import LOG_LEVELS, LogLevel
+
 STAGES = ("dev", "prod")
+# CloudWatch takes a metric dimension value of 1 to 1024 characters, ASCII only, not all
+# blank; `service` is one (the handler's metrics and the dashboard).
+SERVICE_NAME = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,1022}[\x21-\x7e])?")
+# arn:<partition>:sns:<region>:<account>:<topic>; a topic name is 1 to 256 letters, digits,
+# hyphens and underscores, with ".fifo" for a FIFO topic.
+SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?")
 
 
 @dataclass(frozen=True)
@@ -23,23 +36,37 @@ class AppSettings:
     """
 
     service_name: str
-    log_level: str
+    log_level: LogLevel
     stage: str = "dev"
     destroy_on_delete: bool = False
     alarm_topic_arn: str | None = None
 
     def __post_init__(self) -> None:
+        if not SERVICE_NAME.fullmatch(self.service_name):
+            raise ValueError(
+                "service_name must be 1 to 1024 printable ASCII characters, not starting or ending with a space "
+                f"(it is a CloudWatch metric dimension), got {self.service_name!r}"
+            )
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)} (any case), got {self.log_level!r}")
         check_stage(self.stage, self.destroy_on_delete)
+        if self.alarm_topic_arn is not None and not SNS_TOPIC_ARN.fullmatch(self.alarm_topic_arn):
+            raise ValueError(
+                "alarm_topic_arn must be the ARN of an SNS topic, arn:aws:sns:<region>:<account>:<topic>, "
+                f"got {self.alarm_topic_arn!r}"
+            )
 
     @classmethod
     def from_context(cls, node: Node) -> AppSettings:
         """Read the settings from the context (cdk.json and ``-c key=value``).
 
         Values given with ``-c`` arrive as strings, hence ``"true"``/``"false"`` for a flag.
+        A log level is read in any case (``debug`` is ``DEBUG``).
         """
         return cls(
-            service_name=node.get_context("service_name"),
-            log_level=node.get_context("log_level"),
+            service_name=_text(node, "service_name", strip=False),
+            # Checked in __post_init__.
+            log_level=cast(LogLevel, _text(node, "log_level").upper()),
             stage=_text(node, "stage") or "dev",
             destroy_on_delete=_flag(node, "destroy_on_delete"),
             alarm_topic_arn=_text(node, "alarm_topic_arn") or None,
@@ -49,20 +76,22 @@ class AppSettings:
 def check_stage(stage: str, destroy_on_delete: bool) -> None:
     """Raise a ValueError for an unknown stage, or for DESTROY asked for in prod."""
     if stage not in STAGES:
-        raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {stage!r} (e.g. `cdk deploy -c stage=prod`)")
+        raise ValueError(
+            f'stage must be one of {", ".join(STAGES)}, got {stage!r} (e.g. `make deploy CDK_ARGS="-c stage=prod"`)'
+        )
     if destroy_on_delete and stage == "prod":
         raise ValueError(
             "destroy_on_delete=true is refused with stage=prod: production data is never deleted with its stack."
         )
 
 
-def _text(node: Node, key: str) -> str:
+def _text(node: Node, key: str, *, strip: bool = True) -> str:
     value: Any = node.try_get_context(key)
     if value is None:
         return ""
     if not isinstance(value, str):
         raise ValueError(f"context {key} must be a string, got {value!r}")
-    return value.strip()
+    return value.strip() if strip else value
 
 
 def _flag(node: Node, key: str) -> bool:

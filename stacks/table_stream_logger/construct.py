@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast, get_args
 
 import jsii
 from aws_cdk import (
     Acknowledgment,
+    Annotations,
     CfnResource,
     Duration,
     IStableAnyProducer,
@@ -55,13 +56,15 @@ POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name
 
 LOG_IMAGES_CHOICES = ("NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES")
 LOG_CONTEXT_KEYS_CHOICES = ("ONCE", "EVERY_LINE")
+LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR"]
+FailureDestinationType = Literal["S3", "SQS"]
 LOG_LEVELS = {
     "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
     "INFO": lambda_.ApplicationLogLevel.INFO,
     "WARN": lambda_.ApplicationLogLevel.WARN,
     "ERROR": lambda_.ApplicationLogLevel.ERROR,
 }
-FAILURE_DESTINATION_TYPES = ("S3", "SQS")
+FAILURE_DESTINATION_TYPES: tuple[str, ...] = get_args(FailureDestinationType)
 # An SQS queue keeps a message 60 seconds to 14 days.
 SQS_RETENTION_RANGE = (Duration.seconds(60), Duration.days(14))
 
@@ -73,6 +76,11 @@ HANDLER_METRICS = ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRec
 ESM_DIMENSION = "EventSourceMappingUUID"
 PARKED_METRIC = "OnFailureDestinationDeliveredEventCount"
 DROPPED_METRIC = "DroppedEventCount"
+
+# "No more than two processes at most should be reading from the same streams shard at the same
+# time. Having more than two readers per shard can result in throttling." (DynamoDB developer guide,
+# Change data capture for DynamoDB Streams)
+MAX_STREAM_READERS = 2
 
 # A view type that cannot be read (an imported table): not checked.
 _UNKNOWN = object()
@@ -295,7 +303,7 @@ class TableStreamLogger(Construct):
         deletion_protection: bool | None = None,
         encryption_key: kms.IKey | None = None,
         service_name: str = "table-stream-logger",
-        log_level: str = "INFO",
+        log_level: LogLevel = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_encryption_key: kms.IKey | None = None,
         log_group_class: logs.LogGroupClass = logs.LogGroupClass.STANDARD,
@@ -304,32 +312,38 @@ class TableStreamLogger(Construct):
         saved_queries: bool = True,
         redact: Sequence[str] = (),
         memory_size: int = 256,
-        timeout: Duration = Duration.seconds(30),
+        timeout: Duration | None = None,
         reserved_concurrent_executions: int | None = None,
         metrics_namespace: str = "TableStreamLogger",
         powertools_layer: lambda_.ILayerVersion | None = None,
         code: lambda_.Code | None = None,
         handler: str | None = None,
         batch_size: int = 100,
-        max_batching_window: Duration = Duration.seconds(1),
+        max_batching_window: Duration | None = None,
         starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
         retry_attempts: int = 10,
-        max_record_age: Duration = Duration.hours(6),
+        max_record_age: Duration | None = None,
         bisect_batch_on_error: bool = True,
         parallelization_factor: int = 1,
         filters: Sequence[ChangeFilter] = (),
         failure_destination: s3.IBucket | sqs.IQueue | None = None,
-        failure_destination_type: str | None = None,
+        failure_destination_type: FailureDestinationType | None = None,
         failure_retention: Duration | None = None,
         failure_removal_policy: RemovalPolicy | None = None,
         alarms: bool = True,
-        iterator_age_threshold: Duration = Duration.seconds(60),
+        iterator_age_threshold: Duration | None = None,
         alarm_action: cloudwatch.IAlarmAction | None = None,
         dashboard: bool = True,
         archive: bool = False,
         archive_retention: Duration | None = None,
         archive_bytes_scanned_limit: Size | None = None,
     ) -> None:
+        """Build the logger; every argument, with its default, is described above (``help(TableStreamLogger)``)."""
+        # Defaults that are objects are set here, so that help() shows None rather than an object's address.
+        timeout = timeout or Duration.seconds(30)
+        max_batching_window = max_batching_window or Duration.seconds(1)
+        max_record_age = max_record_age or Duration.hours(6)
+        iterator_age_threshold = iterator_age_threshold or Duration.seconds(60)
         # Validate everything before building anything, the construct's own node included, so
         # that a mistake surfaces as one clear error at synth rather than as a half-built tree.
         _check_table_props(table, partition_key, sort_key, removal_policy, deletion_protection, encryption_key)
@@ -341,8 +355,11 @@ class TableStreamLogger(Construct):
             raise ValueError(
                 f"log_context_keys must be one of {list(LOG_CONTEXT_KEYS_CHOICES)}, got {log_context_keys!r}"
             )
-        if isinstance(redact, str) or not all(isinstance(p, str) and p for p in redact):
-            raise ValueError(f"redact must be a list of attribute names or dotted paths, got {redact!r}")
+        if isinstance(redact, str) or not all(isinstance(p, str) and all(p.split(".")) for p in redact):
+            raise ValueError(
+                f"redact must be a list of attribute names or dotted paths (no empty name: 'card.number', "
+                f"not 'card..number'), got {redact!r}"
+            )
         _check_range("batch_size", batch_size, 1, 10_000)
         _check_range("max_batching_window (seconds)", max_batching_window.to_seconds(), 0, 300)
         _check_range("retry_attempts", retry_attempts, 0, 10_000)
@@ -557,6 +574,7 @@ class TableStreamLogger(Construct):
 
         self._acknowledge_policy_findings()
         self._depend_on_grants_only()
+        self._warn_of_too_many_readers()
 
         self._queries = save_queries(self, self._log_group, key_attributes) if saved_queries else []
 
@@ -700,6 +718,25 @@ class TableStreamLogger(Construct):
                 if key is not None:
                     grant = grant.combine(key.grant(grantee, "kms:Decrypt"))
         return grant
+
+    def _warn_of_too_many_readers(self) -> None:
+        """Warn at synth when this mapping makes more than two readers of the stream in this stack."""
+        stack = Stack.of(self)
+        stream = stack.resolve(self._stream_arn)
+        readers = [
+            node
+            for node in stack.node.find_all()
+            if isinstance(node, lambda_.CfnEventSourceMapping) and stack.resolve(node.event_source_arn) == stream
+        ]
+        if len(readers) > MAX_STREAM_READERS:
+            Annotations.of(self).add_warning_v2(
+                "table-stream-logger:too-many-stream-readers",
+                f"The stream of {self._table.node.path} now has {len(readers)} readers in this stack "
+                f"({', '.join(reader.node.path for reader in readers)}). DynamoDB advises at most "
+                f"{MAX_STREAM_READERS} processes reading a stream's shard at once: more are throttled, and every "
+                "reader falls behind. Log the table once, with filters=[...] for what each needs, or read the "
+                "stream through one function that fans out.",
+            )
 
     def _build_failure_bucket(self, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
         bucket = private_bucket(
@@ -1010,12 +1047,15 @@ def _check_table_props(
 
 
 def _no_stream_message(table: dynamodb.ITable) -> str:
+    if not isinstance(table, dynamodb.Table | dynamodb.TableV2):
+        return (
+            f"The imported table {table.node.path} has no stream ARN. Import it with the ARN of its stream "
+            "(which must be enabled on the table): dynamodb.Table.from_table_attributes(..., table_stream_arn=...)."
+        )
     prop = "dynamo_stream" if isinstance(table, dynamodb.TableV2) else "stream"
     return (
         f"The table {table.node.path} has no stream. Enable a NEW_AND_OLD_IMAGES stream "
-        f"on it ({prop}=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES), or, for an imported "
-        "table, give its stream ARN: "
-        "dynamodb.Table.from_table_attributes(..., table_stream_arn=...)."
+        f"on it ({prop}=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)."
     )
 
 

