@@ -1,10 +1,13 @@
-"""TableStreamLogger: logs every change of a DynamoDB table as one JSON line in CloudWatch Logs.
+"""TableStreamLogger logs every change of a DynamoDB table as one JSON line in CloudWatch Logs;
+ChangeAlerts publishes an SNS notification when a change matches a rule (back in stock, ...).
 
 A CDK (v2) construct library. Installed from its wheel, it is imported as ``table_stream_logger``;
 inside this repository, the app imports the same code as ``stacks.table_stream_logger``. The
 modules of this package import each other relatively, so both names work.
 """
 
+from .alerts import AlertRule, Becomes, Expires, FallsToOrBelow, RisesAbove
+from .change_alerts import ChangeAlerts
 from .construct import (
     HANDLER,
     HANDLER_METRICS,
@@ -14,6 +17,7 @@ from .construct import (
     handler_asset_dir,
 )
 from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
+from .stream_consumer import StreamReading
 
 __version__ = "0.1.0"
 
@@ -23,8 +27,15 @@ __all__ = [
     "MAX_FILTERS",
     "POWERTOOLS_LAYER_PARAMETER",
     "POWERTOOLS_VERSION",
+    "AlertRule",
+    "Becomes",
+    "ChangeAlerts",
     "ChangeFilter",
     "EventName",
+    "Expires",
+    "FallsToOrBelow",
+    "RisesAbove",
+    "StreamReading",
     "TableStreamLogger",
     "TypeTag",
     "__version__",
