@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from constructs import Node
 
 STAGES = ("dev", "prod")
+# Enough to catch a typo or a missing value; SNS and the confirmation mail do the rest.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class AppSettings:
     :param destroy_on_delete: Delete the table and the failure bucket with the stack
         (``RemovalPolicy.DESTROY``) instead of keeping them. Only with ``stage=dev``.
     :param alarm_topic_arn: An SNS topic that every alarm notifies, or none.
+    :param alert_email: An e-mail address to subscribe to the back-in-stock alerts, or none.
     """
 
     service_name: str
@@ -27,9 +31,15 @@ class AppSettings:
     stage: str = "dev"
     destroy_on_delete: bool = False
     alarm_topic_arn: str | None = None
+    alert_email: str | None = None
 
     def __post_init__(self) -> None:
         check_stage(self.stage, self.destroy_on_delete)
+        if self.alert_email is not None and not EMAIL.fullmatch(self.alert_email):
+            raise ValueError(
+                f"alert_email must be an e-mail address, got {self.alert_email!r} "
+                "(e.g. `cdk deploy -c alert_email=you@example.com`)"
+            )
 
     @classmethod
     def from_context(cls, node: Node) -> AppSettings:
@@ -43,6 +53,7 @@ class AppSettings:
             stage=_text(node, "stage") or "dev",
             destroy_on_delete=_flag(node, "destroy_on_delete"),
             alarm_topic_arn=_text(node, "alarm_topic_arn") or None,
+            alert_email=_text(node, "alert_email") or None,
         )
 
 

@@ -66,7 +66,7 @@ class ChangeAlerts(Construct):
     :param topic: The SNS topic to publish to. Default: none, the construct builds one,
         encrypted with SNS's own key (``alias/aws/sns``) and refusing requests without TLS.
         A given topic with a customer-managed key gets the function ``kms:Decrypt`` and
-        ``kms:GenerateDataKey*`` on that key.
+        ``kms:GenerateDataKey`` on that key.
     :param redact: Attribute names or dotted paths whose values never appear in a message
         (in the keys, the old and new value and the image); rules still compare the real
         values. Default: none.
@@ -158,8 +158,12 @@ class ChangeAlerts(Construct):
                 powertools_layer=powertools_layer,
             ),
         )
-        # sns:Publish on this topic only, and the topic key's use if it is a customer-managed one.
-        self._topic.grant_publish(self._role)
+        # sns:Publish on this topic only, and the topic key's use if it is a customer-managed one:
+        # the two KMS actions SNS makes on the publisher's behalf, where grant_publish() would
+        # give kms:GenerateDataKey* (every variant of it).
+        self._role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self._topic.topic_arn]))
+        if self._topic.master_key is not None:
+            self._topic.master_key.grant(self._role, "kms:Decrypt", "kms:GenerateDataKey")
 
         self._failure_destination, on_failure = build_failure_destination(
             self, failure_destination, destination_type, failure_retention, failure_removal_policy

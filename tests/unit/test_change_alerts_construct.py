@@ -183,7 +183,7 @@ def test_a_given_topic_with_a_customer_managed_key_gets_that_key_granted(new_sta
     statements = template["Resources"][policy_id]["Properties"]["PolicyDocument"]["Statement"]
     assert statements[1:3] == [
         {"Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": stack.resolve(topic.topic_arn)["Ref"]}},
-        {"Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Effect": "Allow", "Resource": get_att(key_id)},
+        {"Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Effect": "Allow", "Resource": get_att(key_id)},
     ]
     assert alerts.topic is topic
     assert len(resources(template, "AWS::SNS::Topic")) == 2  # the given one and the first construct's

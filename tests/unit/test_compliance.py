@@ -29,15 +29,22 @@ from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint
 from constructs import Construct
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import Becomes, ChangeAlerts, Expires, RisesAbove, TableStreamLogger
 from tests.conftest import CDK_CONTEXT, ROOT, build_inventory_app
 
 POLICY_PATH = "InventoryStack/InventoryLogger/Role/DefaultPolicy/Resource"
+ALERTS_POLICY_PATH = "InventoryStack/InventoryAlerts/Role/DefaultPolicy/Resource"
 BUCKET_PATH = "InventoryStack/InventoryLogger/FailureBucket/Resource"
-# Every finding of the AwsSolutions pack on the app, all acknowledged by the construct.
+# Every finding of the AwsSolutions pack on the app, all acknowledged by the constructs.
 ACKNOWLEDGED = {
-    ("AwsSolutions-IAM5[Resource::*]", POLICY_PATH),
-    ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/*]", POLICY_PATH),
+    *(
+        finding
+        for path in (POLICY_PATH, ALERTS_POLICY_PATH)
+        for finding in (
+            ("AwsSolutions-IAM5[Resource::*]", path),
+            ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/*]", path),
+        )
+    ),
     ("AwsSolutions-S1", BUCKET_PATH),
 }
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
@@ -113,6 +120,40 @@ def _variants(app: cdk.App) -> None:
     )
     TableStreamLogger(existing, "Logger", table=table, alarms=False, dashboard=False)
 
+    # The alerts: with the topic and bucket they build, with a given topic under a customer-managed
+    # key and a given queue, and on an imported table.
+    alerts = stack("Alerts")
+    watched = dynamodb.Table(
+        alerts,
+        "Inventory",
+        partition_key=ID,
+        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+    )
+    ChangeAlerts(alerts, "Alerts", table=watched, rules=[RisesAbove("Stocks", 0), Becomes("Status", "GONE"), Expires()])
+    topic_key = kms.Key(alerts, "TopicKey", enable_key_rotation=True)
+    ChangeAlerts(
+        alerts,
+        "OwnTopic",
+        table=watched,
+        rules=[Expires()],
+        topic=sns.Topic(alerts, "Mine", master_key=topic_key, enforce_ssl=True),
+        failure_destination_type="SQS",
+        alarm_action=cloudwatch_actions.SnsAction(sns.Topic(alerts, "OnCall", enforce_ssl=True)),
+    )
+    imported_alerts = stack("ImportedAlerts")
+    ChangeAlerts(
+        imported_alerts,
+        "Alerts",
+        table=dynamodb.Table.from_table_attributes(
+            imported_alerts, "Orders", table_name="orders", table_stream_arn=STREAM_ARN
+        ),
+        rules=[RisesAbove("Stocks", 0)],
+        alarms=False,
+    )
+
     imported = stack("Imported")
     TableStreamLogger(
         imported,
@@ -169,8 +210,9 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
     _, report = variants
     suppressed = findings(report["suppressedViolations"])
 
+    ours = ("/Logger/", "/Alerts/", "/OwnTopic/")
     assert findings(report["violations"]) == set()
-    assert {(rule, path) for rule, path in suppressed if "/Logger/" not in path} == {
+    assert {(rule, path) for rule, path in suppressed if not any(name in path for name in ours)} == {
         ("AwsSolutions-S1", "OwnBucket/Parked/Resource"),
         ("AwsSolutions-SQS3", "OwnKmsQueue/Parked/Resource"),
     }
@@ -186,6 +228,19 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
         ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "ExistingTable"),
         ("AwsSolutions-S1", "ExistingTable"),
         ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::parked-batches/*]", "Imported"),
+    }
+    assert {("/".join(path.split("/")[:2]), rule) for rule, path in suppressed if "/Logger/" not in path} - {
+        ("OwnBucket/Parked", "AwsSolutions-S1"),
+        ("OwnKmsQueue/Parked", "AwsSolutions-SQS3"),
+    } == {
+        ("Alerts/Alerts", "AwsSolutions-IAM5[Resource::*]"),
+        ("Alerts/Alerts", "AwsSolutions-IAM5[Resource::<AlertsFailureBucket0E5FD4F2.Arn>/*]"),
+        ("Alerts/Alerts", "AwsSolutions-S1"),
+        ("Alerts/OwnTopic", "AwsSolutions-IAM5[Resource::*]"),
+        ("Alerts/OwnTopic", "AwsSolutions-SQS3"),
+        ("ImportedAlerts/Alerts", "AwsSolutions-IAM5[Resource::*]"),
+        ("ImportedAlerts/Alerts", "AwsSolutions-IAM5[Resource::<AlertsFailureBucket0E5FD4F2.Arn>/*]"),
+        ("ImportedAlerts/Alerts", "AwsSolutions-S1"),
     }
 
 
@@ -261,10 +316,13 @@ def _list(statement: dict[str, Any], key: str) -> list[Any]:
 
 
 def test_iam_walk_finds_every_statement(template: assertions.Template) -> None:
-    # Guards the walk itself: the policy, the role's trust policy and the bucket policy.
+    # Guards the walk itself: each consumer's policy and role trust policy, the bucket and topic policies.
     found = sorted({logical_id for logical_id, _ in statements(dict(template.to_json()))})
 
     assert found == [
+        "InventoryAlertsRoleDefaultPolicyAC663909",
+        "InventoryAlertsRoleEBA478F1",
+        "InventoryAlertsTopicPolicy631AFE94",
         "InventoryLoggerFailureBucketPolicy679C1638",
         "InventoryLoggerRoleCA5AC158",
         "InventoryLoggerRoleDefaultPolicy4E29B359",
