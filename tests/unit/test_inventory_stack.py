@@ -68,7 +68,7 @@ def objects_of(logical_id: str) -> dict[str, Any]:
 
 def logger_resources(template: assertions.Template, resource_type: str) -> dict[str, Any]:
     """The resources of a type that the logger built (the alerts have their own of most types)."""
-    found: dict[str, Any] = template.find_resources(resource_type)
+    found = template.find_resources(resource_type)
     return {name: resource for name, resource in found.items() if name.startswith("InventoryLogger")}
 
 
