@@ -17,9 +17,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local import backend, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
+from local.notifications import LABEL, LocalTopic
 from local.output import FORMATS, Printer, Progress
-from local.poller import FunctionIdentity, Poller
-from local.template import MappingSettings, StackModel, TemplateError, load, read, synthesize
+from local.poller import POLL_INTERVAL, FunctionIdentity, Poller
+from local.template import FunctionSettings, MappingSettings, StackModel, TemplateError, load, read, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FAILURES = ROOT / ".local-failures"
@@ -37,6 +38,11 @@ By default it plays the tutorials' story (insert FRUIT/APPLE#WASHINGTON with Sto
 update it to 33 and 32, ...) on a table in moto, in this process, and prints the function's
 log lines. Batches the function fails are retried, bisected and finally written to the
 failure folder, in the shape Lambda writes to an Amazon S3 on-failure destination.
+
+The stream's other reader, the back-in-stock alerts, runs too: its real handler, with its own
+mapping and filter, and a local stand-in for SNS that prints each notification (labelled
+"SNS (local stand-in)") instead of sending it. The story restocks the tutorial's chair,
+FURNITURE/CHAIR#ERGONOMIC, from 0 to 5: that one change is what the alert fires for.
 """
 
 EPILOG = """\
@@ -116,12 +122,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 @dataclasses.dataclass
 class Run:
-    """The pieces of one run: the table it writes to and the poller that reads its stream."""
+    """The pieces of one run: the table it writes to and the pollers that read its stream.
+
+    ``poller`` runs the logger; ``others`` the stream's other readers (the alerts), each with
+    the SNS stand-in its handler publishes to, if it publishes.
+    """
 
     dynamodb: Any
     table_name: str
     poller: Poller
     captured: CapturedHandler
+    others: list[tuple[Poller, LocalTopic | None]] = dataclasses.field(default_factory=list)
+
+    @property
+    def pollers(self) -> list[Poller]:
+        return [self.poller, *(poller for poller, _ in self.others)]
+
+    def poll(self) -> int:
+        return sum(poller.poll()[0] for poller in self.pollers)
+
+    def drain(self) -> None:
+        for poller in self.pollers:
+            poller.drain()
+
+    def run(self, stop: Callable[[], bool]) -> None:
+        """Poll every reader until ``stop()`` says so, resting between polls that found nothing."""
+        while not stop():
+            if self.poll() == 0:
+                self.poller.sleep(POLL_INTERVAL)
 
 
 def main(
@@ -205,25 +233,43 @@ def _start(
         progress(f"created {table_name} in {where}: keys {keys}, stream {model.table.stream_view_type}")
     progress(_describe(settings))
 
-    handler, module = load_handler(model.function.handler, model.function.environment)
-    output = Printer(arguments.format or ("pretty" if stdout.isatty() else "json"), stdout)
-    captured = CapturedHandler(handler, module, output)
-    function = FunctionIdentity(
-        model.function_name, session.region_name, memory_mb=model.function.memory_size, timeout=model.function.timeout
-    )
-    poller = Poller(
-        backend.StreamsSource(streams, stream_arn, session.region_name),
-        settings,
-        captured,
-        function,
-        failure_folder=arguments.failures,
-        filter_record=compile_patterns(settings.filter_patterns),
-        clock=clock,
-        sleep=sleep,
-        on_progress=progress,
-    )
-    poller.start()  # as creating the mapping does: LATEST means after this
-    return Run(dynamodb, table_name, poller, captured)
+    shown = arguments.format or ("pretty" if stdout.isatty() else "json")
+    output = Printer(shown, stdout)
+
+    def reader(
+        mapping: MappingSettings, function: FunctionSettings, function_name: str, label: str = ""
+    ) -> tuple[Poller, CapturedHandler, LocalTopic | None]:
+        handler, module = load_handler(function.handler, function.environment)
+        topic = None
+        if "TOPIC_ARN" in function.environment and hasattr(module, "sns"):
+            topic = LocalTopic(shown, stdout)
+            vars(module)["sns"] = lambda: topic  # what the handler publishes with
+        captured = CapturedHandler(handler, module, output)
+        poller = Poller(
+            backend.StreamsSource(streams, stream_arn, session.region_name),
+            dataclasses.replace(mapping, starting_position=position),
+            captured,
+            FunctionIdentity(
+                function_name, session.region_name, memory_mb=function.memory_size, timeout=function.timeout
+            ),
+            failure_folder=arguments.failures,
+            filter_record=compile_patterns(mapping.filter_patterns),
+            clock=clock,
+            sleep=sleep,
+            on_progress=(lambda line: progress(f"{label}: {line}")) if label else progress,
+        )
+        poller.start()  # as creating the mapping does: LATEST means after this
+        return poller, captured, topic
+
+    poller, captured, _ = reader(model.mapping, model.function, model.function_name)
+    run = Run(dynamodb, table_name, poller, captured)
+    for other in model.others:
+        name = other.function_name(model.stack_name)
+        other_poller, _, topic = reader(other.mapping, other.function, name, label=other.function.logical_id)
+        run.others.append((other_poller, topic))
+        if topic is not None:
+            progress(f"{other.function.logical_id} reads the stream too; its notifications print as {LABEL!r}")
+    return run
 
 
 def _describe(settings: MappingSettings) -> str:
@@ -260,14 +306,14 @@ def _play(
         _prompt(run, keys, stdin, stderr)
     elif arguments.tail or (arguments.stack_name and not arguments.items):
         deadline = None if arguments.duration is None else clock() + arguments.duration
-        run.poller.run(lambda: deadline is not None and clock() >= deadline)
+        run.run(lambda: deadline is not None and clock() >= deadline)
     else:
         operations = items.read_items(arguments.items) if arguments.items else items.STORY
         for operation in operations:
             progress("write: " + items.describe(operation, keys))
             items.apply(run.dynamodb, run.table_name, operation)
-            run.poller.poll()  # read promptly, as Lambda polls a shard four times a second
-        run.poller.drain()
+            run.poll()  # read promptly, as Lambda polls a shard four times a second
+        run.drain()
 
 
 def _prompt(run: Run, keys: list[str], stdin: TextIO, stderr: TextIO) -> None:
@@ -293,7 +339,7 @@ def _prompt(run: Run, keys: list[str], stdin: TextIO, stderr: TextIO) -> None:
         except Exception as error:  # a rejected write must not end the session
             stderr.write(f"? {type(error).__name__}: {error}\n")
             continue
-        run.poller.drain()
+        run.drain()
 
 
 def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) -> int:
@@ -308,6 +354,15 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
     for path in stats.parked_files:
         progress(f"parked: {_shown_path(path)}")
     lost = poller.lost()
+    for other, topic in run.others:
+        other_stats = other.stats
+        published = f"; {len(topic.published)} notification(s) to the SNS stand-in" if topic is not None else ""
+        progress(
+            f"{other.function.name}: {other_stats.seen} record(s) read: {other_stats.delivered} delivered, "
+            f"{other_stats.filtered} filtered, {other_stats.parked} parked, {other.pending()} pending; "
+            f"{other_stats.invocations} invocation(s){published}"
+        )
+        lost += other.lost()
     unlogged: list[str] = []
     # A delivered record must show in the log lines, unless the function logs above INFO.
     if model.function.environment.get("POWERTOOLS_LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO"):
