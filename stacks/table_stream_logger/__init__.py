@@ -8,16 +8,9 @@ modules of this package import each other relatively, so both names work.
 
 from .alerts import AlertRule, Becomes, Expires, FallsToOrBelow, RisesAbove
 from .change_alerts import ChangeAlerts
-from .construct import (
-    HANDLER,
-    HANDLER_METRICS,
-    POWERTOOLS_LAYER_PARAMETER,
-    POWERTOOLS_VERSION,
-    TableStreamLogger,
-    handler_asset_dir,
-)
+from .construct import HANDLER, HANDLER_METRICS, TableStreamLogger
 from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
-from .stream_consumer import StreamReading
+from .stream_consumer import POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION, StreamReading, handler_asset_dir
 
 __version__ = "0.1.0"
 
