@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -22,6 +21,7 @@ from .failure_destinations import build_failure_destination, check_failure_props
 from .monitoring import build_alarms, check_alarm_props
 from .stream_consumer import (
     FunctionProps,
+    StreamConsumer,
     StreamReading,
     build_function,
     check_function_props,
@@ -37,7 +37,7 @@ ALERTS_HANDLER = "change_alerts.handler"
 SNS_MANAGED_KEY = "alias/aws/sns"
 
 
-class ChangeAlerts(Construct):
+class ChangeAlerts(StreamConsumer):
     """Publishes an SNS notification when a change of a DynamoDB table matches one of its rules.
 
     The tutorial's use case: tell people the moment a chair is back in stock. It reads the
@@ -185,11 +185,6 @@ class ChangeAlerts(Construct):
         )
 
     @property
-    def table(self) -> dynamodb.ITable:
-        """The table whose changes are watched."""
-        return self._table
-
-    @property
     def rules(self) -> tuple[AlertRule, ...]:
         """The rules, in the order they are evaluated."""
         return self._rules
@@ -200,39 +195,9 @@ class ChangeAlerts(Construct):
         return self._topic
 
     @property
-    def function(self) -> lambda_.Function:
-        """The function that evaluates the rules and publishes."""
-        return self._function
-
-    @property
-    def role(self) -> iam.Role:
-        """The function's execution role."""
-        return self._role
-
-    @property
     def log_group(self) -> logs.LogGroup:
         """The function's log group: a line per message published, an ERROR line per failed record."""
         return self._log_group
-
-    @property
-    def event_source(self) -> event_sources.DynamoEventSource:
-        """The event source that connects the stream to the function."""
-        return self._event_source
-
-    @property
-    def event_source_mapping(self) -> lambda_.EventSourceMapping:
-        """The event source mapping; its ``event_source_mapping_id`` is the mapping's UUID."""
-        return self._event_source_mapping
-
-    @property
-    def failure_destination(self) -> s3.IBucket | sqs.IQueue:
-        """The bucket or queue that receives a record of each batch given up on."""
-        return self._failure_destination
-
-    @property
-    def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
-        """The alarms by name, as for ``TableStreamLogger``; empty with ``alarms=False``."""
-        return dict(self._alarms)
 
 
 def _build_topic(scope: Construct) -> sns.Topic:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
@@ -21,6 +19,7 @@ from .filters import ChangeFilter, check_filters
 from .monitoring import DROPPED_METRIC, PARKED_METRIC, build_alarms, check_alarm_props, mapping_metric
 from .stream_consumer import (
     FunctionProps,
+    StreamConsumer,
     StreamReading,
     build_function,
     check_function_props,
@@ -50,7 +49,7 @@ HANDLER_METRICS = ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRec
 IMAGES_NEEDED = {"NEW_AND_OLD": {"new", "old"}, "CHANGES": {"new", "old"}, "NEW": {"new"}}
 
 
-class TableStreamLogger(Construct):
+class TableStreamLogger(StreamConsumer):
     """Logs every item-level change of a DynamoDB table as one JSON line in CloudWatch Logs.
 
     It builds or accepts a table with a stream, and wires that stream through an event
@@ -328,50 +327,14 @@ class TableStreamLogger(Construct):
         )
 
     @property
-    def table(self) -> dynamodb.ITable:
-        """The table whose stream is logged, built or given."""
-        return self._table
-
-    @property
     def stream_arn(self) -> str:
         """The ARN of the table's stream."""
         return self._stream_arn
 
     @property
-    def function(self) -> lambda_.Function:
-        """The function that logs the stream records."""
-        return self._function
-
-    @property
-    def role(self) -> iam.Role:
-        """The function's execution role."""
-        return self._role
-
-    @property
     def log_group(self) -> logs.LogGroup:
         """The function's log group, where the change log lines go."""
         return self._log_group
-
-    @property
-    def event_source(self) -> event_sources.DynamoEventSource:
-        """The event source that connects the stream to the function."""
-        return self._event_source
-
-    @property
-    def event_source_mapping(self) -> lambda_.EventSourceMapping:
-        """The event source mapping; its ``event_source_mapping_id`` is the mapping's UUID."""
-        return self._event_source_mapping
-
-    @property
-    def failure_destination(self) -> s3.IBucket | sqs.IQueue:
-        """The bucket or queue that receives a record of each batch given up on."""
-        return self._failure_destination
-
-    @property
-    def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
-        """The alarms by name: ``IteratorAge``, ``Errors``, ``Throttles``, ``RecordsParked``,
-        ``RecordsDropped``; empty with ``alarms=False``."""
-        return dict(self._alarms)
 
     @property
     def dashboard(self) -> cloudwatch.Dashboard | None:

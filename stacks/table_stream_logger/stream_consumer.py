@@ -16,6 +16,7 @@ from typing import Any, cast
 
 import jsii
 from aws_cdk import Acknowledgment, CfnResource, Duration, IStableAnyProducer, Lazy, Stack, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -83,24 +84,11 @@ def handler_code(handler_file: str) -> lambda_.Code:
 class StreamReading:
     """How the event source mapping reads the stream and retries a failing batch.
 
-    :param batch_size: Most records per invocation, 1 to 10000. Default: 100, as in the AWS
-        CLI walkthrough.
-    :param max_batching_window: How long to gather records before invoking, up to 5
-        minutes. Default: 1 second: at most a second of delay, far fewer invocations under
-        load.
-    :param starting_position: Where a new mapping starts reading the stream. Default:
-        ``TRIM_HORIZON``, the oldest record still in the stream, so no change is missed.
-    :param retry_attempts: Retries of a failing batch before it goes to the failure
-        destination, 0 to 10000. Default: 10. With ``bisect_batch_on_error`` and partial
-        batch responses this isolates a poison record quickly instead of blocking its shard
-        until the record expires after a day.
-    :param max_record_age: Records older than this go to the failure destination unprocessed,
-        60 seconds to 7 days. Default: 6 hours, which leaves 18 of the stream's 24 hours of
-        retention to replay a failed batch from the failure record.
-    :param bisect_batch_on_error: Split a failing batch in two and retry each half. Default:
-        ``True``.
-    :param parallelization_factor: Concurrent batches per shard, 1 to 10. Default: 1, which
-        processes each shard strictly in order.
+    Each field is the ``TableStreamLogger`` prop of the same name, documented there, with the
+    same range and default: ``batch_size`` 100 (1 to 10000), ``max_batching_window`` 1 second
+    (up to 5 minutes), ``starting_position`` ``TRIM_HORIZON``, ``retry_attempts`` 10 (0 to
+    10000), ``max_record_age`` 6 hours (60 seconds to 7 days), ``bisect_batch_on_error``
+    ``True``, ``parallelization_factor`` 1 (1 to 10).
     """
 
     batch_size: int = 100
@@ -117,6 +105,64 @@ class StreamReading:
         check_range("retry_attempts", self.retry_attempts, 0, 10_000)
         check_range("max_record_age (seconds)", self.max_record_age.to_seconds(), 60, 604_800)
         check_range("parallelization_factor", self.parallelization_factor, 1, 10)
+
+
+class StreamConsumer(Construct):
+    """A reader of a table's stream with a function of its own; what it built, read-only.
+
+    The base of ``TableStreamLogger`` and ``ChangeAlerts``; their constructors set every
+    attribute below through the builders of this module.
+    """
+
+    _table: dynamodb.ITable
+    _function: lambda_.Function
+    _role: iam.Role
+    _log_group: logs.LogGroup
+    _event_source: event_sources.DynamoEventSource
+    _event_source_mapping: lambda_.EventSourceMapping
+    _failure_destination: s3.IBucket | sqs.IQueue
+    _alarms: dict[str, cloudwatch.Alarm]
+
+    @property
+    def table(self) -> dynamodb.ITable:
+        """The table whose stream is read, built or given."""
+        return self._table
+
+    @property
+    def function(self) -> lambda_.Function:
+        """The function that handles the stream's records."""
+        return self._function
+
+    @property
+    def role(self) -> iam.Role:
+        """The function's execution role."""
+        return self._role
+
+    @property
+    def log_group(self) -> logs.LogGroup:
+        """The function's log group."""
+        return self._log_group
+
+    @property
+    def event_source(self) -> event_sources.DynamoEventSource:
+        """The event source that connects the stream to the function."""
+        return self._event_source
+
+    @property
+    def event_source_mapping(self) -> lambda_.EventSourceMapping:
+        """The event source mapping; its ``event_source_mapping_id`` is the mapping's UUID."""
+        return self._event_source_mapping
+
+    @property
+    def failure_destination(self) -> s3.IBucket | sqs.IQueue:
+        """The bucket or queue that receives a record of each batch given up on."""
+        return self._failure_destination
+
+    @property
+    def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
+        """The alarms by name: ``IteratorAge``, ``Errors``, ``Throttles``, ``RecordsParked``,
+        ``RecordsDropped``; empty with ``alarms=False``."""
+        return dict(self._alarms)
 
 
 def check_function_props(log_level: str, redact: Sequence[str]) -> None:
