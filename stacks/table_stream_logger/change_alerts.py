@@ -17,17 +17,16 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .alerts import AlertRule, check_rules
-from .failure_destinations import build_failure_destination, check_failure_props
-from .monitoring import build_alarms, check_alarm_props
+from .failure_destinations import FailureDestinationProps
+from .monitoring import AlarmProps
 from .stream_consumer import (
+    FunctionLimits,
     FunctionProps,
     StreamConsumer,
     StreamReading,
-    build_function,
     check_function_props,
-    connect_stream,
     handler_code,
-    json_list,
+    handler_environment,
 )
 from .stream_tables import IMAGES_DELIVERED, check_stream_view_type, existing_key_names, require_stream
 
@@ -123,27 +122,24 @@ class ChangeAlerts(StreamConsumer):
         alert_rules = check_rules(rules)
         check_function_props(log_level, redact)
         _check_images(check_stream_view_type(table, stream_view_type), alert_rules, table.node.path)
-        destination_type = check_failure_props(
+        failure = FailureDestinationProps(
             failure_destination, failure_destination_type, failure_retention, failure_removal_policy
         )
-        check_alarm_props(alarms, iterator_age_threshold, alarm_action)
+        alarm_props = AlarmProps(alarms, iterator_age_threshold, alarm_action)
 
         super().__init__(scope, construct_id)
         self._table = table
         self._rules = alert_rules
         self._topic = topic or _build_topic(self)
-        environment = {
-            "POWERTOOLS_SERVICE_NAME": service_name,
-            "POWERTOOLS_LOG_LEVEL": log_level,
-            "ALERT_RULES": json.dumps([rule.config() for rule in alert_rules], separators=(",", ":")),
-            "TOPIC_ARN": self._topic.topic_arn,
-            "REDACT_ATTRIBUTES": json_list(redact),
-        }
-        key_attributes = existing_key_names(table)
-        if key_attributes is not None:
-            environment["KEY_ATTRIBUTES"] = json_list(key_attributes)
-        self._log_group, self._role, self._function = build_function(
-            self,
+        environment = handler_environment(
+            service_name,
+            log_level,
+            redact,
+            existing_key_names(table),
+            ALERT_RULES=json.dumps([rule.config() for rule in alert_rules], separators=(",", ":")),
+            TOPIC_ARN=self._topic.topic_arn,
+        )
+        self._read_stream(
             table,
             FunctionProps(
                 description="Publishes an SNS notification when a change of a DynamoDB table matches a rule",
@@ -151,38 +147,22 @@ class ChangeAlerts(StreamConsumer):
                 code=handler_code("change_alerts.py"),
                 handler=ALERTS_HANDLER,
                 environment=environment,
-                log_level=log_level,
-                log_retention=log_retention,
-                memory_size=memory_size,
-                timeout=timeout,
-                powertools_layer=powertools_layer,
+                limits=FunctionLimits(log_level, log_retention, memory_size, timeout, powertools_layer),
             ),
-        )
-        # sns:Publish on this topic only, and the topic key's use if it is a customer-managed one:
-        # the two KMS actions SNS makes on the publisher's behalf, where grant_publish() would
-        # give kms:GenerateDataKey* (every variant of it).
-        self._role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self._topic.topic_arn]))
-        if self._topic.master_key is not None:
-            self._topic.master_key.grant(self._role, "kms:Decrypt", "kms:GenerateDataKey")
-
-        self._failure_destination, on_failure = build_failure_destination(
-            self, failure_destination, destination_type, failure_retention, failure_removal_policy
-        )
-        self._event_source, self._event_source_mapping = connect_stream(
-            self,
-            self._function,
-            table,
             reading or StreamReading(),
+            failure,
+            alarm_props,
             filters=[rule.to_filter() for rule in alert_rules],
-            on_failure=on_failure,
-            failure_destination=self._failure_destination,
-            event_count_metrics=alarms,
+            grants=self._grant_publish,
         )
-        self._alarms = (
-            build_alarms(self, self._function, self._event_source_mapping, iterator_age_threshold, alarm_action)
-            if alarms
-            else {}
-        )
+
+    def _grant_publish(self, role: iam.Role) -> None:
+        """``sns:Publish`` on the topic only, and its key's use if it is a customer-managed one:
+        the two KMS actions SNS makes for a publisher, where ``grant_publish()`` would give
+        ``kms:GenerateDataKey*`` (every variant of it)."""
+        role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self._topic.topic_arn]))
+        if self._topic.master_key is not None:
+            self._topic.master_key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
 
     @property
     def rules(self) -> tuple[AlertRule, ...]:

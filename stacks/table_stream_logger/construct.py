@@ -14,18 +14,17 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .failure_destinations import build_failure_destination, check_failure_props
+from .failure_destinations import FailureDestinationProps
 from .filters import ChangeFilter, check_filters
-from .monitoring import DROPPED_METRIC, PARKED_METRIC, build_alarms, check_alarm_props, mapping_metric
+from .monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
 from .stream_consumer import (
+    FunctionLimits,
     FunctionProps,
     StreamConsumer,
     StreamReading,
-    build_function,
     check_function_props,
-    connect_stream,
     handler_code,
-    json_list,
+    handler_environment,
 )
 from .stream_tables import (
     IMAGES_DELIVERED,
@@ -223,10 +222,10 @@ class TableStreamLogger(StreamConsumer):
             bisect_batch_on_error=bisect_batch_on_error,
             parallelization_factor=parallelization_factor,
         )
-        destination_type = check_failure_props(
+        failure = FailureDestinationProps(
             failure_destination, failure_destination_type, failure_retention, failure_removal_policy
         )
-        check_alarm_props(alarms, iterator_age_threshold, alarm_action)
+        alarm_props = AlarmProps(alarms, iterator_age_threshold, alarm_action)
         if (code is None) != (handler is None):
             raise ValueError(
                 "Give both code and handler for your own handler (e.g. code=lambda_.Code.from_asset('handlers'), "
@@ -275,19 +274,17 @@ class TableStreamLogger(StreamConsumer):
         self._table = table
         self._stream_arn = stream_arn
 
-        environment = {
-            "POWERTOOLS_SERVICE_NAME": service_name,
-            "POWERTOOLS_LOG_LEVEL": log_level,
-            "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
-            "LOG_IMAGES": log_images,
-            "REDACT_ATTRIBUTES": json_list(redact),
-        }
-        if key_attributes is not None:
-            environment["KEY_ATTRIBUTES"] = json_list(key_attributes)
+        environment = handler_environment(
+            service_name,
+            log_level,
+            redact,
+            key_attributes,
+            POWERTOOLS_METRICS_NAMESPACE=metrics_namespace,
+            LOG_IMAGES=log_images,
+        )
         # The log group is the record of every change to the table: kept (RETAIN) when the stack
         # is deleted, to expire with its retention.
-        self._log_group, self._role, self._function = build_function(
-            self,
+        self._read_stream(
             table,
             FunctionProps(
                 description=description,
@@ -295,33 +292,15 @@ class TableStreamLogger(StreamConsumer):
                 code=code,
                 handler=handler or HANDLER,
                 environment=environment,
-                log_level=log_level,
-                log_retention=log_retention,
-                memory_size=memory_size,
-                timeout=timeout,
-                powertools_layer=powertools_layer,
+                limits=FunctionLimits(log_level, log_retention, memory_size, timeout, powertools_layer),
             ),
-        )
-        self._failure_destination, on_failure = build_failure_destination(
-            self, failure_destination, destination_type, failure_retention, failure_removal_policy
-        )
-        self._event_source, self._event_source_mapping = connect_stream(
-            self,
-            self._function,
-            table,
             reading,
+            failure,
+            alarm_props,
             filters=[change_filter.to_filter() for change_filter in change_filters],
-            on_failure=on_failure,
-            failure_destination=self._failure_destination,
-            # The EventCount group feeds the alarms and the dashboard; without either it stays off.
-            event_count_metrics=alarms or dashboard,
+            # The EventCount group feeds the dashboard too.
+            event_count_metrics=dashboard,
         )
-
-        self._alarms: dict[str, cloudwatch.Alarm] = {}
-        if alarms:
-            self._alarms = build_alarms(
-                self, self._function, self._event_source_mapping, iterator_age_threshold, alarm_action
-            )
         self._dashboard = (
             self._build_dashboard(metrics_namespace, service_name, iterator_age_threshold) if dashboard else None
         )

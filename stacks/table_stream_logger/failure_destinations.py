@@ -6,6 +6,7 @@ and on-failure destinations that grant only what Lambda documents for each.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import cast
 
 import jsii
@@ -23,17 +24,26 @@ FAILURE_DESTINATION_TYPES = ("S3", "SQS")
 SQS_RETENTION_RANGE = (Duration.seconds(60), Duration.days(14))
 
 
-def build_failure_destination(
-    scope: Construct,
-    given: s3.IBucket | sqs.IQueue | None,
-    kind: str,
-    retention: Duration | None,
-    removal_policy: RemovalPolicy | None,
-) -> tuple[s3.IBucket | sqs.IQueue, lambda_.IEventSourceDlq]:
-    """The destination (``given``, or one built in ``scope``) and the mapping's on-failure config.
+@dataclass(frozen=True)
+class FailureDestinationProps:
+    """The constructs' ``failure_destination*`` props, checked when made; ``kind`` is S3 or SQS."""
 
-    ``kind`` is what ``check_failure_props`` returned for these props.
-    """
+    given: s3.IBucket | sqs.IQueue | None
+    destination_type: str | None
+    retention: Duration | None
+    removal_policy: RemovalPolicy | None
+    kind: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        kind = check_failure_props(self.given, self.destination_type, self.retention, self.removal_policy)
+        object.__setattr__(self, "kind", kind)
+
+
+def build_failure_destination(
+    scope: Construct, props: FailureDestinationProps
+) -> tuple[s3.IBucket | sqs.IQueue, lambda_.IEventSourceDlq]:
+    """The destination (given, or one built in ``scope``) and the mapping's on-failure config."""
+    given, kind, retention, removal_policy = props.given, props.kind, props.retention, props.removal_policy
     destination: s3.IBucket | sqs.IQueue
     if given is not None:
         destination = given

@@ -5,6 +5,8 @@ Shared by ``TableStreamLogger`` and ``ChangeAlerts``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
@@ -21,10 +23,10 @@ def build_alarms(
     scope: Construct,
     function: lambda_.IFunction,
     mapping: lambda_.IEventSourceMapping,
-    iterator_age_threshold: Duration,
-    alarm_action: cloudwatch.IAlarmAction | None,
+    props: AlarmProps,
 ) -> dict[str, cloudwatch.Alarm]:
     """The alarms of one stream consumer, as children ``<Name>Alarm`` of ``scope``, by name."""
+    iterator_age_threshold, alarm_action = props.iterator_age_threshold, props.alarm_action
     five_minutes = Duration.minutes(5)
 
     # Counts alarm on any non-zero sum over 5 minutes; no data means nothing happened.
@@ -94,11 +96,18 @@ def mapping_metric(mapping: lambda_.IEventSourceMapping, name: str, period: Dura
     )
 
 
-def check_alarm_props(
-    alarms: bool, iterator_age_threshold: Duration, alarm_action: cloudwatch.IAlarmAction | None
-) -> None:
-    """Check the alarm props that every consumer has."""
-    if iterator_age_threshold.to_milliseconds() <= 0:
-        raise ValueError(f"iterator_age_threshold must be positive, got {iterator_age_threshold.to_human_string()}")
-    if alarm_action is not None and not alarms:
-        raise ValueError("alarm_action was given with alarms=False: there would be no alarm to act on.")
+@dataclass(frozen=True)
+class AlarmProps:
+    """The constructs' ``alarms``, ``iterator_age_threshold`` and ``alarm_action`` props, checked when made."""
+
+    alarms: bool
+    iterator_age_threshold: Duration
+    alarm_action: cloudwatch.IAlarmAction | None
+
+    def __post_init__(self) -> None:
+        if self.iterator_age_threshold.to_milliseconds() <= 0:
+            raise ValueError(
+                f"iterator_age_threshold must be positive, got {self.iterator_age_threshold.to_human_string()}"
+            )
+        if self.alarm_action is not None and not self.alarms:
+            raise ValueError("alarm_action was given with alarms=False: there would be no alarm to act on.")

@@ -9,7 +9,7 @@ with themselves as the scope, so the resources keep their construct IDs (and log
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -27,7 +27,8 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from .failure_destinations import is_bucket
+from .failure_destinations import FailureDestinationProps, build_failure_destination, is_bucket
+from .monitoring import AlarmProps, build_alarms
 from .nag import NAG, nag_resource
 
 # The newest Python runtime the Powertools layer is published for.
@@ -123,6 +124,37 @@ class StreamConsumer(Construct):
     _failure_destination: s3.IBucket | sqs.IQueue
     _alarms: dict[str, cloudwatch.Alarm]
 
+    def _read_stream(
+        self,
+        table: dynamodb.ITable,
+        function: FunctionProps,
+        reading: StreamReading,
+        failure: FailureDestinationProps,
+        alarms: AlarmProps,
+        *,
+        filters: Sequence[Mapping[str, Any]],
+        grants: Callable[[iam.Role], None] = lambda role: None,
+        event_count_metrics: bool = False,
+    ) -> None:
+        """Build, as children of this construct: the function (then ``grants`` on its role), the
+        failure destination, the mapping and the alarms. The EventCount metrics are on for the
+        alarms, or when ``event_count_metrics`` asks for them (the logger's dashboard)."""
+        self._table = table
+        self._log_group, self._role, self._function = build_function(self, table, function)
+        grants(self._role)
+        self._failure_destination, on_failure = build_failure_destination(self, failure)
+        self._event_source, self._event_source_mapping = connect_stream(
+            self,
+            self._function,
+            table,
+            reading,
+            filters=filters,
+            on_failure=on_failure,
+            failure_destination=self._failure_destination,
+            event_count_metrics=alarms.alarms or event_count_metrics,
+        )
+        self._alarms = build_alarms(self, self._function, self._event_source_mapping, alarms) if alarms.alarms else {}
+
     @property
     def table(self) -> dynamodb.ITable:
         """The table whose stream is read, built or given."""
@@ -179,6 +211,17 @@ def json_list(values: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True)
+class FunctionLimits:
+    """The constructs' props of the function that every consumer has."""
+
+    log_level: str
+    log_retention: logs.RetentionDays
+    memory_size: int
+    timeout: Duration
+    powertools_layer: lambda_.ILayerVersion | None
+
+
+@dataclass(frozen=True)
 class FunctionProps:
     """What the consumer's function is: its code, its environment and its limits."""
 
@@ -187,11 +230,18 @@ class FunctionProps:
     code: lambda_.Code
     handler: str
     environment: Mapping[str, str]
-    log_level: str
-    log_retention: logs.RetentionDays
-    memory_size: int
-    timeout: Duration
-    powertools_layer: lambda_.ILayerVersion | None
+    limits: FunctionLimits
+
+
+def handler_environment(
+    service_name: str, log_level: str, redact: Sequence[str], key_attributes: list[str] | None, **own: str
+) -> dict[str, str]:
+    """A handler's environment: Powertools' settings, the handler's ``own``, what to redact, the keys."""
+    environment = {"POWERTOOLS_SERVICE_NAME": service_name, "POWERTOOLS_LOG_LEVEL": log_level, **own}
+    environment["REDACT_ATTRIBUTES"] = json_list(redact)
+    if key_attributes is not None:
+        environment["KEY_ATTRIBUTES"] = json_list(key_attributes)
+    return environment
 
 
 def build_function(
@@ -202,7 +252,7 @@ def build_function(
     # The function writes to this group only. CDK's default for a log group, RETAIN, is
     # kept: the group is the record of what the function did, so deleting the stack
     # leaves it to expire with its retention instead of erasing it.
-    log_group = logs.LogGroup(scope, "LogGroup", retention=props.log_retention)
+    log_group = logs.LogGroup(scope, "LogGroup", retention=props.limits.log_retention)
 
     # A role of our own instead of CDK's default one, which attaches
     # AWSLambdaBasicExecutionRole (logs:* on every log group). Each grant below adds
@@ -217,7 +267,7 @@ def build_function(
     if table.encryption_key is not None:
         table.encryption_key.grant(role, "kms:Decrypt")
 
-    layer = props.powertools_layer or lambda_.LayerVersion.from_layer_version_arn(
+    layer = props.limits.powertools_layer or lambda_.LayerVersion.from_layer_version_arn(
         scope,
         "PowertoolsLayer",
         ssm.StringParameter.value_for_string_parameter(scope, POWERTOOLS_LAYER_PARAMETER),
@@ -232,12 +282,12 @@ def build_function(
         code=props.code,
         layers=[layer],
         role=role,
-        memory_size=props.memory_size,
-        timeout=props.timeout,
+        memory_size=props.limits.memory_size,
+        timeout=props.limits.timeout,
         environment=dict(props.environment),
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,
-        application_log_level_v2=LOG_LEVELS[props.log_level],
+        application_log_level_v2=LOG_LEVELS[props.limits.log_level],
         # Lambda's own start/report lines are INFO: they would add three lines to every
         # invocation. Its warnings and errors still come through.
         system_log_level_v2=lambda_.SystemLogLevel.WARN,
