@@ -1,21 +1,28 @@
 """Log every DynamoDB stream record as one exact, readable JSON line.
 
 Configuration (the function's environment, set by the TableStreamLogger construct):
-- ``LOG_IMAGES``: ``NEW_AND_OLD`` (default), ``NEW`` or ``CHANGES``.
+- ``LOG_IMAGES``: ``NEW_AND_CHANGES`` (default), ``NEW_AND_OLD``, ``NEW`` or ``CHANGES``.
+- ``LOG_CONTEXT_KEYS``: ``ONCE`` (default: the Lambda context keys go on one line per
+  invocation) or ``EVERY_LINE`` (Powertools' full key set on every record line too).
 - ``REDACT_ATTRIBUTES``: JSON array of attribute names or dotted paths whose values never
   appear in a log line, e.g. ``["email", "card.number"]``.
 - ``KEY_ATTRIBUTES``: JSON array of the table's key names, partition key first. Without
   it, key names are taken in sorted order.
+- ``FAILURE_BUCKET``: the S3 failure destination, where a record too big for one log line
+  is copied whole (``oversized/...``). Without it the shortened line says so.
 - ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_LOG_LEVEL``, ``POWERTOOLS_METRICS_NAMESPACE``.
 
 A record that cannot be processed is logged at ERROR and reported in
-``batchItemFailures``, so Lambda retries it, bisects the batch, and finally parks it in
-the failure destination: nothing is dropped silently.
+``batchItemFailures``, and the handler stops there: Lambda redelivers the records after
+it from that checkpoint, so logging them now would log them again on every retry. Lambda
+then retries, bisects, and finally parks the record: nothing is dropped silently.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -28,10 +35,23 @@ from aws_lambda_powertools.metrics import MetricUnit
 import dynamo_json
 from dynamo_json import InvalidValue
 
-LOG_IMAGES_MODES = ("NEW_AND_OLD", "NEW", "CHANGES")
+LOG_IMAGES_MODES = ("NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES")
+LOG_CONTEXT_KEYS_CHOICES = ("ONCE", "EVERY_LINE")
 EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 METRIC_NAMES = {"INSERT": "InsertRecords", "MODIFY": "ModifyRecords", "REMOVE": "RemoveRecords"}
 FAILED_METRIC = "FailedRecords"
+# No line is longer than this many bytes of UTF-8: Lambda's log delivery has been seen to cut
+# lines at 256 KiB, and a cut line is no longer JSON. 256,000 leaves room for what Lambda adds.
+MAX_LINE_BYTES = 256_000
+OVERSIZED_PREFIX = "oversized"
+# DynamoDB's TTL service deletes an expired item as this identity.
+TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+# Lambda's log-level filtering knows TRACE, DEBUG, INFO, WARN, ERROR and FATAL; an unknown
+# level such as Python's "WARNING" counts as INFO and would be dropped at log_level WARN.
+logging.addLevelName(logging.WARNING, "WARN")
+# RFC 3339 in UTC with milliseconds, as Lambda needs it to keep a line's level and timestamp.
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%FZ"
 
 
 class RecordError(ValueError):
@@ -48,19 +68,21 @@ def _json_list_env(name: str) -> list[str]:
     return value
 
 
-def _load_mode() -> str:
-    mode = os.environ.get("LOG_IMAGES", "NEW_AND_OLD").strip().upper() or "NEW_AND_OLD"
-    if mode not in LOG_IMAGES_MODES:
-        raise ValueError(f"LOG_IMAGES must be one of {', '.join(LOG_IMAGES_MODES)}, got {mode!r}")
-    return mode
+def _choice_env(name: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().upper() or choices[0]
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 # Read once per execution environment: a bad setting fails the function's init loudly.
-LOG_IMAGES = _load_mode()
+LOG_IMAGES = _choice_env("LOG_IMAGES", LOG_IMAGES_MODES)
+LOG_CONTEXT_KEYS = _choice_env("LOG_CONTEXT_KEYS", LOG_CONTEXT_KEYS_CHOICES)
 REDACT = dynamo_json.redaction_tree(_json_list_env("REDACT_ATTRIBUTES"))
 KEY_ATTRIBUTES = _json_list_env("KEY_ATTRIBUTES")
+FAILURE_BUCKET = os.environ.get("FAILURE_BUCKET", "").strip()
 
-logger = Logger()
+logger = Logger(utc=True, datefmt=TIMESTAMP_FORMAT)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "TableStreamLogger")
 
 
@@ -123,12 +145,12 @@ def _key_order(keys: Fragments) -> list[str]:
     return _ordered(keys, KEY_ATTRIBUTES or sorted(keys))
 
 
-def _member_object(label: str, fragments: Fragments, key_order: list[str]) -> str:
-    """``"label":{...}``: key attributes first (partition, sort), then the rest in the record's order."""
+def _object(fragments: Fragments, key_order: list[str]) -> str:
+    """``{...}``: key attributes first (partition, sort), then the rest in the record's order."""
     rest = dict(fragments)
     first = [rest.pop(name) for name in key_order if name in rest]
     first += rest.values()
-    return f'"{label}":{{{",".join(first)}}}'
+    return f"{{{','.join(first)}}}"
 
 
 # The caches below start from a value no input equals: -1 and "" are inputs too.
@@ -155,24 +177,14 @@ def _iso_utc(seconds: Any) -> str:
     return text
 
 
-_last_table: tuple[object, str] = (_NOTHING, "")  # the last ARN and its text
-
-
-def _table(arn: Any) -> str:
-    """``"table":`` JSON text, with the name parsed from the record's stream ARN."""
+def table_name(arn: Any) -> str | None:
+    """The table's name, from a record's stream ARN."""
     # arn:aws:dynamodb:us-east-1:123456789012:table/Cloud9/stream/2023-07-16T09:00:05.000
-    global _last_table
-    if arn == _last_table[0]:  # all records of a batch come from one stream
-        return _last_table[1]
-    name = None
     if type(arn) is str:
         _, found, rest = arn.partition(":table/")
         if found:
-            name = rest.split("/", 1)[0]
-    text = '"table":' + _json_value(name)
-    if type(arn) is str:
-        _last_table = (arn, text)
-    return text
+            return rest.split("/", 1)[0]
+    return None
 
 
 def _key_text(name: str, attribute: dict[str, Any]) -> str:
@@ -183,8 +195,64 @@ def _key_text(name: str, attribute: dict[str, Any]) -> str:
     return str(value)
 
 
-def render_record(record: Any) -> tuple[str, str]:
-    """Return ``(message, fields)``: the human message and the record's JSON keys."""
+# How many changed attribute names the message lists; the line's `changed` has them all.
+MESSAGE_NAMES = 5
+
+
+class Rendered:
+    """A record's part of the log line, in pieces, so that an oversized line can be shortened."""
+
+    __slots__ = ("changed", "changes", "head", "images", "key_order", "message", "raw", "tail")
+
+    def __init__(self, message: str, head: str, key_order: list[str]) -> None:
+        self.message = message
+        self.head = head  # event_name ... keys, as JSON members
+        self.key_order = key_order
+        self.images: list[tuple[str, Fragments, Any]] = []  # (label, shown fragments, raw image)
+        self.changes: dict[str, tuple[str | None, str | None]] | None = None  # name -> (old, new) JSON
+        self.raw: tuple[Any, Any] = (None, None)  # the raw (old, new) images, for the changes' types
+        self.changed: list[str] | None = None
+        self.tail = ""  # the members after the payload
+
+    def fields(self) -> str:
+        """The record's JSON members, comma-separated."""
+        parts = [self.head]
+        for label, fragments, _ in self.images:
+            parts.append(f'"{label}":{_object(fragments, self.key_order)}')
+        if self.changes is not None:
+            parts.append('"changes":' + _changes_text(self.changes))
+        if self.changed is not None:
+            parts.append('"changed":[' + ",".join([_json_string(name) for name in self.changed]) + "]")
+        if self.tail:
+            parts.append(self.tail)
+        return ",".join(parts)
+
+
+def _changes_text(changes: dict[str, tuple[str | None, str | None]]) -> str:
+    """``{"attr": {"old": ..., "new": ...}}``; a side is absent when the attribute was added or removed."""
+    parts = []
+    for name, (old, new) in changes.items():
+        sides = []
+        if old is not None:
+            sides.append('"old":' + old)
+        if new is not None:
+            sides.append('"new":' + new)
+        parts.append(dynamo_json.member(name) + "{" + ",".join(sides) + "}")
+    return "{" + ",".join(parts) + "}"
+
+
+def _changes(changed: list[str], old: Fragments, new: Fragments) -> dict[str, tuple[str | None, str | None]]:
+    return {
+        name: (
+            _value(name, old[name]) if name in old else None,
+            _value(name, new[name]) if name in new else None,
+        )
+        for name in changed
+    }
+
+
+def render_record(record: Any) -> Rendered:
+    """The human message and the record's JSON members, in pieces."""
     if type(record) is not dict:
         raise RecordError("record is not an object")
     event_name = record.get("eventName")
@@ -203,53 +271,51 @@ def render_record(record: Any) -> tuple[str, str]:
     new = _render_image(raw_new, "NewImage") if "NewImage" in stream else None
     old = _render_image(raw_old, "OldImage", raw_new, new) if "OldImage" in stream else None
 
-    fields = [
+    head = [
         '"event_name":"' + event_name + '"',
-        '"event_id":' + _json_value(record.get("eventID")),
         '"sequence_number":' + _json_value(stream.get("SequenceNumber")),
     ]
     if "ApproximateCreationDateTime" in stream:
-        fields.append('"approximate_creation_time":"' + _iso_utc(stream["ApproximateCreationDateTime"]) + '"')
-    fields.append(_table(record.get("eventSourceARN")))
-
+        head.append('"approximate_creation_time":"' + _iso_utc(stream["ApproximateCreationDateTime"]) + '"')
     key_order = _key_order(keys)
-    shown_keys = _shown(raw_keys, keys)
-    fields.append(_member_object("keys", shown_keys, key_order))
-
-    changed = None
-    if new is not None and old is not None:
-        if event_name == "MODIFY":
-            changed = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
-        if LOG_IMAGES == "CHANGES" and changed is not None:
-            fields.append('"changes":' + _changes(changed, _shown(raw_old, old), _shown(raw_new, new)))
-            new = old = None  # logged as changes
-    # NEW, and CHANGES without both images, log one image: the new one, else the old one.
-    if new is not None:
-        fields.append(_member_object("new_image", _shown(raw_new, new), key_order))
-    if old is not None and (LOG_IMAGES == "NEW_AND_OLD" or new is None):
-        fields.append(_member_object("old_image", _shown(raw_old, old), key_order))
-    if changed is not None:
-        fields.append('"changed":[' + ",".join([_json_string(name) for name in changed]) + "]")
-    if "userIdentity" in record:
-        fields.append('"user_identity":' + _json_value(record["userIdentity"]))
+    head.append('"keys":' + _object(_shown(raw_keys, keys), key_order))
 
     message = event_name + " " + " / ".join([_key_text(name, raw_keys[name]) for name in key_order])
-    if changed:
-        message += ": " + ", ".join(changed)
-    return message, ",".join(fields)
+    identity = record.get("userIdentity")
+    expired = event_name == "REMOVE" and identity == TTL_IDENTITY
+    if expired:
+        message += " (expired by TTL)"
+    changed = None
+    if new is not None and old is not None and event_name == "MODIFY":
+        changed = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
+        if changed:
+            shown = changed if len(changed) <= MESSAGE_NAMES else [*changed[:MESSAGE_NAMES], "..."]
+            message += ": " + ", ".join(shown)
 
+    rendered = Rendered(message, ",".join(head), key_order)
+    rendered.raw = (raw_old, raw_new)
+    rendered.changed = changed
+    shown_new = _shown(raw_new, new) if new is not None else None
+    shown_old = _shown(raw_old, old) if old is not None else None
+    if changed is not None and shown_new is not None and shown_old is not None:  # a MODIFY with both images
+        if LOG_IMAGES in ("NEW_AND_CHANGES", "CHANGES"):
+            rendered.changes = _changes(changed, shown_old, shown_new)
+        if LOG_IMAGES != "CHANGES":
+            rendered.images.append(("new_image", shown_new, raw_new))
+        if LOG_IMAGES == "NEW_AND_OLD":
+            rendered.images.append(("old_image", shown_old, raw_old))
+    elif shown_new is not None:  # an INSERT, or any record of a stream without old images
+        rendered.images.append(("new_image", shown_new, raw_new))
+    elif shown_old is not None:  # a REMOVE: its last state
+        rendered.images.append(("old_image", shown_old, raw_old))
 
-def _changes(changed: list[str], old: Fragments, new: Fragments) -> str:
-    """``{"attr": {"old": ..., "new": ...}}``; a side is absent when the attribute was added or removed."""
-    parts = []
-    for name in changed:
-        sides = []
-        if name in old:
-            sides.append('"old":' + _value(name, old[name]))
-        if name in new:
-            sides.append('"new":' + _value(name, new[name]))
-        parts.append(dynamo_json.member(name) + "{" + ",".join(sides) + "}")
-    return "{" + ",".join(parts) + "}"
+    tail = []
+    if expired:
+        tail.append('"ttl_expired":true')
+    elif identity is not None:
+        tail.append('"user_identity":' + _json_value(identity))
+    rendered.tail = ",".join(tail)
+    return rendered
 
 
 def _json_value(value: Any) -> str:
@@ -258,37 +324,156 @@ def _json_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+# --- lines that would be too long ---------------------------------------------------
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
+def _marker(value: str, type_tag: str) -> str:
+    """What stands in for a value left out of a line: its type, size and SHA-256 of its JSON."""
+    data = value.encode()
+    return f'{{"omitted":{{"type":"{type_tag}","bytes":{len(data)},"sha256":"{hashlib.sha256(data).hexdigest()}"}}}}'
+
+
+def _type_tag(raw_image: Any, name: str) -> str:
+    attribute = raw_image.get(name) if type(raw_image) is dict else None
+    if type(attribute) is dict and len(attribute) == 1:
+        (tag,) = attribute
+        return str(tag)
+    return "?"
+
+
+def shorten(rendered: Rendered, line_of: Any, limit: int) -> tuple[str, list[str]]:
+    """Make the line fit ``limit`` bytes; return it and the paths of what was left out.
+
+    In this order, stopping as soon as the line fits: the old image goes (the changes keep
+    the old values of what changed); then the largest attribute values (of the images and
+    the changes, largest first, ties in the line's order) become markers that keep their
+    type, size and SHA-256; then whole sections (``changes``, the images, ``changed``).
+    The key, the record's identity and the message always stay.
+    """
+    omitted: list[str] = []
+    old_raw, new_raw = rendered.raw
+    labels = [label for label, _, _ in rendered.images]
+    if "old_image" in labels and "new_image" in labels:
+        old_fragments = next(fragments for label, fragments, _ in rendered.images if label == "old_image")
+        new_fragments = next(fragments for label, fragments, _ in rendered.images if label == "new_image")
+        rendered.images = [image for image in rendered.images if image[0] != "old_image"]
+        if rendered.changes is None and rendered.changed is not None:
+            rendered.changes = _changes(rendered.changed, old_fragments, new_fragments)
+        omitted.append("old_image")
+        line = line_of(rendered, omitted)
+        if _utf8_size(line) <= limit:
+            return line, omitted
+
+    # The values, largest first; each replaced only if its marker is shorter.
+    candidates: list[tuple[int, int, str, str, str]] = []  # (-bytes, order, section, name, side)
+    order = 0
+    for label, fragments, _ in rendered.images:
+        for name, fragment in fragments.items():
+            if name in rendered.key_order:
+                continue  # keys stay
+            candidates.append((-_utf8_size(_value(name, fragment)), order, label, name, ""))
+            order += 1
+    for name, (old, new) in (rendered.changes or {}).items():
+        for side, text in (("old", old), ("new", new)):
+            if text is not None:
+                candidates.append((-_utf8_size(text), order, "changes", name, side))
+                order += 1
+    candidates.sort()
+
+    size = _utf8_size(line_of(rendered, omitted))
+    images = {label: (dict(fragments), raw) for label, fragments, raw in rendered.images}
+    changes = dict(rendered.changes or {})
+    for value_size, _, section, name, side in candidates:
+        if size <= limit:
+            break
+        if section == "changes":
+            old, new = changes[name]
+            value = (old if side == "old" else new) or ""
+            marker = _marker(value, _type_tag(old_raw if side == "old" else new_raw, name))
+        else:
+            fragments, raw = images[section]
+            marker = _marker(_value(name, fragments[name]), _type_tag(raw, name))
+        path = f"{section}.{name}.{side}" if side else f"{section}.{name}"
+        saved = -value_size - _utf8_size(marker) - _utf8_size(_json_string(path)) - 1
+        if saved <= 0:
+            break  # a marker would be no shorter, nor for any smaller value
+        if section == "changes":
+            changes[name] = (marker, changes[name][1]) if side == "old" else (changes[name][0], marker)
+        else:
+            images[section][0][name] = dynamo_json.member(name) + marker
+        size -= saved
+        omitted.append(path)
+    rendered.images = [(label, images[label][0], images[label][1]) for label, _, _ in rendered.images]
+    if rendered.changes is not None:
+        rendered.changes = changes
+    line = line_of(rendered, omitted)
+    if _utf8_size(line) <= limit:
+        return line, omitted
+
+    # Still too long (a great many small attributes): whole sections go, the largest first.
+    sections: list[tuple[int, str]] = [
+        (-_utf8_size(_object(f, rendered.key_order)), label) for label, f, _ in rendered.images
+    ]
+    if rendered.changes is not None:
+        sections.append((-_utf8_size(_changes_text(rendered.changes)), "changes"))
+    if rendered.changed is not None:
+        sections.append((-_utf8_size(",".join(rendered.changed)), "changed"))
+    omitted = [path for path in omitted if not path.startswith(("changes.", "new_image.", "old_image."))]
+    for _, section in sorted(sections):
+        if section == "changes":
+            rendered.changes = None
+        elif section == "changed":
+            rendered.changed = None
+        else:
+            rendered.images = [image for image in rendered.images if image[0] != section]
+        omitted.append(section)
+        line = line_of(rendered, omitted)
+        if _utf8_size(line) <= limit:
+            break
+    return line, omitted
+
+
+NOT_COPIED = (
+    "the failure destination is not an S3 bucket: the whole record is only in the table "
+    "(and its point-in-time recovery)"
+)
+_s3_client: Any = None
+
+
+def _copy_whole(record: dict[str, Any], table: str | None) -> str:
+    """Write the record, as the stream delivered it, to the failure bucket; return the object's key."""
+    global _s3_client
+    stream = record["dynamodb"]
+    sequence_number = stream.get("SequenceNumber")
+    body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+    name = sequence_number if type(sequence_number) is str and sequence_number.isalnum() else None
+    name = name or hashlib.sha256(body).hexdigest()
+    created = stream.get("ApproximateCreationDateTime")
+    day = time.strftime("%Y-%m-%d", time.gmtime(created if type(created) in (int, float) else time.time()))
+    key = f"{OVERSIZED_PREFIX}/{table or 'unknown-table'}/{day}/{name}.json"
+    if _s3_client is None:
+        import boto3  # in the Lambda runtime; only oversized records need it
+
+        _s3_client = boto3.client("s3")
+    _s3_client.put_object(Bucket=FAILURE_BUCKET, Key=key, Body=body, ContentType="application/json")
+    return key
+
+
 # --- the writer -----------------------------------------------------------------
-# One INFO line per record, with the keys Powertools' Logger writes (level, location,
-# message, timestamp, service, cold_start, function_*, xray_trace_id) followed by the
-# record's keys. Writing the line ourselves keeps numbers exact (the Logger's
-# serializer would turn them into strings) and is several times cheaper per record.
-_INFO = 20
 _last_timestamp: tuple[object, str] = (_NOTHING, "")  # the last millisecond and its text
 
 
 def _timestamp() -> str:
-    """Now, in the Logger's format: ``2026-11-23 15:33:15,166+0000``."""
+    """Now, as the Logger writes it (RFC 3339, UTC, milliseconds): ``2026-11-23T15:33:15.166Z``."""
     global _last_timestamp
     millis = int(time.time() * 1000)
     if millis != _last_timestamp[0]:  # dozens of records share a millisecond
         second, milli = divmod(millis, 1000)
-        text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(second)) + f",{milli:03d}+0000"
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)) + f".{milli:03d}Z"
         _last_timestamp = (millis, text)
     return _last_timestamp[1]
-
-
-def _invocation_keys() -> str:
-    """The Logger's per-invocation keys, as JSON text to put behind each record line."""
-    keys = {
-        name: value
-        for name, value in logger.get_current_keys().items()
-        if value is not None and name not in ("level", "location", "message", "timestamp")
-    }
-    trace_id = os.environ.get("_X_AMZN_TRACE_ID")
-    if trace_id:
-        keys["xray_trace_id"] = trace_id.split(";", 1)[0].replace("Root=", "")
-    return _json_value(keys)[1:-1]
 
 
 # JSON allows these raw inside strings, but many readers break lines at them.
@@ -303,11 +488,11 @@ def _one_line(line: str) -> str:
 
 
 class _Lines:
-    """Record lines on their way to stdout, written about 64 KiB at a time.
+    """Lines on their way to stdout, written about 64 KiB at a time.
 
     Lambda's runtime flushes stdout at every write: a write per line would cost a system
-    call per record (about a tenth of the handler's time). The handler flushes before an
-    ERROR line and when it ends, so the log keeps the records' order.
+    call per record (about a tenth of the handler's time). The handler flushes before a
+    line of the Logger's (an ERROR) and when it ends, so the log keeps the records' order.
     """
 
     SIZE = 64 * 1024
@@ -330,7 +515,74 @@ class _Lines:
             self._size = 0
 
 
-def _report_failure(record: Any, reason: str) -> dict[str, str]:
+class _Invocation:
+    """What every line of one invocation shares."""
+
+    def __init__(self, context: Any, records: list[Any]) -> None:
+        self.request_id = str(getattr(context, "aws_request_id", "") or "")
+        first = records[0] if records and type(records[0]) is dict else {}
+        self.table = table_name(first.get("eventSourceARN"))
+        trace_id = os.environ.get("_X_AMZN_TRACE_ID", "")
+        context_keys: dict[str, Any] = {
+            "service": logger.service,
+            "cold_start": _cold_start(),
+            "function_name": getattr(context, "function_name", None),
+            "function_memory_size": getattr(context, "memory_limit_in_mb", None),
+            "function_arn": getattr(context, "invoked_function_arn", None),
+            "xray_trace_id": trace_id.split(";", 1)[0].replace("Root=", "") if trace_id else None,
+        }
+        self.context_keys = {name: value for name, value in context_keys.items() if value is not None}
+        # Behind the message of each record line: the request id, and with EVERY_LINE the
+        # Powertools Logger's keys as well, for queries written against them.
+        self.record_keys = ',"request_id":' + _json_value(self.request_id)
+        if LOG_CONTEXT_KEYS == "EVERY_LINE":
+            keys = {"location": "handler", **self.context_keys, "function_request_id": self.request_id}
+            keys["table"] = self.table
+            self.record_keys += "," + _json_value(keys)[1:-1]
+
+    def first_line(self, records: list[Any]) -> str:
+        """The one line per invocation with the Lambda context and the batch's extent."""
+        sequence_numbers = (
+            [
+                record["dynamodb"].get("SequenceNumber")
+                for record in (records[0], records[-1])
+                if type(record) is dict and type(record.get("dynamodb")) is dict
+            ]
+            if records
+            else []
+        )
+        fields = {
+            "level": "INFO",
+            "timestamp": _timestamp(),
+            "message": f"Batch of {len(records)} record(s) from table {self.table}",
+            "request_id": self.request_id,
+            **self.context_keys,
+            "table": self.table,
+            "record_count": len(records),
+        }
+        if len(sequence_numbers) == 2:
+            fields["first_sequence_number"], fields["last_sequence_number"] = sequence_numbers
+        return _json_value(fields) + "\n"
+
+    def record_line(self, rendered: Rendered, extra: str = "") -> str:
+        # One f-string: the line is built once, not copied at every "+".
+        line = (
+            f'{{"level":"INFO","timestamp":"{_timestamp()}","message":{_json_string(rendered.message)}'
+            f"{self.record_keys},{rendered.fields()}{extra}}}\n"
+        )
+        return line if line.isascii() else _one_line(line)
+
+
+_cold = True
+
+
+def _cold_start() -> bool:
+    global _cold
+    cold, _cold = _cold, False
+    return cold
+
+
+def _report_failure(record: Any, reason: str, request_id: str) -> dict[str, str]:
     """Log one ERROR line for a record and return its ``batchItemFailures`` entry."""
     reason = _one_line(reason)  # it may quote an attribute name
     stream = record.get("dynamodb") if type(record) is dict else None
@@ -338,50 +590,91 @@ def _report_failure(record: Any, reason: str) -> dict[str, str]:
     event_id = record.get("eventID") if type(record) is dict else None
     logger.error(
         f"Record cannot be processed: {reason}",
-        extra={"event_id": event_id, "sequence_number": sequence_number, "reason": reason},
+        extra={"request_id": request_id, "event_id": event_id, "sequence_number": sequence_number, "reason": reason},
     )
     # Without a sequence number there is nothing to checkpoint at: an empty identifier
     # makes Lambda treat the whole batch as failed, so the record is retried, not lost.
     return {"itemIdentifier": sequence_number if type(sequence_number) is str else ""}
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context
+def _log_line(invocation: _Invocation, record: dict[str, Any], rendered: Rendered) -> str:
+    """The record's line, shortened (and the record copied whole) if it would be too long."""
+    line = invocation.record_line(rendered)
+    if len(line) <= MAX_LINE_BYTES // 4 or _utf8_size(line) <= MAX_LINE_BYTES:  # at most 4 bytes a character
+        return line
+    original = _utf8_size(line)
+    if FAILURE_BUCKET:
+        try:
+            key = _copy_whole(record, invocation.table)
+        except Exception as error:  # never log a shortened line without its full copy
+            raise RecordError(
+                f"the record's line would be {original} bytes and its full copy could not be written "
+                f"to s3://{FAILURE_BUCKET}/{OVERSIZED_PREFIX}/ ({type(error).__name__})"
+            ) from None
+        where = f',"full_record":{_json_string(f"s3://{FAILURE_BUCKET}/{key}")}'
+    else:
+        where = f',"full_record":null,"note":{_json_string(NOT_COPIED)}'
+    rendered.message += " (shortened)"
+
+    def line_of(shortened: Rendered, omitted: list[str]) -> str:
+        paths = ",".join([_json_string(path) for path in omitted])
+        return invocation.record_line(
+            shortened, f',"shortened":{{"bytes":{original},"limit":{MAX_LINE_BYTES},"omitted":[{paths}]{where}}}'
+        )
+
+    line, _ = shorten(rendered, line_of, MAX_LINE_BYTES)
+    return line
+
+
+def _metrics_line(counts: dict[str, int], failed: int) -> str:
+    """The invocation's embedded-metric-format line, with a level and timestamp like every line.
+
+    Written as INFO: the construct keeps Lambda's application log level at INFO or below,
+    so that this line always reaches CloudWatch, whatever ``log_level`` says.
+    """
+    for event_name, count in counts.items():
+        metrics.add_metric(name=METRIC_NAMES[event_name], unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name=FAILED_METRIC, unit=MetricUnit.Count, value=failed)
+    emf = metrics.serialize_metric_set()
+    metrics.clear_metrics()
+    return json.dumps({"level": "INFO", "timestamp": _timestamp(), **emf}, separators=(",", ":")) + "\n"
+
+
 def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
     records = event.get("Records") if type(event) is dict else None
     counts = dict.fromkeys(EVENT_NAMES, 0)
     failures: list[dict[str, str]] = []
+    invocation = _Invocation(context, records if type(records) is list else [])
     if type(records) is not list or not records:
-        logger.warning("Event has no Records: nothing to log", extra={"event_type": type(event).__name__})
+        logger.warning(
+            "Event has no Records: nothing to log",
+            extra={"request_id": invocation.request_id, "event_type": type(event).__name__},
+        )
         records = []
 
-    info = logger.log_level <= _INFO
-    tail = "," + _invocation_keys() + ","
+    # Lambda's own level filter stays at INFO or below (see _metrics_line); the user's
+    # log_level is applied here.
+    info = logger.log_level <= logging.INFO
     lines = _Lines(sys.stdout.write)
     try:
+        if info and records:
+            lines.add(invocation.first_line(records))
         for record in records:
-            event_name = record.get("eventName") if type(record) is dict else None
-            if type(event_name) is str and event_name in counts:
-                counts[event_name] += 1
             try:
-                message, fields = render_record(record)
+                rendered = render_record(record)
+                line = _log_line(invocation, record, rendered) if info else ""
             except Exception as error:
                 lines.flush()  # the ERROR line goes after the lines of the records before it
                 # Anything but a RecordError is a bug of ours: still report the record, never lose it.
                 reason = str(error) if type(error) is RecordError else f"unexpected {type(error).__name__}"
-                failures.append(_report_failure(record, reason))
-                continue
-            if info:
-                # One f-string: the line is built once, not copied at every "+".
-                line = (
-                    f'{{"level":"INFO","location":"handler","message":{_json_string(message)},'
-                    f'"timestamp":"{_timestamp()}"{tail}{fields}}}\n'
-                )
-                lines.add(line if line.isascii() else _one_line(line))
+                failures.append(_report_failure(record, reason, invocation.request_id))
+                # Fail fast: Lambda redelivers every record from this one on, so the ones after
+                # it are logged then, once, rather than now and again on every retry.
+                break
+            if line:
+                lines.add(line)
+            counts[record["eventName"]] += 1
+        lines.add(_metrics_line(counts, len(failures)))
     finally:
         lines.flush()
-
-    for event_name, count in counts.items():
-        metrics.add_metric(name=METRIC_NAMES[event_name], unit=MetricUnit.Count, value=count)
-    metrics.add_metric(name=FAILED_METRIC, unit=MetricUnit.Count, value=len(failures))
     return {"batchItemFailures": failures}

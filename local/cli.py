@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local import backend, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
+from local.lambda_logs import kept
 from local.notifications import LABEL, LocalTopic
 from local.output import FORMATS, Printer, Progress
 from local.poller import POLL_INTERVAL, FunctionIdentity, Poller
@@ -234,7 +235,6 @@ def _start(
     progress(_describe(settings))
 
     shown = arguments.format or ("pretty" if stdout.isatty() else "json")
-    output = Printer(shown, stdout)
 
     def reader(
         mapping: MappingSettings, function: FunctionSettings, function_name: str, label: str = ""
@@ -244,6 +244,8 @@ def _start(
         if "TOPIC_ARN" in function.environment and hasattr(module, "sns"):
             topic = LocalTopic(shown, stdout)
             vars(module)["sns"] = lambda: topic  # what the handler publishes with
+        level = function.application_log_level
+        output = Printer(shown, stdout, keep=lambda line: kept(line, level))
         captured = CapturedHandler(handler, module, output)
         poller = Poller(
             backend.StreamsSource(streams, stream_arn, session.region_name),

@@ -7,12 +7,14 @@
     MODIFY FRUIT/APPLE#WASHINGTON Stocks 33 → 32
     REMOVE FRUIT/ORANGE#FLORIDA
 
-and leaves out the metrics (EMF) line of each invocation.
+and leaves out the two lines of each invocation that are not changes: its context and its
+metrics (EMF).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -28,7 +30,7 @@ def pretty(line: str) -> str | None:
         return line
     if not isinstance(entry, dict):
         return line
-    if "_aws" in entry:  # the invocation's CloudWatch metrics
+    if "_aws" in entry or "record_count" in entry:  # the invocation's metrics and context: not changes
         return None
     if "event_name" in entry:
         return _change(entry)
@@ -80,14 +82,21 @@ def _json(value: Any) -> str:
 
 
 class Printer:
-    """Writes the function's log lines in the chosen format."""
+    """Writes the function's log lines in the chosen format.
 
-    def __init__(self, format: str, out: TextIO) -> None:
+    ``keep`` says which lines CloudWatch would receive (Lambda's log-level filtering); the
+    others are not shown, so that what a run prints is what the log group would hold.
+    """
+
+    def __init__(self, format: str, out: TextIO, keep: Callable[[str], bool] = lambda line: True) -> None:
         self.format = format
         self.out = out
+        self.keep = keep
 
     def __call__(self, lines: list[str]) -> None:
         for line in lines:
+            if not self.keep(line):
+                continue
             shown = line if self.format == "json" else pretty(line)
             if shown is not None:
                 self.out.write(shown + "\n")

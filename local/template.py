@@ -105,6 +105,8 @@ class FunctionSettings:
     environment: dict[str, str]
     memory_size: int = DEFAULT_MEMORY_MB
     timeout: int = DEFAULT_TIMEOUT_S
+    # Lambda's log-level filter of the function's own lines (LoggingConfig), INFO by default.
+    application_log_level: str = "INFO"
 
 
 @dataclass(frozen=True)
@@ -323,6 +325,7 @@ def _function(logical_id: str, properties: dict[str, Any], names: dict[str, str]
         environment=environment,
         memory_size=_integer(properties, "MemorySize", DEFAULT_MEMORY_MB, notes),
         timeout=_integer(properties, "Timeout", DEFAULT_TIMEOUT_S, notes),
+        application_log_level=str(properties.get("LoggingConfig", {}).get("ApplicationLogLevel", "INFO")),
     )
 
 

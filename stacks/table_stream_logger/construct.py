@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -14,9 +15,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .failure_destinations import FailureDestinationProps
+from .failure_destinations import FailureDestinationProps, is_bucket
 from .filters import ChangeFilter, check_filters
 from .monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
+from .queries import save_queries
 from .stream_consumer import (
     FunctionLimits,
     FunctionProps,
@@ -38,14 +40,20 @@ from .stream_tables import (
 HANDLER = "stream_logger.handler"
 HANDLER_FILE = "stream_logger.py"
 
-LOG_IMAGES_CHOICES = ("NEW_AND_OLD", "NEW", "CHANGES")
+LOG_IMAGES_CHOICES = ("NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES")
+LOG_CONTEXT_KEYS_CHOICES = ("ONCE", "EVERY_LINE")
 
 # What the handler emits (lambda/stream_logger.py): one embedded-metric-format line per
 # invocation, in the namespace `metrics_namespace`, with the dimension `service`.
 HANDLER_METRICS = ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRecords")
 
 # What the default handler needs from the stream, per log_images mode.
-IMAGES_NEEDED = {"NEW_AND_OLD": {"new", "old"}, "CHANGES": {"new", "old"}, "NEW": {"new"}}
+IMAGES_NEEDED = {
+    "NEW_AND_CHANGES": {"new", "old"},
+    "NEW_AND_OLD": {"new", "old"},
+    "CHANGES": {"new", "old"},
+    "NEW": {"new"},
+}
 
 
 class TableStreamLogger(StreamConsumer):
@@ -81,13 +89,28 @@ class TableStreamLogger(StreamConsumer):
 
     :param service_name: ``POWERTOOLS_SERVICE_NAME``, the ``service`` of every log line.
         Default: ``"table-stream-logger"``.
-    :param log_level: Application log level: DEBUG, INFO, WARN or ERROR. Default: ``"INFO"``.
+    :param log_level: Which lines the function writes: DEBUG or INFO (every change), WARN
+        or ERROR (only records that fail; the per-invocation metrics line is written at every
+        level). Default: ``"INFO"``. The handler applies it itself; Lambda's own log-level
+        filter is kept at INFO (DEBUG for DEBUG), so that it never drops the metrics line.
     :param log_retention: Retention of the function's log group. Default:
         ``RetentionDays.ONE_MONTH`` (30 days).
-    :param log_images: Which item images each log line carries: ``NEW_AND_OLD`` (both),
-        ``NEW`` (the new image only) or ``CHANGES`` (only the attributes that changed).
-        Default: ``"NEW_AND_OLD"``. ``NEW_AND_OLD`` and ``CHANGES`` need a
+    :param log_images: What each log line carries of the item. ``NEW_AND_CHANGES`` (default):
+        the new image, and for a MODIFY the old and new value of each changed attribute
+        (``changes``), from which the old image is rebuilt exactly; a REMOVE logs the old image.
+        ``NEW_AND_OLD``: both images in full. ``NEW``: the new image only (a REMOVE the old one).
+        ``CHANGES``: a MODIFY logs only the changed attributes, an INSERT or REMOVE its one
+        image. Default: ``"NEW_AND_CHANGES"``, lossless at about half the bytes of
+        ``NEW_AND_OLD``. ``NEW_AND_CHANGES``, ``NEW_AND_OLD`` and ``CHANGES`` need a
         ``NEW_AND_OLD_IMAGES`` stream, ``NEW`` a ``NEW_IMAGE`` or ``NEW_AND_OLD_IMAGES`` one.
+    :param log_context_keys: Where the Lambda context keys (service, cold start, function
+        name, ARN and memory, X-Ray trace) go: ``ONCE``, on one line per invocation (each
+        record line keeps its request id), or ``EVERY_LINE``, on every record line too, as the
+        Powertools Logger writes them, for queries that filter on them. Default: ``"ONCE"``,
+        since CloudWatch bills every byte.
+    :param saved_queries: Save CloudWatch Logs Insights queries for this log group (history
+        of one item, changes of one attribute, failed records, changes per minute, TTL
+        expiries). Default: ``True``.
     :param redact: Attribute names or dotted paths (``"card.number"``) whose values are
         replaced before logging. Default: none.
     :param memory_size: Memory of the function in MB. Default: 256. Lambda allots CPU in
@@ -182,7 +205,9 @@ class TableStreamLogger(StreamConsumer):
         service_name: str = "table-stream-logger",
         log_level: str = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
-        log_images: str = "NEW_AND_OLD",
+        log_images: str = "NEW_AND_CHANGES",
+        log_context_keys: str = "ONCE",
+        saved_queries: bool = True,
         redact: Sequence[str] = (),
         memory_size: int = 256,
         timeout: Duration = Duration.seconds(30),
@@ -213,6 +238,10 @@ class TableStreamLogger(StreamConsumer):
         check_function_props(log_level, redact)
         if log_images not in LOG_IMAGES_CHOICES:
             raise ValueError(f"log_images must be one of {list(LOG_IMAGES_CHOICES)}, got {log_images!r}")
+        if log_context_keys not in LOG_CONTEXT_KEYS_CHOICES:
+            raise ValueError(
+                f"log_context_keys must be one of {list(LOG_CONTEXT_KEYS_CHOICES)}, got {log_context_keys!r}"
+            )
         reading = StreamReading(
             batch_size=batch_size,
             max_batching_window=max_batching_window,
@@ -281,6 +310,7 @@ class TableStreamLogger(StreamConsumer):
             key_attributes,
             POWERTOOLS_METRICS_NAMESPACE=metrics_namespace,
             LOG_IMAGES=log_images,
+            LOG_CONTEXT_KEYS=log_context_keys,
         )
         # The log group is the record of every change to the table: kept (RETAIN) when the stack
         # is deleted, to expire with its retention.
@@ -292,7 +322,12 @@ class TableStreamLogger(StreamConsumer):
                 code=code,
                 handler=handler or HANDLER,
                 environment=environment,
-                limits=FunctionLimits(log_level, log_retention, memory_size, timeout, powertools_layer),
+                # The handler applies log_level to its own lines. Lambda's filter stays at INFO (DEBUG
+                # for DEBUG): its per-invocation metrics line is INFO, and the dashboard needs it at
+                # every log_level.
+                limits=FunctionLimits(
+                    "DEBUG" if log_level == "DEBUG" else "INFO", log_retention, memory_size, timeout, powertools_layer
+                ),
             ),
             reading,
             failure,
@@ -301,6 +336,11 @@ class TableStreamLogger(StreamConsumer):
             # The EventCount group feeds the dashboard too.
             event_count_metrics=dashboard,
         )
+        if is_bucket(self._failure_destination):
+            # Where the handler copies a record too big for one log line (oversized/...): the
+            # role's s3:PutObject on the bucket's objects already covers it.
+            self._function.add_environment("FAILURE_BUCKET", cast(s3.IBucket, self._failure_destination).bucket_name)
+        self._queries = save_queries(self, self._log_group, key_attributes) if saved_queries else []
         self._dashboard = (
             self._build_dashboard(metrics_namespace, service_name, iterator_age_threshold) if dashboard else None
         )
@@ -314,6 +354,11 @@ class TableStreamLogger(StreamConsumer):
     def log_group(self) -> logs.LogGroup:
         """The function's log group, where the change log lines go."""
         return self._log_group
+
+    @property
+    def queries(self) -> Sequence[logs.QueryDefinition]:
+        """The saved Logs Insights queries; empty with ``saved_queries=False``."""
+        return self._queries
 
     @property
     def dashboard(self) -> cloudwatch.Dashboard | None:

@@ -50,7 +50,7 @@ def test_a_deployed_table_is_tailed_with_the_local_handler(deployed: Any, run_lo
 
     assert result.code == 0, result.stderr
     assert [line["keys"]["SK"] for line in result.records] == ["APPLE#WASHINGTON", "ORANGE#FLORIDA"]
-    assert result.records[0]["table"] == "InventoryStack-Table-1A2B3C"
+    assert [line["table"] for line in result.lines if "record_count" in line] == ["InventoryStack-Table-1A2B3C"]
     assert "reading InventoryStack-Table-1A2B3C of the deployed stack InventoryStack" in result.stderr
 
 

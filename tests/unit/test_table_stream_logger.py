@@ -237,8 +237,10 @@ def test_settings_reach_the_function_and_the_mapping(new_stack: NewStack) -> Non
         "POWERTOOLS_LOG_LEVEL": "DEBUG",
         "POWERTOOLS_METRICS_NAMESPACE": "Orders",
         "LOG_IMAGES": "CHANGES",
+        "LOG_CONTEXT_KEYS": "ONCE",
         "REDACT_ATTRIBUTES": '["email","card.number"]',
         "KEY_ATTRIBUTES": '["id"]',
+        "FAILURE_BUCKET": {"Ref": next(iter(template.find_resources("AWS::S3::Bucket")))},
     }
     assert function["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
     assert (function["MemorySize"], function["Timeout"]) == (512, 60)
@@ -814,7 +816,7 @@ def test_view_type_error_says_what_to_do(new_stack: NewStack) -> None:
         TableStreamLogger(stack, "Logger", table=table)
 
     assert str(error.value) == (
-        "log_images='NEW_AND_OLD' needs the new and the old image of each change, but the stream of "
+        "log_images='NEW_AND_CHANGES' needs the new and the old image of each change, but the stream of "
         "TestStack/Existing is NEW_IMAGE. Give the table a NEW_AND_OLD_IMAGES stream, or log with "
         "log_images='NEW' (changing a stream's view type gives the table a new stream, with a new ARN)."
     )
@@ -844,7 +846,7 @@ def test_view_type_of_an_imported_table_is_checked_when_given(new_stack: NewStac
     table = dynamodb.Table.from_table_attributes(stack, "Imported", table_name="orders", table_stream_arn=STREAM_ARN)
 
     with pytest.raises(
-        ValueError, match=f"^log_images='NEW_AND_OLD' {BOTH}, but the stream of TestStack/Imported is KEYS_ONLY"
+        ValueError, match=f"^log_images='NEW_AND_CHANGES' {BOTH}, but the stream of TestStack/Imported is KEYS_ONLY"
     ):
         TableStreamLogger(stack, "Logger", table=table, stream_view_type=VIEW.KEYS_ONLY)
     # Without stream_view_type, an imported table's view type is unknown and not checked.

@@ -70,13 +70,19 @@ class Invocation:
         return [line for line in self.level("INFO") if "event_name" in line]
 
     @property
+    def invocation_line(self) -> dict[str, Any]:
+        """The one line per invocation with the Lambda context."""
+        (line,) = [line for line in self.lines if "record_count" in line]
+        return line
+
+    @property
     def metrics(self) -> list[dict[str, Any]]:
         return [line for line in self.lines if "_aws" in line]
 
 
 @contextmanager
 def configured(
-    log_images: str = "NEW_AND_OLD", redact: list[str] | None = None, key_attributes: list[str] | None = None
+    log_images: str = "NEW_AND_CHANGES", redact: list[str] | None = None, key_attributes: list[str] | None = None
 ) -> Iterator[None]:
     """Set what the module reads from its environment at import."""
     saved = (stream_logger.LOG_IMAGES, stream_logger.REDACT, stream_logger.KEY_ATTRIBUTES)

@@ -53,7 +53,7 @@ def test_environment_sets_mode_redaction_and_key_order() -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"LOG_IMAGES": "EVERYTHING"}, "LOG_IMAGES must be one of NEW_AND_OLD, NEW, CHANGES"),
+        ({"LOG_IMAGES": "EVERYTHING"}, "LOG_IMAGES must be one of NEW_AND_CHANGES, NEW_AND_OLD, NEW, CHANGES"),
         ({"REDACT_ATTRIBUTES": '"email"'}, "REDACT_ATTRIBUTES must be a JSON array of non-empty strings"),
         ({"KEY_ATTRIBUTES": '["PK", 1]'}, "KEY_ATTRIBUTES must be a JSON array of non-empty strings"),
     ],
@@ -80,5 +80,6 @@ def test_the_first_record_of_a_fresh_environment_is_logged_whole(tmp_path: Path)
     # THEN its line is whole JSON with its own values
     assert process.returncode == 0, process.stderr
     line = json.loads(next(line for line in process.stdout.splitlines() if '"event_name"' in line))
-    assert line["table"] is None
+    invocation = json.loads(next(line for line in process.stdout.splitlines() if '"record_count"' in line))
+    assert invocation["table"] is None
     assert line["approximate_creation_time"] == "1969-12-31T23:59:59Z"

@@ -15,24 +15,65 @@ def _tutorial_record() -> dict[str, Any]:
     return record
 
 
-def test_bad_record_is_reported_and_the_others_are_still_logged() -> None:
+def test_bad_record_is_reported_and_the_records_after_it_are_left_to_the_retry() -> None:
     # GIVEN a batch with one unparseable number between two good records
     event = load_event("batch_with_bad_record")
 
     # WHEN
     result = invoke(event)
 
-    # THEN the bad record is a batch item failure, with one ERROR line, and both others are logged
+    # THEN the bad record is a batch item failure, with one ERROR line; the record before it is
+    # logged, the one after it is not: Lambda redelivers it from the checkpoint (fail fast)
     assert result.response == {"batchItemFailures": [{"itemIdentifier": "700000000000000000000000002"}]}
-    assert [line["event_id"] for line in result.records] == ["good000001", "good000002"]
+    assert [line["sequence_number"] for line in result.records] == ["700000000000000000000000001"]
     (error,) = result.level("ERROR")
     assert error["event_id"] == "bad0000001"
     assert error["sequence_number"] == "700000000000000000000000002"
     assert error["reason"] == "NewImage: Stocks: N value is not a number"
+    assert error["request_id"] == "c6af9ac6-7b61-11e6-9a41-93e812345678"
     assert "thirty-two" not in result.output  # the reason names the place, never the value
     # and the log keeps the records' order around the ERROR line
-    in_order = [(line["level"], line["event_id"]) for line in result.lines if "event_id" in line]
-    assert in_order == [("INFO", "good000001"), ("ERROR", "bad0000001"), ("INFO", "good000002")]
+    in_order = [(line["level"], line["sequence_number"]) for line in result.lines if "sequence_number" in line]
+    assert in_order == [("INFO", "700000000000000000000000001"), ("ERROR", "700000000000000000000000002")]
+
+
+def test_redelivery_from_the_checkpoint_logs_every_good_record_once() -> None:
+    # GIVEN a batch of 100 with a poison record at position 3, delivered the way Lambda does with
+    # bisection on: from the checkpoint, halved while the first record fails, the poison record
+    # alone retried 10 times and parked
+    good = _tutorial_record()
+    records = []
+    for index in range(100):
+        record = copy.deepcopy(good)
+        record["dynamodb"]["SequenceNumber"] = f"{800 + index}"
+        if index == 2:
+            _break(record, "not a number")
+        records.append(record)
+    logged: list[str] = []
+    parked: list[str] = []
+    pending = [records]
+    while pending:
+        batch = pending.pop(0)
+        result = invoke({"Records": batch})
+        logged += [line["sequence_number"] for line in result.records]
+        failures = [failure["itemIdentifier"] for failure in result.response["batchItemFailures"]]
+        if not failures:
+            continue
+        position = [record["dynamodb"]["SequenceNumber"] for record in batch].index(failures[0])
+        if position > 0:  # checkpoint: the rest is redelivered
+            pending.insert(0, batch[position:])
+        elif len(batch) > 1:  # no progress: bisect
+            half = (len(batch) + 1) // 2
+            pending[:0] = [batch[:half], batch[half:]]
+        else:
+            for _ in range(10):  # the retries, each logging nothing
+                assert invoke({"Records": batch}).records == []
+            parked += failures
+
+    # THEN each of the 99 good records is logged exactly once, and the bad one is parked
+    assert parked == ["802"]
+    assert sorted(logged) == sorted(f"{800 + index}" for index in range(100) if index != 2)
+    assert len(logged) == len(set(logged)) == 99
 
 
 def _break(record: dict[str, Any], how: str) -> None:
@@ -101,7 +142,7 @@ def test_malformed_record_fails_alone(how: str) -> None:
     result = invoke({"Records": [good, bad, good]})
 
     assert result.response == {"batchItemFailures": [{"itemIdentifier": "999"}]}
-    assert len(result.records) == 2
+    assert len(result.records) == 1  # the one before it; the one after is redelivered
     (error,) = result.level("ERROR")
     assert error["event_id"] == "broken" and error["sequence_number"] == "999"
     assert error["reason"]
@@ -144,22 +185,23 @@ def test_event_without_records_warns_and_returns_no_failures(event: Any) -> None
     result = invoke(event)
 
     assert result.response == {"batchItemFailures": []}
-    (warning,) = result.level("WARNING")
+    (warning,) = result.level("WARN")  # the name Lambda's log-level filtering knows
     assert "no Records" in warning["message"]
     assert result.records == []
 
 
-def test_one_metrics_line_per_invocation_counts_records_by_event_name_and_failures() -> None:
-    event = load_event("batch_with_bad_record")
-    event["Records"].extend(load_event("all_types")["Records"])
+def test_one_metrics_line_per_invocation_counts_the_records_logged_by_event_name_and_failures() -> None:
+    event = load_event("all_types")
+    event["Records"].extend(load_event("batch_with_bad_record")["Records"])
 
     result = invoke(event)
 
     (metrics,) = result.metrics
-    assert metrics["InsertRecords"] == [2]
-    assert metrics["ModifyRecords"] == [2]
-    assert metrics["RemoveRecords"] == [2]
+    assert metrics["InsertRecords"] == [2]  # all_types' and the good record before the bad one
+    assert metrics["ModifyRecords"] == [1]
+    assert metrics["RemoveRecords"] == [1]
     assert metrics["FailedRecords"] == [1]
+    assert metrics["level"] == "INFO"  # so that Lambda's log-level filtering keeps it
     assert metrics["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "InventoryStream"
     assert metrics["service"] == "inventory"
 

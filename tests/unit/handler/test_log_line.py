@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from rfc3339_validator import validate_rfc3339
 
 import stream_logger
 
@@ -27,20 +28,39 @@ def test_tutorial_record_comes_out_as_the_tutorial_shows_it() -> None:
     # WHEN the handler runs
     result = invoke(event)
 
-    # THEN one line logs the unmarshalled images with real JSON numbers
+    # THEN one line logs the new image and the old values of what changed, with real JSON numbers
     assert result.response == {"batchItemFailures": []}
     (line,) = result.records
     assert line["message"] == "MODIFY FRUIT / APPLE#WASHINGTON: Stocks"
     assert line["event_name"] == "MODIFY"
-    assert line["event_id"] == "5055524747c831370d982c2d2b59b780"
     assert line["sequence_number"] == "686242300000000012474772171"
     assert line["approximate_creation_time"] == "2023-07-16T11:57:04Z"
-    assert line["table"] == "Cloud9"
     assert line["keys"] == {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
     assert line["new_image"] == TUTORIAL_NEW_IMAGE
-    assert line["old_image"] == {**TUTORIAL_NEW_IMAGE, "Stocks": 33}
+    assert line["changes"] == {"Stocks": {"old": 33, "new": 32}}
     assert line["changed"] == ["Stocks"]
-    assert "user_identity" not in line
+    assert "old_image" not in line and "user_identity" not in line
+
+
+def test_record_line_carries_only_what_places_it_and_the_change() -> None:
+    # The Lambda context is the same for every record of an invocation: it is on its own line.
+    result = invoke(load_event("tutorial_modify"))
+
+    (line,) = result.records
+    assert list(line) == [
+        "level",
+        "timestamp",
+        "message",
+        "request_id",
+        "event_name",
+        "sequence_number",
+        "approximate_creation_time",
+        "keys",
+        "new_image",
+        "changes",
+        "changed",
+    ]
+    assert line["request_id"] == "c6af9ac6-7b61-11e6-9a41-93e812345678"
 
 
 def test_tutorial_line_is_literal_json_with_exact_numbers_and_key_order() -> None:
@@ -52,16 +72,34 @@ def test_tutorial_line_is_literal_json_with_exact_numbers_and_key_order() -> Non
     assert '"changed":["Stocks"]' in result.output
 
 
-def test_line_carries_the_powertools_logger_keys() -> None:
-    (line,) = invoke(load_event("tutorial_modify")).records
+def test_one_line_per_invocation_carries_the_powertools_logger_keys() -> None:
+    result = invoke(load_event("all_types"))
 
+    line = result.invocation_line
+    assert result.lines[0] == line  # before the records
     assert line["level"] == "INFO"
     assert line["service"] == "inventory"
     assert line["function_name"] == "inventory-stream-logger"
-    assert line["function_request_id"] == "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    assert line["request_id"] == "c6af9ac6-7b61-11e6-9a41-93e812345678"
     assert line["function_memory_size"] == 256
+    assert line["function_arn"].endswith(":function:inventory-stream-logger")
     assert isinstance(line["cold_start"], bool)
-    datetime.strptime(line["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z")
+    assert line["table"] == "Cloud9"
+    assert line["record_count"] == 3
+    assert line["first_sequence_number"] < line["last_sequence_number"]
+    assert "event_name" not in line  # it is not a change line
+    assert validate_rfc3339(line["timestamp"])
+
+
+def test_every_line_option_repeats_the_powertools_keys_on_each_record_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream_logger, "LOG_CONTEXT_KEYS", "EVERY_LINE")
+
+    (line,) = invoke(load_event("tutorial_modify")).records
+
+    for key in ("service", "cold_start", "function_name", "function_memory_size", "function_arn", "table"):
+        assert key in line
+    assert line["function_request_id"] == line["request_id"] == "c6af9ac6-7b61-11e6-9a41-93e812345678"
+    assert line["location"] == "handler"
 
 
 def test_timestamp_is_the_time_of_writing_to_the_millisecond() -> None:
@@ -71,7 +109,8 @@ def test_timestamp_is_the_time_of_writing_to_the_millisecond() -> None:
         before = datetime.now(UTC).replace(microsecond=0)
         (line,) = invoke(event).records
         after = datetime.now(UTC)
-        stamp = datetime.strptime(line["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z")
+        assert validate_rfc3339(line["timestamp"]) and line["timestamp"].endswith("Z")
+        stamp = datetime.strptime(line["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z")
         assert before <= stamp <= after
         stamps.append(stamp)
         time.sleep(0.002)
@@ -180,12 +219,41 @@ def test_empty_strings_and_empty_collections() -> None:
     }
 
 
-def test_ttl_deletion_carries_user_identity() -> None:
+def test_ttl_deletion_is_marked_in_a_field_and_in_the_message() -> None:
     (line,) = invoke(load_event("ttl_remove")).records
 
     assert line["event_name"] == "REMOVE"
-    assert line["user_identity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    assert line["ttl_expired"] is True
+    assert line["message"].endswith("(expired by TTL)")
     assert line["old_image"]["ExpiresAt"] == 1689508000
+    assert "user_identity" not in line  # ttl_expired says what it said
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        {"type": "Service", "principalId": "other.amazonaws.com"},
+        {"type": "User", "principalId": "dynamodb.amazonaws.com"},
+        {"type": "Service"},
+    ],
+)
+def test_a_remove_by_anyone_else_is_a_delete_with_its_identity(identity: dict[str, str]) -> None:
+    event = load_event("ttl_remove")
+    event["Records"][0]["userIdentity"] = identity
+
+    (line,) = invoke(event).records
+
+    assert "ttl_expired" not in line and "expired" not in line["message"]
+    assert line["user_identity"] == identity
+
+
+def test_a_user_delete_has_no_ttl_mark() -> None:
+    event = load_event("ttl_remove")
+    del event["Records"][0]["userIdentity"]
+
+    (line,) = invoke(event).records
+
+    assert "ttl_expired" not in line and "user_identity" not in line
 
 
 def test_key_order_follows_key_attributes_setting() -> None:
@@ -266,13 +334,14 @@ def test_set_order_alone_is_not_a_change() -> None:
 def test_lines_are_written_in_chunks_of_whole_lines() -> None:
     # GIVEN a batch whose log is several times the size the handler writes at once
     record = load_event("tutorial_modify")["Records"][0]
-    event = {"Records": [{**record, "eventID": f"event{index:04d}"} for index in range(500)]}
+    numbers = [f"{7 * 10**20 + index}" for index in range(1000)]
+    event = {"Records": [{**record, "dynamodb": {**record["dynamodb"], "SequenceNumber": n}} for n in numbers]}
 
     # WHEN
     result = invoke(event)
 
     # THEN every record is logged, in order, with a write per chunk of whole lines rather than per line
-    assert [line["event_id"] for line in result.records] == [f"event{index:04d}" for index in range(500)]
+    assert [line["sequence_number"] for line in result.records] == numbers
     record_writes = [text for text in result.writes if '"event_name"' in text]
     assert all(text.endswith("\n") for text in record_writes)
     logged = sum(len(text) for text in record_writes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+from local.lambda_logs import kept
 from local.output import Printer, Progress, pretty
 
 KEYS = '"keys":{"PK":"FRUIT","SK":"APPLE#WASHINGTON"}'
@@ -87,3 +88,32 @@ def test_progress_goes_out_unless_quiet() -> None:
     Progress(out)("invocation 1")
     Progress(out, quiet=True)("hidden")
     assert out.getvalue() == "# invocation 1\n"
+
+
+def test_the_default_line_shows_old_and_new_from_its_changes() -> None:
+    line = (
+        '{"level":"INFO","event_name":"MODIFY",' + KEYS + ',"new_image":{' + APPLE + ',"Stocks":32},'
+        '"changes":{"Stocks":{"old":33,"new":32}},"changed":["Stocks"]}'
+    )
+
+    assert pretty(line) == "MODIFY FRUIT/APPLE#WASHINGTON Stocks 33 → 32"
+
+
+def test_the_invocation_line_is_not_a_change_to_show() -> None:
+    line = '{"level":"INFO","message":"Batch of 2 record(s)","record_count":2,"service":"inventory"}'
+
+    assert pretty(line) is None
+
+
+def test_the_printer_shows_only_what_lambdas_log_level_filter_keeps() -> None:
+    stamp = '"timestamp":"2026-11-23T15:50:08.583Z"'
+    lines = [
+        '{"level":"INFO",' + stamp + ',"event_name":"REMOVE","keys":{"PK":"A"}}',
+        '{"level":"ERROR",' + stamp + ',"message":"Record cannot be processed: x","sequence_number":"1"}',
+        '{"level":"ERROR","timestamp":"2026-11-23 15:50:08,583+0000","message":"not RFC 3339: taken for INFO"}',
+    ]
+    shown = io.StringIO()
+
+    Printer("json", shown, keep=lambda line: kept(line, "WARN"))(lines)
+
+    assert shown.getvalue().splitlines() == [lines[1]]

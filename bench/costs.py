@@ -1,0 +1,66 @@
+"""What a million item changes cost to log: the prices, in one place, and the arithmetic.
+
+Prices are AWS's public list prices for us-east-1, read from the AWS pricing pages on
+2026-12-01 (CloudWatch: aws.amazon.com/cloudwatch/pricing, "Logs"; Lambda:
+aws.amazon.com/lambda/pricing, "Arm price"). They change rarely; update them here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GB = 1024**3
+
+# CloudWatch Logs, standard log class: ingestion ("Collect") and storage ("Store (Archival)",
+# billed on the compressed size).
+LOGS_INGESTION_USD_PER_GB = 0.50
+LOGS_INFREQUENT_ACCESS_INGESTION_USD_PER_GB = 0.25
+LOGS_STORAGE_USD_PER_GB_MONTH = 0.03
+# Lambda on arm64 (Graviton): compute per GB-second and requests.
+LAMBDA_ARM_USD_PER_GB_SECOND = 0.0000133334
+LAMBDA_USD_PER_MILLION_REQUESTS = 0.20
+
+# How the construct runs the function (its defaults) and what a batch costs besides records.
+MEMORY_GB = 256 / 1024
+BATCH_SIZE = 100
+# Stated, not measured here: the Lambda runtime's own work per invocation (receiving the
+# event, returning the response) on top of the handler's measured time. Lambda bills whole
+# milliseconds, so a batch is billed at least 1 ms.
+INVOCATION_OVERHEAD_S = 0.002
+
+
+@dataclass(frozen=True)
+class Cost:
+    """USD per million changes."""
+
+    ingestion: float
+    storage_month: float
+    requests: float
+    compute: float
+
+    @property
+    def total(self) -> float:
+        return self.ingestion + self.storage_month + self.requests + self.compute
+
+
+def per_million_changes(
+    bytes_per_record: float,
+    seconds_per_record: float,
+    compression_ratio: float,
+    ingestion_usd_per_gb: float = LOGS_INGESTION_USD_PER_GB,
+) -> Cost:
+    """The cost of logging a million changes, for a handler's measured bytes and time per record.
+
+    ``compression_ratio`` is compressed size / raw size of the log (CloudWatch bills storage
+    compressed); the bench measures it with gzip on the same log.
+    """
+    changes = 1_000_000
+    log_gb = bytes_per_record * changes / GB
+    invocations = changes / BATCH_SIZE
+    billed_ms = max(1.0, -(-(seconds_per_record * BATCH_SIZE + INVOCATION_OVERHEAD_S) * 1000 // 1))
+    return Cost(
+        ingestion=log_gb * ingestion_usd_per_gb,
+        storage_month=log_gb * compression_ratio * LOGS_STORAGE_USD_PER_GB_MONTH,
+        requests=invocations / 1_000_000 * LAMBDA_USD_PER_MILLION_REQUESTS,
+        compute=invocations * billed_ms / 1000 * MEMORY_GB * LAMBDA_ARM_USD_PER_GB_SECOND,
+    )

@@ -1,0 +1,98 @@
+"""CloudWatch Logs Insights queries for the questions the README answers, saved with the log group.
+
+Each query is written against the handler's line (lambda/stream_logger.py). Values to fill in
+are in capitals (``PK_VALUE``, ``ATTRIBUTE``): Insights runs a query as it is saved, so the
+placeholders are valid syntax that matches nothing until they are replaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Stack
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+# Replaced by an attribute's name in the queries about one attribute.
+ATTRIBUTE = "ATTRIBUTE"
+
+
+def _key_fields(key_names: Sequence[str] | None) -> list[str]:
+    """The line's key fields, or its message (which names the key) when the key names are unknown."""
+    return [f"keys.{name}" for name in key_names] if key_names else ["message"]
+
+
+def item_history(key_names: Sequence[str] | None) -> logs.QueryString:
+    """Every change to one item, oldest first."""
+    if key_names:
+        match = " and ".join(f'keys.{name} = "{name.upper()}_VALUE"' for name in key_names)
+    else:
+        match = '@message like /"keys":\\{[^}]*"KEY_VALUE"/'
+    return logs.QueryString(
+        fields=["@timestamp", "message", "sequence_number"],
+        filter=match,
+        sort="@timestamp asc",
+    )
+
+
+def attribute_changes(key_names: Sequence[str] | None) -> logs.QueryString:
+    """Every change of one attribute, in any item: `changed` names it."""
+    return logs.QueryString(
+        fields=["@timestamp", *_key_fields(key_names), f"changes.{ATTRIBUTE}.old", f"changes.{ATTRIBUTE}.new"],
+        filter=f'event_name = "MODIFY" and @message like /"changed":\\[[^\\]]*"{ATTRIBUTE}"/',
+        sort="@timestamp desc",
+    )
+
+
+def failed_records() -> logs.QueryString:
+    """The records that could not be processed, and why (never their values)."""
+    return logs.QueryString(
+        fields=["@timestamp", "sequence_number", "event_id", "reason", "request_id"],
+        filter='level = "ERROR"',
+        sort="@timestamp desc",
+    )
+
+
+def changes_per_minute() -> logs.QueryString:
+    """How many changes, per minute and event name."""
+    return logs.QueryString(filter="ispresent(event_name)", stats="count(*) as changes by bin(1m), event_name")
+
+
+def ttl_expiries(key_names: Sequence[str] | None) -> logs.QueryString:
+    """The items DynamoDB's TTL deleted (told apart from deletes by a user)."""
+    return logs.QueryString(
+        fields=["@timestamp", *_key_fields(key_names), "approximate_creation_time"],
+        filter="ispresent(ttl_expired)",
+        sort="@timestamp desc",
+    )
+
+
+def all_queries(key_names: Sequence[str] | None) -> dict[str, logs.QueryString]:
+    """The saved queries by name."""
+    return {
+        "History of one item": item_history(key_names),
+        "Changes of one attribute": attribute_changes(key_names),
+        "Failed records": failed_records(),
+        "Changes per minute": changes_per_minute(),
+        "TTL expiries": ttl_expiries(key_names),
+    }
+
+
+def save_queries(
+    scope: Construct, log_group: logs.ILogGroup, key_names: Sequence[str] | None
+) -> list[logs.QueryDefinition]:
+    """One saved query per question, scoped to ``log_group``, in a folder named after the construct.
+
+    A "/" in a query's name makes a folder in the CloudWatch console: ``<stack>/<construct>/``.
+    """
+    folder = f"{Stack.of(scope).stack_name}/{scope.node.id}"
+    return [
+        logs.QueryDefinition(
+            scope,
+            f"Query{name.title().replace(' ', '')}",
+            query_definition_name=f"{folder}/{name}",
+            query_string=query,
+            log_groups=[log_group],
+        )
+        for name, query in all_queries(key_names).items()
+    ]

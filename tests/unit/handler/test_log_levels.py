@@ -1,0 +1,127 @@
+"""Lines that survive Lambda's own log-level filtering, at every log_level the construct allows.
+
+Lambda's rules are encoded in ``local.lambda_logs`` (its docstring quotes the developer guide's
+"Log-level filtering" page); ``make local`` filters what it prints with the same function.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from rfc3339_validator import validate_rfc3339
+
+import stream_logger
+from local.lambda_logs import kept, level_of
+from stacks.table_stream_logger.stream_consumer import LOG_LEVELS
+
+from .conftest import invoke, load_event
+
+
+@pytest.fixture
+def log_level() -> Iterator[Any]:
+    saved = stream_logger.logger.log_level
+
+    def set_level(level: str) -> None:
+        stream_logger.logger.setLevel(level)
+
+    yield set_level
+    stream_logger.logger.setLevel(saved)
+
+
+def _batch() -> dict[str, Any]:
+    """Two good records, then a bad one: the handler logs the good ones and reports the bad one."""
+    event = load_event("all_types")
+    bad = copy.deepcopy(event["Records"][0])
+    bad["dynamodb"]["SequenceNumber"] = "999"
+    bad["dynamodb"]["NewImage"]["Stocks"] = {"N": "many"}
+    event["Records"] = [*event["Records"][:2], bad]
+    return event
+
+
+def _application_log_level(log_level: str) -> str:
+    """What the construct sets as the function's ApplicationLogLevel for a log_level."""
+    return str(LOG_LEVELS["DEBUG" if log_level == "DEBUG" else "INFO"].value)
+
+
+@pytest.mark.parametrize(
+    ("setting", "kinds"),
+    [
+        ("DEBUG", ["invocation", "change", "change", "error", "metrics"]),
+        ("INFO", ["invocation", "change", "change", "error", "metrics"]),
+        ("WARN", ["error", "metrics"]),
+        ("ERROR", ["error", "metrics"]),
+    ],
+)
+def test_exactly_the_intended_lines_reach_cloudwatch(log_level: Any, setting: str, kinds: list[str]) -> None:
+    # GIVEN the function configured as the construct configures it for this log_level
+    log_level(setting)
+
+    # WHEN a batch with good and bad records runs
+    result = invoke(_batch())
+
+    # THEN, after Lambda's filtering, the lines CloudWatch receives are exactly these
+    received = [line for line in result.output.splitlines() if kept(line, _application_log_level(setting))]
+    assert [_kind(json.loads(line)) for line in received] == kinds
+    for line in received:
+        entry = json.loads(line)
+        assert validate_rfc3339(entry["timestamp"]), entry["timestamp"]
+        assert level_of(line) == entry["level"]  # Lambda takes the line's own level
+
+
+def _kind(entry: dict[str, Any]) -> str:
+    if "_aws" in entry:
+        return "metrics"
+    if "event_name" in entry:
+        return "change"
+    if "record_count" in entry:
+        return "invocation"
+    if entry["level"] == "ERROR":
+        return "error"
+    return "other"
+
+
+def test_every_line_of_every_kind_has_a_level_lambda_knows_and_an_rfc3339_timestamp(log_level: Any) -> None:
+    log_level("DEBUG")
+    outputs = [invoke(_batch()).output, invoke({"Records": []}).output]
+
+    for line in "".join(outputs).splitlines():
+        entry = json.loads(line)
+        assert entry["level"] in ("DEBUG", "INFO", "WARN", "ERROR"), line
+        assert validate_rfc3339(entry["timestamp"]) and entry["timestamp"].endswith("Z"), line
+
+
+def test_a_warning_is_written_as_warn_and_survives_warn() -> None:
+    (warning,) = [line for line in invoke({}).output.splitlines() if "no Records" in line]
+
+    assert json.loads(warning)["level"] == "WARN"
+    assert kept(warning, "WARN")
+
+
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        ('{"level": "debug", "msg": "my debug log", "timestamp": "2024-11-02T16:51:31.587199Z"}', "DEBUG"),
+        ('{"level": "ERROR", "timestamp": "2024-11-02T16:51:31.587Z"}', "ERROR"),
+        ('{"level": "WARNING", "timestamp": "2024-11-02T16:51:31.587Z"}', "INFO"),  # not a level Lambda knows
+        ('{"level": "ERROR", "timestamp": "2024-11-02 16:51:31,587+0000"}', "INFO"),  # not RFC 3339
+        ('{"level": "ERROR"}', "INFO"),  # no timestamp
+        ('{"timestamp": "2024-11-02T16:51:31.587Z"}', "INFO"),  # no level
+        ("plain text", "INFO"),
+    ],
+)
+def test_lambdas_rules_as_documented(line: str, level: str) -> None:
+    assert level_of(line) == level
+
+
+def test_the_handler_follows_the_loggers_level_for_change_lines(log_level: Any) -> None:
+    log_level(logging.getLevelName(logging.WARNING))
+
+    result = invoke(load_event("tutorial_modify"))
+
+    assert result.records == []
+    assert len(result.metrics) == 1
