@@ -65,6 +65,9 @@ class TableStreamLogger(StreamConsumer):
     keeps the whole batch (or, if chosen, an SQS queue that keeps only its position in the
     stream). Alarms and a dashboard watch the lag, the errors and the parked batches.
 
+    It is one reader of the stream; DynamoDB advises at most two per shard. A ``ChangeAlerts``
+    on the same table is the second (and ``table``, ``failure_destination`` can be shared with it).
+
     Table (give either ``table`` or ``partition_key``, not both):
 
     :param table: An existing table to log, which must have a stream. An imported table

@@ -158,7 +158,12 @@ def _template(out: Path) -> dict[str, Any]:
 
 
 def _resource(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
-    (resource,) = [r for r in template["Resources"].values() if r["Type"] == resource_type]
+    """The logger's resource of a type (the alerts have their own function, role, policy, mapping)."""
+    (resource,) = [
+        r
+        for name, r in template["Resources"].items()
+        if r["Type"] == resource_type and not name.startswith("InventoryAlerts")
+    ]
     properties: dict[str, Any] = resource["Properties"]
     return properties
 
@@ -200,7 +205,12 @@ def test_function_runs_the_handler_with_the_powertools_layer(deployed: Path, end
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     assert parameters[layer_ref["Ref"]] == LAYER_ARN
     assert _template(deployed)["Parameters"][layer_ref["Ref"]]["Default"] == POWERTOOLS_LAYER_PARAMETER
-    assert config["Environment"]["Variables"] == expected["Environment"]["Variables"]
+    variables = dict(config["Environment"]["Variables"])
+    # The bucket's Ref in the template is its name once deployed.
+    assert variables.pop("FAILURE_BUCKET") == outputs["FailureBucketName"]
+    assert variables == {
+        name: value for name, value in expected["Environment"]["Variables"].items() if name != "FAILURE_BUCKET"
+    }
     assert config["MemorySize"] == expected["MemorySize"]
     assert config["Timeout"] == expected["Timeout"]
 
@@ -287,10 +297,20 @@ def test_shipped_code_package_holds_a_working_handler(deployed: Path, endpoint: 
     # THEN it logs the tutorial's line and reports no failure
     assert process.returncode == 0, process.stderr
     lines = process.stdout.splitlines()
-    record = json.loads(next(line for line in lines if '"event_name"' in line))
-    assert record["message"] == "MODIFY FRUIT / APPLE#WASHINGTON: Stocks"
-    assert '"new_image":{"PK":"FRUIT","SK":"APPLE#WASHINGTON","Price":{"USD":0.8,"INR":50},"Stocks":32}' in lines[0]
+    record_line = next(line for line in lines if '"event_name"' in line)
+    assert json.loads(record_line)["message"] == "MODIFY FRUIT / APPLE#WASHINGTON: Stocks"
+    assert '"new_image":{"PK":"FRUIT","SK":"APPLE#WASHINGTON","Price":{"USD":0.8,"INR":50},"Stocks":32}' in record_line
     assert json.loads(lines[-1]) == {"batchItemFailures": []}
+
+
+def test_alerts_topic_and_function_are_deployed(deployed: Path, endpoint: str) -> None:
+    outputs = _outputs(endpoint)
+    topics = [topic["TopicArn"] for topic in _client("sns", endpoint).list_topics()["Topics"]]
+    functions = _client("lambda", endpoint).list_functions()["Functions"]
+
+    assert outputs["AlertTopicArn"] in topics
+    (alerts,) = [function for function in functions if function["Handler"] == "change_alerts.handler"]
+    assert alerts["Environment"]["Variables"]["TOPIC_ARN"] == outputs["AlertTopicArn"]
 
 
 def test_destroy_removes_the_stack_and_keeps_the_table(deployed: Path, endpoint: str, cli_env: dict[str, str]) -> None:

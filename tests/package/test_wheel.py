@@ -133,6 +133,7 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         "table_stream_logger/monitoring.py",
         "table_stream_logger/nag.py",
         "table_stream_logger/py.typed",
+        "table_stream_logger/queries.py",
         "table_stream_logger/stream_consumer.py",
         "table_stream_logger/stream_tables.py",
     ]
