@@ -180,7 +180,9 @@ REDACT = dynamo_json.redaction_tree(_names_env("REDACT_ATTRIBUTES"))
 KEY_ATTRIBUTES = _names_env("KEY_ATTRIBUTES")
 TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
 
-logger = Logger()
+# RFC 3339 timestamps: Lambda's log-level filter (the function's ApplicationLogLevel) reads a
+# JSON line's level only when its timestamp is one.
+logger = Logger(use_rfc3339=True, utc=True)
 
 
 @functools.cache

@@ -34,7 +34,9 @@ class LocalTopic:
         self.published.append(arguments)
         if self.format == "json":
             # The body as the handler wrote it, so that every number stays exactly as it is.
-            others = json.dumps({name: value for name, value in arguments.items() if name != "Message"})
+            others = json.dumps(
+                {name: value for name, value in arguments.items() if name != "Message"}, separators=(",", ":")
+            )
             self.out.write(f'{{"local_sns_stand_in":{others[:-1]},"Message":{arguments["Message"]}}}}}\n')
         else:
             summary = json.loads(arguments["Message"], parse_float=Decimal).get("summary", "")

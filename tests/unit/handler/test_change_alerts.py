@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from rfc3339_validator import validate_rfc3339
 
 # The function's environment, as the ChangeAlerts construct sets it (read at import).
 os.environ.update(
@@ -449,6 +450,8 @@ def test_a_failed_publish_is_reported_and_the_batch_stops_there(monkeypatch: pyt
         ("event-200", "200", "publish failed: RuntimeError")
     ]
     assert [(line["rule"], line["message_id"]) for line in log.level("INFO")] == [("test-rises_above", "message-1")]
+    # RFC 3339, so that Lambda's log-level filter reads the lines' levels.
+    assert all(validate_rfc3339(line["timestamp"]) for line in log.level("INFO") + log.level("ERROR"))
 
 
 def test_a_malformed_number_is_reported_without_its_value(sns: FakeSns, log: LogLines) -> None:
