@@ -519,6 +519,27 @@ def cost_table(results: dict[tuple[Batch, Variant], Measured]) -> str:
     return "\n".join(lines)
 
 
+def archive_cost_table(results: dict[tuple[Batch, Variant], Measured]) -> str:
+    """USD per million changes for each log class, with and without a year of archive."""
+    header = ["log_images", "log class", "without archive", "with a year of archive"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for variant in (OURS[0], OURS[-1]):
+        measured = results[BYTES_BATCH, variant]
+        seconds = min(measured.ns_per_record) / 1e9
+        archive = costs.archive_per_million_changes(measured.bytes_per_record, measured.compression)
+        for label, price in (
+            ("STANDARD", costs.LOGS_INGESTION_USD_PER_GB),
+            ("INFREQUENT_ACCESS", costs.LOGS_INFREQUENT_ACCESS_INGESTION_USD_PER_GB),
+        ):
+            total = costs.per_million_changes(
+                measured.bytes_per_record, seconds, measured.compression, ingestion_usd_per_gb=price
+            ).total
+            # The archive needs a subscription filter, which INFREQUENT_ACCESS does not have.
+            with_archive = f"{total + archive:.4f}" if label == "STANDARD" else "not possible"
+            lines.append(f"| {variant.option} | {label} | {total:.4f} | {with_archive} |")
+    return "\n".join(lines)
+
+
 def _median_row(
     measure: str, label: str, times: list[float], base: list[float], limit: float, show: Callable[[list[float]], str]
 ) -> Row:
@@ -601,7 +622,11 @@ def main(argv: list[str] | None = None) -> int:
     table = render_table(rows)
     duration = time.perf_counter() - started
     print(table)
-    costs_md = cost_table(results)
+    costs_md = (
+        cost_table(results)
+        + "\n\nWith the archive (`archive=True`: Firehose and a year in S3):\n\n"
+        + archive_cost_table(results)
+    )
     print("\n" + costs_md)
     RESULTS.write_text(_results_md(table, rows, profile, shares, args, duration, costs_md), encoding="utf-8")
     print(f"\nWritten to {RESULTS.relative_to(ROOT)} in {duration:.0f} s", file=sys.stderr)

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local import backend, items
+from local import archive, backend, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
 from local.lambda_logs import kept
@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="where records given up on are written (default: .local-failures/ in the project)",
     )
+    shown.add_argument(
+        "--archive",
+        type=Path,
+        metavar="DIR",
+        help="also write the change lines to DIR as the archive bucket holds them (gzip, changes/year=/month=/day=/)",
+    )
     shown.add_argument("--duration", type=float, metavar="SECONDS", help="with --tail: stop after this long")
     shown.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     return parser
@@ -133,6 +139,7 @@ class Run:
     table_name: str
     poller: Poller
     captured: CapturedHandler
+    archive: archive.ArchiveWriter | None = None
     others: list[tuple[Poller, LocalTopic | None]] = dataclasses.field(default_factory=list)
 
     @property
@@ -235,9 +242,14 @@ def _start(
     progress(_describe(settings))
 
     shown = arguments.format or ("pretty" if stdout.isatty() else "json")
+    writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
 
     def reader(
-        mapping: MappingSettings, function: FunctionSettings, function_name: str, label: str = ""
+        mapping: MappingSettings,
+        function: FunctionSettings,
+        function_name: str,
+        label: str = "",
+        writer: archive.ArchiveWriter | None = None,
     ) -> tuple[Poller, CapturedHandler, LocalTopic | None]:
         handler, module = load_handler(function.handler, function.environment)
         topic = None
@@ -245,7 +257,9 @@ def _start(
             topic = LocalTopic(shown, stdout)
             vars(module)["sns"] = lambda: topic  # what the handler publishes with
         level = function.application_log_level
-        output = Printer(shown, stdout, keep=lambda line: kept(line, level))
+        output: Callable[[list[str]], None] = Printer(shown, stdout, keep=lambda line: kept(line, level))
+        if writer is not None:  # the archive keeps the logger's change lines
+            output = archive.tee(output, writer)
         captured = CapturedHandler(handler, module, output)
         poller = Poller(
             backend.StreamsSource(streams, stream_arn, session.region_name),
@@ -263,8 +277,8 @@ def _start(
         poller.start()  # as creating the mapping does: LATEST means after this
         return poller, captured, topic
 
-    poller, captured, _ = reader(model.mapping, model.function, model.function_name)
-    run = Run(dynamodb, table_name, poller, captured)
+    poller, captured, _ = reader(model.mapping, model.function, model.function_name, writer=writer)
+    run = Run(dynamodb, table_name, poller, captured, writer)
     for other in model.others:
         name = other.function_name(model.stack_name)
         other_poller, _, topic = reader(other.mapping, other.function, name, label=other.function.logical_id)
@@ -355,6 +369,11 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
     )
     for path in stats.parked_files:
         progress(f"parked: {_shown_path(path)}")
+    if run.archive is not None:
+        progress(
+            f"archived {run.archive.lines} change line(s) in {len(run.archive.objects)} object(s) under "
+            f"{_shown_path(run.archive.folder)}"
+        )
     lost = poller.lost()
     for other, topic in run.others:
         other_stats = other.stats

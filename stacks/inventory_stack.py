@@ -33,8 +33,8 @@ class InventoryStack(Stack):
     :param service_name: The ``service`` of every log line.
     :param log_level: The function's log level.
     :param stage: ``dev`` or ``prod``. Default: ``dev``. ``prod`` turns on the table's
-        deletion protection; the table and the failure bucket are retained on delete in
-        both stages unless ``destroy_on_delete``.
+        deletion protection and the change archive (S3, Athena); the table and the failure
+        bucket are retained on delete in both stages unless ``destroy_on_delete``.
     :param destroy_on_delete: Delete the table and the failure bucket with the stack.
         Default: ``False``. Refused with ``stage="prod"``.
     :param alarm_topic_arn: An SNS topic that every alarm notifies, on ALARM and on OK.
@@ -80,6 +80,7 @@ class InventoryStack(Stack):
             log_level=log_level,
             failure_removal_policy=removal_policy,
             alarm_action=alarm_action,
+            archive=stage == "prod",
         )
         assert isinstance(logger.failure_destination, s3.Bucket) and logger.dashboard is not None
         self.logger = logger
@@ -111,3 +112,8 @@ class InventoryStack(Stack):
         CfnOutput(self, "DashboardName", value=logger.dashboard.dashboard_name)
         # Subscribe to it: `aws sns subscribe --topic-arn ... --protocol email ...` (README: Alerts).
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
+        if logger.archive is not None:
+            # Where the archive is read from (README: Keeping changes for years).
+            CfnOutput(self, "ArchiveBucketName", value=logger.archive.bucket.bucket_name)
+            CfnOutput(self, "ArchiveWorkGroup", value=logger.archive.workgroup.ref)
+            CfnOutput(self, "ArchiveDatabaseName", value=logger.archive.database_name)

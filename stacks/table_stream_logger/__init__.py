@@ -7,6 +7,7 @@ modules of this package import each other relatively, so both names work.
 """
 
 from .alerts import AlertRule, Becomes, Expires, FallsToOrBelow, RisesAbove
+from .archive import ChangeArchive
 from .change_alerts import ChangeAlerts
 from .construct import HANDLER, HANDLER_METRICS, TableStreamLogger
 from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
@@ -23,6 +24,7 @@ __all__ = [
     "AlertRule",
     "Becomes",
     "ChangeAlerts",
+    "ChangeArchive",
     "ChangeFilter",
     "EventName",
     "Expires",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .archive import ChangeArchive, check_archive_props
 from .failure_destinations import FailureDestinationProps, is_bucket
 from .filters import ChangeFilter, check_filters
 from .monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
@@ -98,6 +99,14 @@ class TableStreamLogger(StreamConsumer):
         filter is kept at INFO (DEBUG for DEBUG), so that it never drops the metrics line.
     :param log_retention: Retention of the function's log group. Default:
         ``RetentionDays.ONE_MONTH`` (30 days).
+    :param log_group_class: The log group's class. Default: ``LogGroupClass.STANDARD``, because
+        our own features need it: the archive's subscription filter and the dashboard's graphs
+        of the handler's embedded metrics. ``INFREQUENT_ACCESS`` costs about half as much per
+        GB ingested and keeps Logs Insights queries (the saved ones included; not the
+        ``pattern``, ``diff``, ``filterIndex`` and ``unmask`` commands), but gives up
+        subscription filters, metric filters and embedded-metric extraction, Live Tail and
+        anomaly detection; it is refused with ``archive=True`` or ``dashboard=True``. A log
+        group's class cannot change: changing it replaces the group.
     :param log_images: What each log line carries of the item. ``NEW_AND_CHANGES`` (default):
         the new image, and for a MODIFY the old and new value of each changed attribute
         (``changes``), from which the old image is rebuilt exactly; a REMOVE logs the old image.
@@ -134,6 +143,19 @@ class TableStreamLogger(StreamConsumer):
         what it needs. Default: none, the logger of this package.
     :param handler: Your handler, ``"module.function"``, given together with ``code``.
         Default: ``"stream_logger.handler"``, the logger of this package.
+
+    Archive (README: Keeping changes for years):
+
+    :param archive: Also keep every change line in S3, queryable with Athena: a subscription
+        filter sends the change lines to Amazon Data Firehose, which writes them, GZIP
+        compressed, under ``changes/year=/month=/day=/`` of an encrypted, versioned, SSL-only
+        bucket; a Glue table (partition projection), an Athena workgroup and saved queries
+        read them. Default: ``False``.
+    :param archive_retention: How long the archive keeps a change line, in whole days; only
+        with ``archive=True``. Default: 365 days.
+    :param archive_bytes_scanned_limit: The most one query of the archive's workgroup may
+        scan, at least 10 MiB; only with ``archive=True``. Default: 10 GiB (about 5 cents a
+        query at Athena's price).
 
     Event source mapping:
 
@@ -208,6 +230,7 @@ class TableStreamLogger(StreamConsumer):
         service_name: str = "table-stream-logger",
         log_level: str = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        log_group_class: logs.LogGroupClass = logs.LogGroupClass.STANDARD,
         log_images: str = "NEW_AND_CHANGES",
         log_context_keys: str = "ONCE",
         saved_queries: bool = True,
@@ -234,6 +257,9 @@ class TableStreamLogger(StreamConsumer):
         iterator_age_threshold: Duration = Duration.seconds(60),
         alarm_action: cloudwatch.IAlarmAction | None = None,
         dashboard: bool = True,
+        archive: bool = False,
+        archive_retention: Duration | None = None,
+        archive_bytes_scanned_limit: Size | None = None,
     ) -> None:
         # Validate everything before building anything, the construct's own node included, so
         # that a mistake surfaces as one clear error at synth rather than as a half-built tree.
@@ -265,6 +291,13 @@ class TableStreamLogger(StreamConsumer):
                 f"only {'code' if code is not None else 'handler'} was given."
             )
         change_filters = check_filters(filters)
+        check_archive_props(
+            log_group_class,
+            archive=archive,
+            dashboard=dashboard,
+            retention=archive_retention,
+            bytes_scanned_limit=archive_bytes_scanned_limit,
+        )
         view_type = check_stream_view_type(table, stream_view_type)
         _check_images(
             view_type,
@@ -325,6 +358,7 @@ class TableStreamLogger(StreamConsumer):
                 code=code,
                 handler=handler or HANDLER,
                 environment=environment,
+                log_group_class=log_group_class,
                 # The handler applies log_level to its own lines. Lambda's filter stays at INFO (DEBUG
                 # for DEBUG): its per-invocation metrics line is INFO, and the dashboard needs it at
                 # every log_level.
@@ -347,6 +381,22 @@ class TableStreamLogger(StreamConsumer):
         self._dashboard = (
             self._build_dashboard(metrics_namespace, service_name, iterator_age_threshold) if dashboard else None
         )
+        self._archive = (
+            ChangeArchive(
+                self,
+                "Archive",
+                log_group=self._log_group,
+                key_names=key_attributes,
+                retention=archive_retention,
+                bytes_scanned_limit=archive_bytes_scanned_limit,
+                alarm_action=alarm_action,
+                alarms=alarms,
+            )
+            if archive
+            else None
+        )
+        if self._archive is not None:
+            self._alarms.update(self._archive.alarms)
 
     @property
     def stream_arn(self) -> str:
@@ -362,6 +412,19 @@ class TableStreamLogger(StreamConsumer):
     def queries(self) -> Sequence[logs.QueryDefinition]:
         """The saved Logs Insights queries; empty with ``saved_queries=False``."""
         return self._queries
+
+    @property
+    def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
+        """The alarms by name: ``IteratorAge``, ``Errors``, ``Throttles``, ``RecordsParked``,
+        ``RecordsDropped``, with the archive also ``ArchiveDelivery`` and ``ArchiveSubscription``;
+        empty with ``alarms=False``."""
+        return dict(self._alarms)
+
+    @property
+    def archive(self) -> ChangeArchive | None:
+        """The change archive (bucket, delivery stream, Glue table, Athena workgroup and queries);
+        ``None`` with ``archive=False``."""
+        return self._archive
 
     @property
     def dashboard(self) -> cloudwatch.Dashboard | None:

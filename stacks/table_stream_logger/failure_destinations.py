@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .buckets import private_bucket
 from .nag import NAG
 
 FAILURE_DESTINATION_TYPES = ("S3", "SQS")
@@ -74,26 +75,16 @@ def build_failure_destination(
 
 def build_failure_bucket(scope: Construct, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
     """The bucket that keeps each parked batch, with its records, for ``retention``."""
-    bucket = s3.Bucket(
+    bucket = private_bucket(
         scope,
         "FailureBucket",
-        # S3-managed keys: encrypted at rest with no KMS key to grant or pay for.
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        enforce_ssl=True,
-        # Versioning keeps a parked batch that someone overwrites or deletes by mistake
-        # until the lifecycle removes the old version.
-        versioned=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         lifecycle_rules=[
             s3.LifecycleRule(
                 id="ExpireParkedBatches",
                 expiration=retention,
                 noncurrent_version_expiration=retention,
                 abort_incomplete_multipart_upload_after=Duration.days(1),
-            ),
-            # S3 refuses this flag in a rule that also expires by age, hence a rule of its own.
-            s3.LifecycleRule(id="RemoveExpiredDeleteMarkers", expired_object_delete_marker=True),
+            )
         ],
         removal_policy=removal_policy,
     )

@@ -231,6 +231,7 @@ class FunctionProps:
     handler: str
     environment: Mapping[str, str]
     limits: FunctionLimits
+    log_group_class: logs.LogGroupClass = logs.LogGroupClass.STANDARD
 
 
 def handler_environment(
@@ -252,7 +253,14 @@ def build_function(
     # The function writes to this group only. CDK's default for a log group, RETAIN, is
     # kept: the group is the record of what the function did, so deleting the stack
     # leaves it to expire with its retention instead of erasing it.
-    log_group = logs.LogGroup(scope, "LogGroup", retention=props.limits.log_retention)
+    log_group = logs.LogGroup(
+        scope,
+        "LogGroup",
+        retention=props.limits.log_retention,
+        # STANDARD is CloudFormation's default and stays unsaid: a class newly written into the
+        # template would read as a change of class, which replaces the group.
+        log_group_class=None if props.log_group_class == logs.LogGroupClass.STANDARD else props.log_group_class,
+    )
 
     # A role of our own instead of CDK's default one, which attaches
     # AWSLambdaBasicExecutionRole (logs:* on every log group). Each grant below adds

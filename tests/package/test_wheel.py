@@ -123,6 +123,9 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
     assert names == [
         "table_stream_logger/__init__.py",
         "table_stream_logger/alerts.py",
+        "table_stream_logger/archive.py",
+        "table_stream_logger/archive_layout.py",
+        "table_stream_logger/buckets.py",
         "table_stream_logger/change_alerts.py",
         "table_stream_logger/construct.py",
         "table_stream_logger/failure_destinations.py",

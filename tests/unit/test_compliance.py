@@ -108,6 +108,9 @@ def _variants(app: cdk.App) -> None:
         alarm_action=cloudwatch_actions.SnsAction(topic),
     )
 
+    archived = stack("Archive")
+    TableStreamLogger(archived, "Logger", partition_key=ID, archive=True)
+
     existing = stack("ExistingTable")
     table = dynamodb.Table(
         existing,
@@ -199,8 +202,20 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
     assert {(rule, path.split("/")[0]) for rule, path in suppressed if "/Logger/" in path} == {
         *(
             ("AwsSolutions-IAM5[Resource::*]", stack)
-            for stack in ("Sqs", "OwnBucket", "OwnKmsQueue", "CustomerManagedKey", "ExistingTable", "Imported")
+            for stack in (
+                "Sqs",
+                "OwnBucket",
+                "OwnKmsQueue",
+                "CustomerManagedKey",
+                "ExistingTable",
+                "Imported",
+                "Archive",
+            )
         ),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "Archive"),
+        ("AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/changes/*]", "Archive"),
+        ("AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/errors/*]", "Archive"),
+        ("AwsSolutions-S1", "Archive"),
         ("AwsSolutions-SQS3", "Sqs"),
         ("AwsSolutions-IAM5[Resource::<Parked6D7C062F.Arn>/*]", "OwnBucket"),
         ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "CustomerManagedKey"),
@@ -216,6 +231,31 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
         ("Imported/Alerts", "AwsSolutions-IAM5[Resource::*]"),
         ("Imported/Alerts", "AwsSolutions-SQS3"),
     }
+
+
+def test_the_archive_acknowledges_only_its_prefixes_and_its_buckets_access_logs(
+    variants: tuple[dict[str, dict[str, Any]], dict[str, Any]],
+) -> None:
+    _, report = variants
+    archive = {
+        (v["ruleName"], c["constructPath"]): v["reason"]
+        for v in report["suppressedViolations"]
+        for c in v["violatingConstructs"]
+        if c["constructPath"].startswith("Archive/Logger/Archive/")
+    }
+
+    assert set(archive) == {
+        ("AwsSolutions-S1", "Archive/Logger/Archive/Bucket/Resource"),
+        (
+            "AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/changes/*]",
+            "Archive/Logger/Archive/DeliveryRole/DefaultPolicy/Resource",
+        ),
+        (
+            "AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/errors/*]",
+            "Archive/Logger/Archive/DeliveryRole/DefaultPolicy/Resource",
+        ),
+    }
+    assert all(len(reason) > 80 for reason in archive.values())
 
 
 # --- cfn-lint ---------------------------------------------------------------------------

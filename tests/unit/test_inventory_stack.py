@@ -25,6 +25,10 @@ BUCKET = "InventoryLoggerFailureBucket5426844C"
 MAPPING = "InventoryLoggerFunctionDynamoDBEventSourceInventoryStackInventoryLoggerStream60906DDB38CCB648"
 LOG_GROUP = "InventoryLoggerLogGroup24D28F13"
 BUCKET_POLICY = "InventoryLoggerFailureBucketPolicy679C1638"
+# Everything of the change archive, which only the prod stage has, is under this logical ID prefix.
+ARCHIVE = "InventoryLoggerArchive"
+# Pinned too: a new archive bucket would leave years of changes behind in the old one.
+ARCHIVE_BUCKET = "InventoryLoggerArchiveBucket580F6899"
 FUNCTION = "InventoryLoggerFunction6352DB15"
 ROLE = "InventoryLoggerRoleCA5AC158"
 POLICY = "InventoryLoggerRoleDefaultPolicy4E29B359"
@@ -460,6 +464,15 @@ def test_function_asset_is_the_handler_without_caches(
 # --- stages ---------------------------------------------------------------------------
 
 
+def without_archive(template: dict[str, Any]) -> dict[str, Any]:
+    """The template less the change archive, which only prod has (README: Keeping changes for years)."""
+    copy: dict[str, Any] = json.loads(json.dumps(template))
+    copy["Resources"] = {name: r for name, r in copy["Resources"].items() if not name.startswith(ARCHIVE)}
+    for name in ("ArchiveBucketName", "ArchiveDatabaseName", "ArchiveWorkGroup"):
+        copy["Outputs"].pop(name, None)
+    return copy
+
+
 def test_stateful_resources_keep_their_logical_ids_in_every_stage(stage_templates: dict[str, dict[str, Any]]) -> None:
     def stateful(template: dict[str, Any]) -> dict[str, list[str]]:
         kinds = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
@@ -470,9 +483,11 @@ def test_stateful_resources_keep_their_logical_ids_in_every_stage(stage_template
         "AWS::S3::Bucket": [BUCKET],
         "AWS::Logs::LogGroup": sorted([LOG_GROUP, ALERTS_LOG_GROUP]),
     }
-    assert {stage: stateful(t) for stage, t in stage_templates.items()} == dict.fromkeys(stage_templates, expected)
-    # The stages differ in properties and policies only, never in what exists.
-    assert len({tuple(sorted(t["Resources"])) for t in stage_templates.values()}) == 1
+    templates = {stage: without_archive(t) for stage, t in stage_templates.items()}
+    assert {stage: stateful(t) for stage, t in templates.items()} == dict.fromkeys(stage_templates, expected)
+    # Apart from prod's archive, the stages differ in properties and policies only, never in what exists.
+    assert len({tuple(sorted(t["Resources"])) for t in templates.values()}) == 1
+    assert stateful(stage_templates["prod"])["AWS::S3::Bucket"] == sorted([BUCKET, ARCHIVE_BUCKET])
 
 
 def test_dev_keeps_the_data_by_default(stage_templates: dict[str, dict[str, Any]]) -> None:
@@ -492,10 +507,12 @@ def test_prod_protects_the_table_and_keeps_the_data(stage_templates: dict[str, d
     assert resources[TABLE]["Properties"]["DeletionProtectionEnabled"] is True
     for logical_id in (TABLE, BUCKET, LOG_GROUP):
         assert resources[logical_id]["DeletionPolicy"] == "Retain"
-    # Deletion protection is the only difference from dev.
+    assert resources[ARCHIVE_BUCKET]["DeletionPolicy"] == "Retain"
+    # Deletion protection and the archive are the only differences from dev.
     dev = json.loads(json.dumps(stage_templates["dev"]))
     dev["Resources"][TABLE]["Properties"]["DeletionProtectionEnabled"] = True
-    assert stage_templates["prod"] == dev
+    assert without_archive(stage_templates["prod"]) == dev
+    assert not [name for name in stage_templates["dev"]["Resources"] if name.startswith(ARCHIVE)]
 
 
 def test_dev_destroys_table_and_bucket_only_when_asked(stage_templates: dict[str, dict[str, Any]]) -> None:
