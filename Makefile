@@ -26,7 +26,7 @@ export CDK_HOME := $(CURDIR)/.cdk-home
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: help venv deps synth test deploy-local local bench lint bootstrap diff deploy destroy clean
+.PHONY: help venv deps synth test deploy-local local redrive bench lint bootstrap diff deploy destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -63,6 +63,10 @@ deploy-local: deps ## Check a change before deploying: cdk bootstrap/deploy/dest
 
 local: $(VENV_STAMP) ## Run the pipeline on this machine: embedded DynamoDB stream, real handler (ARGS="--help")
 	$(VENV)/bin/python -m local $(ARGS)
+
+# @: the command's output is for piping (e.g. --format json), so make does not echo the recipe.
+redrive: $(VENV_STAMP) ## List, show and replay parked batches (ARGS="list --stack-name InventoryStack")
+	@$(VENV)/bin/python -m stacks.table_stream_logger $(ARGS)
 
 bench: deps ## Benchmark against the tutorials' handlers; writes bench/RESULTS.md (ARGS="--quick")
 	$(VENV)/bin/python -m bench $(ARGS)

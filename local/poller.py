@@ -36,7 +36,6 @@ Choices where Lambda's docs are silent, each the one that never loses a record:
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
@@ -48,6 +47,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from local.template import INFINITE, MappingSettings
+
+# The record Lambda delivers: a replay from the stream (the redrive command) delivers the same.
+from stacks.table_stream_logger.parked import lambda_record as lambda_record
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -82,44 +84,6 @@ class StreamSource(Protocol):
     def get_records(self, iterator: str, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         """GetRecords: the records (as boto3 returns them) and the next iterator (None: shard closed)."""
         ...
-
-
-# --- the record Lambda delivers ----------------------------------------------------
-def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str, Any]:
-    """A GetRecords record as Lambda delivers it to the function.
-
-    boto3 parses what DynamoDB Streams sends: ``ApproximateCreationDateTime`` becomes a
-    datetime and binary values (``B``, ``BS``) become bytes. Lambda passes on the service's
-    JSON, so they go back to epoch seconds (DynamoDB rounds down to the second) and base64
-    text. Lambda adds ``eventSourceARN``, and records carry ``eventVersion`` 1.1.
-    """
-    stream = {name: _wire(value) for name, value in raw.get("dynamodb", {}).items()}
-    created = stream.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        stream["ApproximateCreationDateTime"] = int(created.timestamp())
-    record: dict[str, Any] = {
-        "eventID": raw.get("eventID"),
-        "eventName": raw.get("eventName"),
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": region,
-        "dynamodb": stream,
-        "eventSourceARN": stream_arn,
-    }
-    if "userIdentity" in raw:
-        record["userIdentity"] = raw["userIdentity"]
-    return record
-
-
-def _wire(value: Any) -> Any:
-    """boto3's parsed values back to the JSON the service sent."""
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    if isinstance(value, dict):
-        return {name: _wire(item) for name, item in value.items()}
-    if isinstance(value, list | set):
-        return [_wire(item) for item in value]
-    return value
 
 
 # --- the context object --------------------------------------------------------------

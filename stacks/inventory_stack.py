@@ -107,7 +107,7 @@ class InventoryStack(Stack):
             "EventSourceMappingUuid",
             value=logger.event_source_mapping.event_source_mapping_id,
         )
-        # Where parked batches are read from (README: Reading a parked batch).
+        # With FunctionName, where the redrive command finds parked batches (README: When RecordsParked fires).
         CfnOutput(self, "FailureBucketName", value=logger.failure_destination.bucket_name)
         CfnOutput(self, "DashboardName", value=logger.dashboard.dashboard_name)
         # Subscribe to it: `aws sns subscribe --topic-arn ... --protocol email ...` (README: Alerts).

@@ -122,6 +122,7 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         metadata = wheel.read(f"table_stream_logger-{__version__}.dist-info/METADATA").decode()
     assert names == [
         "table_stream_logger/__init__.py",
+        "table_stream_logger/__main__.py",
         "table_stream_logger/alerts.py",
         "table_stream_logger/archive.py",
         "table_stream_logger/archive_layout.py",
@@ -135,14 +136,38 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         "table_stream_logger/lambda/stream_logger.py",
         "table_stream_logger/monitoring.py",
         "table_stream_logger/nag.py",
+        "table_stream_logger/parked.py",
         "table_stream_logger/py.typed",
         "table_stream_logger/queries.py",
+        "table_stream_logger/redrive.py",
         "table_stream_logger/stream_consumer.py",
         "table_stream_logger/stream_tables.py",
     ]
     assert "Requires-Dist: aws-cdk-lib<3,>=2.275.0" in metadata.splitlines()
     assert "Requires-Dist: constructs<11,>=10.0.0" in metadata.splitlines()
+    # boto3 only for the redrive command, as an extra
+    assert "Requires-Dist: boto3<2,>=1.34; extra == 'redrive'" in metadata.splitlines()
     assert "Requires-Python: >=3.11" in metadata.splitlines()
+
+
+def test_the_redrive_command_is_installed_and_says_when_boto3_is_missing(consumer: Consumer) -> None:
+    # The consumer installed the wheel without the [redrive] extra: no boto3.
+    script = consumer.python.parent / "table-stream-logger"
+    usage = subprocess.run([script, "replay", "--help"], capture_output=True, text=True, check=False)
+    missing = subprocess.run(
+        [consumer.python, "-m", "table_stream_logger", "list", "--stack-name", "InventoryStack"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert usage.returncode == 0, usage.stderr
+    assert usage.stdout.startswith("usage: python -m table_stream_logger replay")
+    assert (missing.returncode, missing.stdout, missing.stderr) == (
+        2,
+        "",
+        "error: this command needs boto3: pip install 'table-stream-logger[redrive]'\n",
+    )
 
 
 def test_the_consumer_imports_the_installed_package_and_no_stacks(consumer: Consumer) -> None:

@@ -378,7 +378,7 @@ def test_alarms(template: assertions.Template) -> None:
     }
     # Each says what happened and where to look, and none is silent about its threshold.
     assert "over 1 minute" in descriptions[ALARMS["IteratorAge"]]
-    assert "parked batch" in descriptions[ALARMS["RecordsParked"]]
+    assert "python -m table_stream_logger" in descriptions[ALARMS["RecordsParked"]]
     assert "lost" in descriptions[ALARMS["RecordsDropped"]]
 
 

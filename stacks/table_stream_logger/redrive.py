@@ -1,0 +1,783 @@
+"""``python -m table_stream_logger``: list, inspect and replay the batches Lambda parked.
+
+When a record still fails after its retries, the event source mapping parks the part of the
+batch that holds it in the failure destination and the ``RecordsParked`` alarm fires. This
+command finds the destination from the stack's outputs (``FunctionName`` and
+``FailureBucketName`` or ``FailureQueueUrl``, as the InventoryStack has them) or from
+explicit names, and
+
+- ``list``: one row per parked batch, never a key or a value of an item;
+- ``show KEY``: a batch's records by identity (event name and ID, sequence number, keys
+  unless ``redact`` covers them) and why each failed, from the function's log;
+- ``replay``: invokes the function with a batch exactly as the mapping did, one batch at a
+  time; a batch that succeeds is moved under ``replayed/`` (or its message deleted), one
+  that still fails stays parked. A dry run unless ``--yes``.
+
+It needs boto3 (``pip install 'table-stream-logger[redrive]'``), and for ``--local`` the
+function's Powertools (``aws-lambda-powertools``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import importlib
+import io
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from .parked import (
+    REPLAYED_PREFIX,
+    Batch,
+    Expired,
+    FolderStore,
+    RedriveError,
+    S3Store,
+    SqsStore,
+    function_name_of,
+    parse_time,
+    read_from_stream,
+)
+
+PROG = "python -m table_stream_logger"
+FUNCTION_OUTPUT = "FunctionName"
+BUCKET_OUTPUT = "FailureBucketName"
+QUEUE_OUTPUT = "FailureQueueUrl"
+# The handler's ERROR line for a record: {"level":"ERROR",...,"sequence_number":...,"reason":...}.
+ERROR_MESSAGE = "Record cannot be processed"
+# How far around a parked batch the function's log is searched for its ERROR lines.
+LOG_MARGIN = timedelta(minutes=5)
+MAX_LOG_PAGES = 50
+RELATIVE_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+EPILOG = """\
+where the parked batches are (one of):
+  --stack-name NAME      the stack's outputs FunctionName and FailureBucketName (or FailureQueueUrl)
+  --bucket / --queue-url with --function-name
+  --folder DIR           a folder that python -m local wrote (.local-failures/), with --local
+
+exit status: 0 when everything asked was done (or nothing was parked), 1 when a batch still
+fails, 2 for a usage or access error.
+"""
+
+
+class Missing(RedriveError):
+    """A package the command needs is not installed."""
+
+
+# --- the function, deployed or in this process ---------------------------------------------
+@dataclass
+class Outcome:
+    """What one invocation said about its batch."""
+
+    # Sequence numbers the response lists in batchItemFailures.
+    failed: list[str] = field(default_factory=list)
+    # A function error, or a response that fails the whole batch.
+    error: str | None = None
+    # Why each failed record failed, from the invocation's ERROR lines.
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error is None and not self.failed
+
+
+def read_response(payload: Any, function_error: str | None, log_lines: Sequence[str]) -> Outcome:
+    """Judge an invocation as the mapping does: a function error or batchItemFailures fail it."""
+    reasons = error_reasons(log_lines)
+    if function_error:
+        detail = ""
+        if isinstance(payload, dict) and payload.get("errorType"):
+            detail = f": {payload['errorType']}: {payload.get('errorMessage', '')}"
+        return Outcome(error=f"function error ({function_error}){detail}", reasons=reasons)
+    if payload is None:
+        return Outcome(reasons=reasons)
+    if not isinstance(payload, dict):
+        return Outcome(error="the response is not a partial batch response: the whole batch fails", reasons=reasons)
+    failures = payload.get("batchItemFailures")
+    if not failures:
+        return Outcome(reasons=reasons)
+    identifiers = [item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures]
+    if not isinstance(failures, list) or not all(isinstance(item, str) and item for item in identifiers):
+        return Outcome(error="the response's batchItemFailures fail the whole batch", reasons=reasons)
+    return Outcome(failed=[str(item) for item in identifiers], reasons=reasons)
+
+
+def error_reasons(lines: Sequence[str]) -> dict[str, str]:
+    """``sequence_number -> reason`` from the handler's ERROR lines among log lines."""
+    reasons = {}
+    for line in lines:
+        if ERROR_MESSAGE not in line:
+            continue
+        try:
+            entry = json.loads(line[line.index("{") :])
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("sequence_number") and entry.get("reason"):
+            reasons[str(entry["sequence_number"])] = str(entry["reason"])
+    return reasons
+
+
+class DeployedFunction:
+    """The deployed function, invoked synchronously as the event source mapping invokes it."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.name = name
+
+    def invoke(self, payload: str) -> Outcome:
+        response = self.client.invoke(
+            FunctionName=self.name,
+            InvocationType="RequestResponse",
+            # The last 4 KB of the invocation's log, for the reasons of the records that fail.
+            LogType="Tail",
+            Payload=payload.encode(),
+        )
+        body = response["Payload"].read()
+        log = base64.b64decode(response.get("LogResult", "")).decode(errors="replace")
+        try:
+            result = json.loads(body) if body else None
+        except ValueError:
+            result = "not JSON"
+        return read_response(result, response.get("FunctionError"), log.splitlines())
+
+
+class LocalFunction:
+    """The handler of this package, in this process, as ``python -m local`` runs it.
+
+    Its configuration (``LOG_IMAGES``, ``REDACT_ATTRIBUTES``, ...) is the given environment
+    on top of this process's. The log lines it writes go to ``log``.
+    """
+
+    def __init__(self, environment: dict[str, str], log: TextIO, function_name: str) -> None:
+        from .construct import HANDLER
+        from .stream_consumer import handler_asset_dir
+
+        self.environment = environment
+        self.log = log
+        self.function_name = function_name
+        module_name, _, function_name = HANDLER.rpartition(".")
+        lambda_dir = str(handler_asset_dir())
+        with self._environment():
+            sys.path.insert(0, lambda_dir)
+            previous = sys.modules.pop(module_name, None)
+            try:
+                self.module = importlib.import_module(module_name)
+            except ModuleNotFoundError as error:
+                raise Missing(
+                    f"--local runs the handler, which needs {error.name}: pip install aws-lambda-powertools"
+                ) from None
+            finally:
+                sys.path.remove(lambda_dir)
+                if previous is not None:
+                    sys.modules[module_name] = previous
+        self.handler = getattr(self.module, function_name)
+        self.name = "local handler"
+
+    @contextlib.contextmanager
+    def _environment(self) -> Iterator[None]:
+        saved = dict(os.environ)
+        os.environ.update(self.environment)
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+    def invoke(self, payload: str) -> Outcome:
+        from aws_lambda_powertools import Logger  # there: the handler imported it
+
+        # The Powertools loggers hold the stdout of their creation: point them at the buffer too.
+        loggers = [
+            value.registered_handler
+            for value in vars(self.module).values()
+            if isinstance(value, Logger) and isinstance(value.registered_handler, logging.StreamHandler)
+        ]
+        buffer = io.StringIO()
+        streams = [handler.setStream(buffer) for handler in loggers]
+        try:
+            with self._environment(), contextlib.redirect_stdout(buffer):
+                try:
+                    result = self.handler(json.loads(payload), _Context(self.function_name))
+                    function_error = None
+                except Exception as error:  # an unhandled exception is the function's error
+                    result = {"errorType": type(error).__name__, "errorMessage": str(error)}
+                    function_error = "Unhandled"
+        finally:
+            for handler, stream in zip(loggers, streams, strict=True):
+                handler.setStream(stream)
+        lines = buffer.getvalue().splitlines()
+        self.log.writelines(line + "\n" for line in lines)
+        return read_response(result, function_error, lines)
+
+
+class _Context:
+    """The ``context`` a handler gets from Lambda's Python runtime, for a local invocation."""
+
+    function_version = "$LATEST"
+    memory_limit_in_mb = 256
+    log_stream_name = "local"
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.invoked_function_arn = f"arn:aws:lambda:local:123456789012:function:{function_name}"
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.aws_request_id = str(uuid.uuid4())
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+# --- where things are ---------------------------------------------------------------------------
+@dataclass
+class Target:
+    """The parked batches' store and the function they belong to."""
+
+    store: S3Store | FolderStore | SqsStore
+    function_name: str | None
+    # The function's environment (REDACT_ATTRIBUTES, ...); None when no function is known.
+    environment: dict[str, str] | None
+    log_group: str | None
+    clients: Callable[[str], Any] | None
+
+    @property
+    def redact(self) -> list[str] | None:
+        """The function's redacted paths; None when unknown."""
+        return self._list_setting("REDACT_ATTRIBUTES")
+
+    def keys(self, record: dict[str, Any]) -> dict[str, str] | None:
+        """A record's keys as text, partition key first, ``[REDACTED]`` where redact reaches them."""
+        return shown_keys(record, self.redact, self._list_setting("KEY_ATTRIBUTES") or [])
+
+    def _list_setting(self, name: str) -> list[str] | None:
+        """A JSON list of the function's environment (else of this process's); None when unknown."""
+        raw = (self.environment or {}).get(name, os.environ.get(name))
+        if raw is None:
+            return None
+        try:
+            value = json.loads(raw) if raw.strip() else []
+        except ValueError:
+            return None
+        return [str(item) for item in value] if isinstance(value, list) else None
+
+
+def boto3_clients(arguments: argparse.Namespace) -> Callable[[str], Any]:
+    try:
+        import boto3
+    except ModuleNotFoundError:
+        raise Missing("this command needs boto3: pip install 'table-stream-logger[redrive]'") from None
+    # AWS_REGION as the other AWS SDKs and Lambda read it; boto3 itself reads AWS_DEFAULT_REGION.
+    region = arguments.region or os.environ.get("AWS_REGION") or None
+    session = boto3.session.Session(profile_name=arguments.profile, region_name=region)
+    if session.region_name is None:
+        raise RedriveError("no AWS region: give --region, or set AWS_REGION or a region in your AWS configuration")
+    made: dict[str, Any] = {}
+
+    def client(name: str) -> Any:
+        if name not in made:
+            made[name] = session.client(name, endpoint_url=arguments.endpoint_url)
+        return made[name]
+
+    return client
+
+
+def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[str], Any]]) -> Target:
+    if arguments.folder is not None:
+        if arguments.stack_name or arguments.bucket or arguments.queue_url:
+            raise RedriveError("--folder is a place of its own: give it without --stack-name, --bucket or --queue-url")
+        if arguments.function_name:
+            raise RedriveError("--folder goes with --local: a deployed function is never invoked with it")
+        return Target(FolderStore(arguments.folder), None, None, None, None)
+    if not (arguments.stack_name or arguments.bucket or arguments.queue_url):
+        raise RedriveError("say where the parked batches are: --stack-name, --bucket, --queue-url or --folder")
+    client = clients()
+    outputs = stack_outputs(client("cloudformation"), arguments.stack_name) if arguments.stack_name else {}
+    function_name = arguments.function_name or outputs.get(FUNCTION_OUTPUT)
+    bucket = arguments.bucket or (None if arguments.queue_url else outputs.get(BUCKET_OUTPUT))
+    queue_url = arguments.queue_url or (None if arguments.bucket else outputs.get(QUEUE_OUTPUT))
+    if bucket and queue_url:
+        raise RedriveError("give either --bucket or --queue-url, not both")
+    if not (bucket or queue_url):
+        raise RedriveError(
+            f"the stack {arguments.stack_name} has no output {BUCKET_OUTPUT} or {QUEUE_OUTPUT}: "
+            "give --bucket or --queue-url"
+        )
+    if not function_name:
+        where = (
+            f"the stack {arguments.stack_name} has no output {FUNCTION_OUTPUT}"
+            if arguments.stack_name
+            else "no function"
+        )
+        raise RedriveError(f"{where}: give --function-name (the function whose batches these are)")
+    store: S3Store | SqsStore = S3Store(client("s3"), bucket) if bucket else SqsStore(client("sqs"), str(queue_url))
+    configuration = client("lambda").get_function_configuration(FunctionName=function_name)
+    environment = configuration.get("Environment", {}).get("Variables", {})
+    log_group = configuration.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{function_name}"
+    return Target(
+        store, function_name_of(configuration.get("FunctionArn", function_name)), environment, log_group, client
+    )
+
+
+def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    try:
+        (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except cloudformation.exceptions.ClientError as error:
+        if "does not exist" in str(error):
+            raise RedriveError(f"no stack named {stack_name} in {cloudformation.meta.region_name}") from None
+        raise
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+# --- what a batch shows ---------------------------------------------------------------------------
+def shown_keys(record: dict[str, Any], redact: list[str] | None, order: list[str]) -> dict[str, str] | None:
+    """A record's keys as text, in ``order`` then by name, ``[REDACTED]`` where ``redact`` reaches
+    them (all of them when ``redact`` is None: unknown); None when the record has no keys."""
+    keys = (record.get("dynamodb") or {}).get("Keys")
+    if not isinstance(keys, dict):
+        return None
+    covered = None if redact is None else {path.split(".", 1)[0] for path in redact}
+    names = [name for name in order if name in keys] + sorted(name for name in keys if name not in order)
+    shown = {}
+    for name in names:
+        attribute = keys[name]
+        if covered is None or name in covered:
+            shown[name] = "[REDACTED]"
+        else:
+            (value,) = attribute.values() if isinstance(attribute, dict) and len(attribute) == 1 else ("?",)
+            shown[name] = str(value)
+    return shown
+
+
+def record_identities(records: list[dict[str, Any]], target: Target) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_name": record.get("eventName"),
+            "event_id": record.get("eventID"),
+            "sequence_number": (record.get("dynamodb") or {}).get("SequenceNumber"),
+            "keys": target.keys(record),
+        }
+        for record in records
+    ]
+
+
+def log_reasons(logs: Any, log_group: str, start: datetime, end: datetime, wanted: set[str]) -> dict[str, str]:
+    """Why these records failed (by sequence number), from the handler's ERROR lines in a time range."""
+    arguments: dict[str, Any] = {
+        "logGroupName": log_group,
+        "startTime": int(start.timestamp() * 1000),
+        "endTime": int(end.timestamp() * 1000),
+        "filterPattern": f'"{ERROR_MESSAGE}"',
+    }
+    reasons: dict[str, str] = {}
+    for _ in range(MAX_LOG_PAGES):
+        page = logs.filter_log_events(**arguments)
+        found = error_reasons([event["message"] for event in page.get("events", [])])
+        reasons.update({number: reason for number, reason in found.items() if number in wanted})
+        if not page.get("nextToken") or wanted <= reasons.keys():
+            break
+        arguments["nextToken"] = page["nextToken"]
+    return reasons
+
+
+def keys_text(keys: dict[str, str] | None) -> str:
+    if keys is None:
+        return "-"
+    return " ".join(f"{name}={value}" for name, value in keys.items())
+
+
+def events_text(summary: dict[str, Any]) -> str:
+    events = summary["event_names"]
+    if events is None:
+        return "(in the stream)"
+    return " ".join(name if count == 1 else f"{name}x{count}" for name, count in events.items())
+
+
+def table(rows: list[list[str]], out: TextIO) -> None:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+# --- the commands ---------------------------------------------------------------------------------
+def command_list(arguments: argparse.Namespace, target: Target, out: TextIO, now: datetime) -> int:
+    batches = select(target.store.parked(), arguments, now)
+    summaries = [batch.summary() for batch in batches]
+    if arguments.format == "json":
+        out.write(json.dumps(summaries, indent=2) + "\n")
+        return 0
+    if not summaries:
+        out.write(f"nothing parked in {target.store.where}\n")
+        return 0
+    header = ["PARKED", "CONDITION", "ERROR", "SHARD", "FIRST SEQUENCE", "LAST SEQUENCE", "RECORDS", "EVENTS", "KEY"]
+    rows = [header] + [
+        [
+            s["parked_at"],
+            s["condition"],
+            s["function_error"] or "-",
+            s["shard_id"],
+            s["first_sequence_number"],
+            s["last_sequence_number"],
+            str(s["records"]),
+            events_text(s),
+            s["key"],
+        ]
+        for s in summaries
+    ]
+    table(rows, out)
+    return 0
+
+
+def command_show(arguments: argparse.Namespace, target: Target, out: TextIO, now: datetime) -> int:
+    batch = target.store.get(arguments.key)
+    if batch is None:
+        out.write(f"{arguments.key} was replayed already: it is under {REPLAYED_PREFIX}\n")
+        return 0
+    summary = batch.summary()
+    note = None
+    try:
+        payload = batch.payload if batch.payload is not None else stream_payload(target, batch, now)
+        records = record_identities(json.loads(payload)["Records"], target)
+    except Expired as error:
+        records, note = [], str(error)
+    if target.log_group and target.clients and records:
+        wanted = {str(record["sequence_number"]) for record in records}
+        start = parse_time(batch.first_arrival or batch.parked_at) - LOG_MARGIN
+        end = parse_time(batch.parked_at) + LOG_MARGIN
+        reasons = log_reasons(target.clients("logs"), target.log_group, start, end, wanted)
+        for record in records:
+            record["reason"] = reasons.get(str(record["sequence_number"]))
+    if arguments.format == "json":
+        out.write(json.dumps({"batch": summary, "records": records, "note": note}, indent=2) + "\n")
+        return 0
+    count = f" ({summary['invoke_count']} invocations)" if summary["invoke_count"] else ""
+    table(
+        [
+            ["key:", summary["key"]],
+            ["parked:", summary["parked_at"]],
+            ["condition:", summary["condition"] + count],
+            ["function error:", summary["function_error"] or "none"],
+            ["function:", summary["function_arn"]],
+            ["stream:", summary["stream_arn"]],
+            ["shard:", summary["shard_id"]],
+            ["sequence numbers:", f"{summary['first_sequence_number']} to {summary['last_sequence_number']}"],
+            ["records:", str(summary["records"])],
+        ],
+        out,
+    )
+    if note:
+        out.write(f"\n{note}\n")
+    if records:
+        out.write("\n")
+        rows = [["EVENT", "EVENT ID", "SEQUENCE NUMBER", "KEYS", "WHY IT FAILED"]]
+        rows += [
+            [
+                str(r["event_name"]),
+                str(r["event_id"]),
+                str(r["sequence_number"]),
+                keys_text(r["keys"]),
+                r.get("reason") or "-",
+            ]
+            for r in records
+        ]
+        table(rows, out)
+    if target.redact is None and records:
+        out.write(
+            "\nkeys are not shown: the function's REDACT_ATTRIBUTES is unknown (give --stack-name or --function-name)\n"
+        )
+    return 0
+
+
+def command_replay(
+    arguments: argparse.Namespace,
+    target: Target,
+    out: TextIO,
+    log: TextIO,
+    now: datetime,
+    sleep: Callable[[float], None],
+) -> int:
+    if arguments.key:
+        if arguments.all:
+            raise RedriveError("give keys or --all, not both")
+        batches = []
+        for key in arguments.key:
+            batch = target.store.get(key)
+            if batch is None:
+                out.write(f"{key}: replayed already\n")
+            else:
+                batches.append(batch)
+    elif arguments.all or arguments.since or arguments.until:
+        batches = select(target.store.parked(), arguments, now)
+    else:
+        raise RedriveError("say which batches to replay: KEY ..., --all, or --since/--until")
+    if not arguments.local:
+        if target.function_name is None:
+            raise RedriveError(
+                "a replay invokes the deployed function: give --stack-name or --function-name, or --local"
+            )
+        for batch in batches:
+            if batch.function_name != target.function_name:
+                raise RedriveError(
+                    f"{batch.key} was parked by the function {batch.function_name}, not {target.function_name}: "
+                    "is this the failure destination of another function? Nothing was replayed."
+                )
+    function_label = "the local handler" if arguments.local else target.function_name
+    if not batches:
+        out.write(f"nothing to replay in {target.store.where}\n")
+        return 0
+    if not arguments.yes:
+        out.write(f"dry run: would invoke {function_label} with {len(batches)} batch(es), one at a time:\n")
+        for batch in batches:
+            out.write(
+                f"  {batch.key}: {batch.size} record(s), "
+                f"{batch.first_sequence_number} to {batch.last_sequence_number}\n"
+            )
+        out.write("run again with --yes to replay them\n")
+        return 0
+
+    function: DeployedFunction | LocalFunction
+    if arguments.local:
+        function = LocalFunction(target.environment or {}, log, target.function_name or "local")
+    else:
+        assert target.clients is not None and target.function_name is not None
+        function = DeployedFunction(target.clients("lambda"), target.function_name)
+    # Through the local handler, a batch of the deployed destination is only tried: its records
+    # would be logged here, not in the function's log group, so it stays parked.
+    trial = arguments.local and not isinstance(target.store, FolderStore)
+    done = failing = 0
+    for index, batch in enumerate(batches):
+        if target.store.replayed(batch.key):  # an earlier run replayed it and stopped before moving it
+            out.write(f"{batch.key}: replayed already; moved to {target.store.mark_replayed(batch)}\n")
+            done += 1
+            continue
+        if index:
+            sleep(arguments.pause)
+        try:
+            payload = batch.payload if batch.payload is not None else stream_payload(target, batch, now)
+        except Expired as error:
+            out.write(f"{batch.key}: cannot be replayed: {error}\n")
+            failing += 1
+            continue
+        outcome = function.invoke(payload)
+        if outcome.succeeded and trial:
+            out.write(
+                f"{batch.key}: the local handler processes its {batch.size} record(s); left parked: replay it "
+                "without --local once the fix is deployed\n"
+            )
+            done += 1
+        elif outcome.succeeded:
+            where = target.store.mark_replayed(batch)
+            out.write(f"{batch.key}: replayed {batch.size} record(s) through {function_label}; moved to {where}\n")
+            done += 1
+        else:
+            failing += 1
+            report_failure(batch, payload, outcome, target, out, None if arguments.local else now)
+    target.store.release()
+    if trial:
+        out.write(f"{done} batch(es) pass through the local handler, {failing} still fail; all left parked\n")
+    else:
+        out.write(f"{done} batch(es) replayed, {failing} still parked\n")
+    return 1 if failing else 0
+
+
+def report_failure(
+    batch: Batch, payload: str, outcome: Outcome, target: Target, out: TextIO, invoked: datetime | None
+) -> None:
+    """Say which records still fail and why: from the invocation's log, else from the log group."""
+    out.write(f"{batch.key}: still fails, stays parked: {outcome.error or 'records reported as failed'}\n")
+    records = {str((r.get("dynamodb") or {}).get("SequenceNumber")): r for r in json.loads(payload)["Records"]}
+    reasons = dict(outcome.reasons)
+    missing = set(outcome.failed) - reasons.keys()
+    if missing and invoked is not None and target.log_group and target.clients:
+        # The invocation's log tail is its last 4 KB: an earlier ERROR line may be only in the log group.
+        start = parse_time(batch.first_arrival or batch.parked_at) - LOG_MARGIN
+        reasons.update(log_reasons(target.clients("logs"), target.log_group, start, invoked + LOG_MARGIN, missing))
+    for number in outcome.failed:
+        record = records.get(number, {})
+        why = reasons.get(number, "the reason is not in the function's log")
+        out.write(f"  {number} {record.get('eventName', '?')} {keys_text(target.keys(record))}: {why}\n")
+    numbers = sorted(int(number) for number in records if number.isdigit())
+    failed = [int(number) for number in outcome.failed if number.isdigit()]
+    processed = sum(1 for number in numbers if failed and number < min(failed))
+    if processed:
+        out.write(
+            f"  the {processed} record(s) before it were processed by this invocation; a later replay of the batch "
+            "processes them again (their log lines carry the same sequence_number)\n"
+        )
+
+
+def stream_payload(target: Target, batch: Batch, now: datetime) -> str:
+    assert target.clients is not None
+    streams = target.clients("dynamodbstreams")
+    return read_from_stream(streams, batch, streams.meta.region_name, lambda: now)
+
+
+def moment(text: str, now: datetime) -> datetime:
+    """``--since``/``--until``: an ISO 8601 time or date, or a time ago such as 30m, 6h, 2d."""
+    number, unit = text[:-1], text[-1:]
+    if unit in RELATIVE_UNITS and number.isdigit():
+        return now - timedelta(**{RELATIVE_UNITS[unit]: int(number)})
+    return parse_time(text)
+
+
+def select(batches: list[Batch], arguments: argparse.Namespace, now: datetime) -> list[Batch]:
+    since = moment(arguments.since, now) if arguments.since else None
+    until = moment(arguments.until, now) if arguments.until else None
+    chosen = []
+    for batch in batches:
+        parked = parse_time(batch.parked_at)
+        if (since is None or parked >= since) and (until is None or parked <= until):
+            chosen.append(batch)
+    return chosen
+
+
+# --- command line ---------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    where = common.add_argument_group("where the parked batches are")
+    where.add_argument(
+        "--stack-name", metavar="NAME", help="read FunctionName and FailureBucketName/FailureQueueUrl from its outputs"
+    )
+    where.add_argument("--bucket", metavar="NAME", help="the S3 failure destination")
+    where.add_argument("--queue-url", metavar="URL", help="the SQS failure destination")
+    where.add_argument("--function-name", metavar="NAME", help="the function whose batches they are")
+    where.add_argument(
+        "--folder", type=Path, metavar="DIR", help="a local folder of parked batches, e.g. .local-failures"
+    )
+    aws = common.add_argument_group("AWS (the standard credential chain)")
+    aws.add_argument("--region", help="default: from your AWS configuration")
+    aws.add_argument("--profile", help="a profile of your AWS configuration")
+    aws.add_argument("--endpoint-url", metavar="URL", help="another endpoint, e.g. a moto server")
+
+    def output_format(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
+
+    def time_range(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--since", metavar="TIME", help="parked at or after: 2026-12-01T14:00:00Z, 2026-12-01, or 6h ago"
+        )
+        parser.add_argument("--until", metavar="TIME", help="parked at or before, same forms")
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="List, inspect and replay the batches that a TableStreamLogger's event source mapping parked.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,show,replay}")
+    listing = commands.add_parser(
+        "list",
+        parents=[common],
+        help="one row per parked batch",
+        description="One row per parked batch: "
+        "when and why it was parked, its shard and sequence range, its records' event names. Never a key or a value.",
+    )
+    time_range(listing)
+    output_format(listing)
+    showing = commands.add_parser(
+        "show",
+        parents=[common],
+        help="a batch and its records' identities",
+        description="A parked batch: its metadata and, per record, event name, event ID, sequence number, keys "
+        "(unless the function redacts them) and why it failed, from the function's log.",
+    )
+    showing.add_argument("key", metavar="KEY", help="the batch's S3 key (aws/lambda/...) or SQS message ID")
+    output_format(showing)
+    replaying = commands.add_parser(
+        "replay",
+        parents=[common],
+        help="invoke the function with parked batches (dry run unless --yes)",
+        description="Invoke the function with parked batches, exactly as the mapping did, one batch at a time. "
+        f"A batch that succeeds moves under {REPLAYED_PREFIX} (an SQS message is deleted); one that still fails "
+        "stays parked. A dry run unless --yes.",
+    )
+    replaying.add_argument("key", metavar="KEY", nargs="*", help="the batches to replay")
+    replaying.add_argument("--all", action="store_true", help="every parked batch (within --since/--until)")
+    time_range(replaying)
+    replaying.add_argument(
+        "--yes", action="store_true", help="replay for real; without it, only say what would be done"
+    )
+    replaying.add_argument(
+        "--local",
+        action="store_true",
+        help="run this package's handler in this process instead of the deployed function",
+    )
+    replaying.add_argument(
+        "--pause", type=float, default=1.0, metavar="SECONDS", help="between two invocations (default: 1)"
+    )
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    clients: Callable[[str], Any] | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    arguments = build_parser().parse_args(argv)
+    now = datetime.fromtimestamp(clock(), UTC)
+    target: Target | None = None
+    try:
+        if arguments.command == "replay" and arguments.pause < 0:
+            raise RedriveError("--pause cannot be negative")
+        if arguments.folder is not None and arguments.command == "replay" and not arguments.local:
+            raise RedriveError("--folder goes with --local: a deployed function is never invoked with it")
+        target = find_target(arguments, lambda: clients or boto3_clients(arguments))
+        if arguments.command == "list":
+            return command_list(arguments, target, out, now)
+        if arguments.command == "show":
+            return command_show(arguments, target, out, now)
+        return command_replay(arguments, target, out, err, now, sleep)
+    except RedriveError as error:
+        err.write(f"error: {error}\n")
+        return 2
+    except Exception as error:
+        message = aws_error(error)
+        if message is None:
+            raise
+        err.write(f"error: {message}\n")
+        return 2
+    except KeyboardInterrupt:
+        # A batch is moved only after its replay succeeded: a rerun continues where this one stopped.
+        err.write("interrupted: run the command again to continue\n")
+        return 130
+    finally:
+        if target is not None:
+            with contextlib.suppress(Exception):
+                target.store.release()
+
+
+def aws_error(error: Exception) -> str | None:
+    """One line for an AWS error a user can cause (credentials, access, names); None for a bug."""
+    try:
+        from botocore import exceptions
+    except ModuleNotFoundError:
+        return None
+    if isinstance(error, exceptions.NoCredentialsError):
+        return "no AWS credentials found: sign in (aws sso login, aws configure) or give --profile"
+    if isinstance(error, exceptions.ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        operation = error.operation_name
+        message = error.response.get("Error", {}).get("Message", "") or code
+        if code in ("AccessDenied", "AccessDeniedException", "403", "UnauthorizedOperation"):
+            return f"access denied ({operation}): {message}"
+        if code == "NoSuchBucket":
+            return f"no such bucket: {error.response.get('Error', {}).get('BucketName', message)}"
+        return f"{operation} failed: {code}: {message}"
+    if isinstance(error, exceptions.BotoCoreError):
+        return " ".join(str(error).split())  # some span lines
+    return None

@@ -1,0 +1,257 @@
+"""A deployed inventory in moto, in this process: its table and stream, failure bucket and queue,
+log group and stack outputs, with batches parked by ``python -m local``'s writer.
+
+The function itself is a botocore Stubber on a Lambda client (moto's Lambda needs Docker to
+run code): each test says what the function answers, and the Stubber checks the exact request.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from local.backend import EMBEDDED_ENVIRONMENT, REGION
+from local.poller import Entry, Outcome, failure_document
+from stacks.table_stream_logger import redrive
+from stacks.table_stream_logger.parked import lambda_record
+
+FUNCTION = "inventory-fn"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}"
+LOG_GROUP = f"/aws/lambda/{FUNCTION}"
+STACK = "InventoryStack"
+STACK_TEMPLATE = {
+    "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "inventory-failures"}},
+        "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "inventory-failures"}},
+    },
+    "Outputs": {
+        "FunctionName": {"Value": FUNCTION},
+        "FailureBucketName": {"Value": {"Ref": "Bucket"}},
+        "TableName": {"Value": "inventory"},
+    },
+}
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Function:
+    """The deployed function: a Stubber that expects the calls each test queues."""
+
+    client: Any
+    stubber: Stubber
+    environment: dict[str, str] = field(default_factory=lambda: {"REDACT_ATTRIBUTES": '["SK"]', "LOG_IMAGES": "NEW"})
+
+    def configuration(self) -> None:
+        self.stubber.add_response(
+            "get_function_configuration",
+            {
+                "FunctionName": FUNCTION,
+                "FunctionArn": FUNCTION_ARN,
+                "Environment": {"Variables": self.environment},
+                "LoggingConfig": {"LogFormat": "JSON", "LogGroup": LOG_GROUP},
+            },
+            {"FunctionName": FUNCTION},
+        )
+
+    def answers(
+        self,
+        payload: str,
+        response: Any,
+        *,
+        function_error: str | None = None,
+        log: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    ) -> None:
+        """Expect an invocation with exactly ``payload``; answer ``response`` and these log lines."""
+        body = json.dumps(response).encode()
+        answer: dict[str, Any] = {
+            "StatusCode": 200,
+            "Payload": StreamingBody(io.BytesIO(body), len(body)),
+            "LogResult": base64.b64encode("".join(json.dumps(line) + "\n" for line in log).encode()).decode(),
+            "ExecutedVersion": "$LATEST",
+        }
+        if function_error:
+            answer["FunctionError"] = function_error
+        self.stubber.add_response(
+            "invoke",
+            answer,
+            {
+                "FunctionName": FUNCTION,
+                "InvocationType": "RequestResponse",
+                "LogType": "Tail",
+                "Payload": payload.encode(),
+            },
+        )
+
+
+def error_line(record: dict[str, Any], reason: str) -> dict[str, Any]:
+    """The handler's ERROR line for a record."""
+    return {
+        "level": "ERROR",
+        "location": "_report_failure:300",
+        "message": f"Record cannot be processed: {reason}",
+        "timestamp": "2026-12-01 10:00:00,000+0000",
+        "service": "inventory",
+        "event_id": record["eventID"],
+        "sequence_number": record["dynamodb"]["SequenceNumber"],
+        "reason": reason,
+    }
+
+
+class Inventory:
+    """The moto side of a deployed InventoryStack, and a way to park its stream's records."""
+
+    def __init__(self) -> None:
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+        self.streams = boto3.client("dynamodbstreams", region_name=REGION)
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.logs = boto3.client("logs", region_name=REGION)
+        cloudformation = boto3.client("cloudformation", region_name=REGION)
+        self.clients = {
+            "dynamodbstreams": self.streams,
+            "s3": self.s3,
+            "sqs": self.sqs,
+            "logs": self.logs,
+            "cloudformation": cloudformation,
+        }
+        cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(STACK_TEMPLATE))
+        self.bucket = "inventory-failures"
+        self.s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+        self.queue_url = self.sqs.get_queue_url(QueueName="inventory-failures")["QueueUrl"]
+        self.logs.create_log_group(logGroupName=LOG_GROUP)
+        self.logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName="2026/12/01/[$LATEST]abc")
+        self.stream_arn = self.dynamodb.create_table(
+            TableName="inventory",
+            KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )["TableDescription"]["LatestStreamArn"]
+        self.shard_id = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]["Shards"][0][
+            "ShardId"
+        ]
+        self._read = 0
+
+    def write(self, *sks: str) -> list[dict[str, Any]]:
+        """Put FRUIT/<sk> for each; return their stream records as Lambda delivers them."""
+        for stocks, sk in enumerate(sks):
+            self.dynamodb.put_item(
+                TableName="inventory",
+                Item={"PK": {"S": "FRUIT"}, "SK": {"S": sk}, "Stocks": {"N": str(stocks)}, "Secret": {"S": "s3cr3t"}},
+            )
+        iterator = self.streams.get_shard_iterator(
+            StreamArn=self.stream_arn, ShardId=self.shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        raw = self.streams.get_records(ShardIterator=iterator)["Records"][self._read :]
+        self._read += len(raw)
+        return [lambda_record(record, self.stream_arn, REGION) for record in raw]
+
+    def document(
+        self,
+        records: list[dict[str, Any]],
+        *,
+        condition: str = "RetryAttemptsExhausted",
+        function_error: str | None = None,
+        parked_at: datetime | None = None,
+        function_arn: str = FUNCTION_ARN,
+    ) -> dict[str, Any]:
+        """The failure record Lambda writes, by ``python -m local``'s writer."""
+        entries = [Entry(record, self.shard_id, invocations=11) for record in records]
+        when = (parked_at or datetime.now(UTC)).timestamp()
+        return failure_document(
+            entries,
+            condition=condition,
+            outcome=Outcome(False, function_error=function_error, request_id="req-1"),
+            function_arn=function_arn,
+            stream_arn=self.stream_arn,
+            now=when,
+        )
+
+    def park(self, records: list[dict[str, Any]], name: str = "batch-1", **options: Any) -> str:
+        """Park in the S3 destination as Lambda does; return the object's key."""
+        key = f"aws/lambda/11111111-2222-3333-4444-555555555555/{self.shard_id}/2026/12/01/{name}.json"
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(self.document(records, **options)))
+        return key
+
+    def park_in_queue(self, records: list[dict[str, Any]], *, first_arrival: str | None = None, **options: Any) -> str:
+        """Park in the SQS destination: the same record without its payload. Returns the message ID."""
+        document = self.document(records, **options)
+        del document["payload"]
+        if first_arrival:
+            document["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"] = first_arrival
+        return str(self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(document))["MessageId"])
+
+    def log(self, *lines: dict[str, Any]) -> None:
+        now = int(datetime.now(UTC).timestamp() * 1000)
+        self.logs.put_log_events(
+            logGroupName=LOG_GROUP,
+            logStreamName="2026/12/01/[$LATEST]abc",
+            logEvents=[{"timestamp": now, "message": json.dumps(line)} for line in lines],
+        )
+
+    def keys(self, prefix: str = "") -> list[str]:
+        return [item["Key"] for item in self.s3.list_objects_v2(Bucket=self.bucket, Prefix=prefix).get("Contents", [])]
+
+
+@pytest.fixture
+def inventory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inventory]:
+    for name, value in EMBEDDED_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield Inventory()
+
+
+@pytest.fixture
+def function(inventory: Inventory) -> Iterator[Function]:
+    client = botocore.session.get_session().create_client("lambda", region_name=REGION)
+    with Stubber(client) as stubber:
+        yield Function(client, stubber)
+        stubber.assert_no_pending_responses()
+
+
+class Runner:
+    """Runs the command with moto's clients and the stubbed function; the pause between batches
+    is only recorded (``pauses``), unless a test gives ``sleep`` something else to do."""
+
+    def __init__(self, inventory: Inventory, function: Function) -> None:
+        self.clients = {**inventory.clients, "lambda": function.client}
+        self.pauses: list[float] = []
+        self.sleep: Callable[[float], None] = self.pauses.append
+
+    def __call__(self, *arguments: str) -> Result:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        code = redrive.main(
+            list(arguments),
+            stdout=stdout,
+            stderr=stderr,
+            clients=self.clients.__getitem__,
+            sleep=lambda seconds: self.sleep(seconds),
+        )
+        return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+@pytest.fixture
+def run(inventory: Inventory, function: Function) -> Runner:
+    return Runner(inventory, function)
