@@ -43,8 +43,8 @@ def build_alarms(
         ),
         "RecordsParked": (
             mapping_metric(mapping, PARKED_METRIC, five_minutes),
-            "Records were given up on after their retries and parked in the failure destination. Read the "
-            "parked batch to see why (README: Reading a parked batch).",
+            "Records were given up on after their retries and parked in the failure destination. List, show "
+            "and replay them with python -m table_stream_logger (README: When RecordsParked fires).",
         ),
         "RecordsDropped": (
             mapping_metric(mapping, DROPPED_METRIC, five_minutes),
