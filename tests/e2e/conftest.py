@@ -1,7 +1,11 @@
 """Run ``python -m local`` in-process: moto's DynamoDB, the poller and the real handler.
 
-Time is real, except that sleeping only moves the run's clock forward: the batching window
-passes without the test waiting for it.
+The run's clock starts at the real time and then stands still, except that sleeping moves it
+forward: the batching window and the retries pass without the test waiting for them, and a
+slow machine or a slower backend cannot split what the story writes within one window.
+
+``run_on_each`` runs a test on moto and again on AWS's DynamoDB Local (one for the whole
+session, see dynamodb_local.py).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import io
 import json
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,6 +25,9 @@ import pytest
 from aws_cdk import assertions
 
 from local import cli
+from tests.conftest import ROOT
+from tests.e2e import dynamodb_local
+from tests.needs import skip_or_fail
 
 
 @dataclass
@@ -62,7 +70,7 @@ def restore_environment() -> Iterator[None]:
 @pytest.fixture
 def run_local(template_path: Path, tmp_path: Path) -> Any:
     def run(*arguments: str, stdin: str = "") -> Result:
-        offset = [0.0]
+        started, offset = time.time(), [0.0]
 
         def sleep(seconds: float) -> None:
             offset[0] += seconds
@@ -81,9 +89,50 @@ def run_local(template_path: Path, tmp_path: Path) -> Any:
             stdin=io.StringIO(stdin),
             stdout=stdout,
             stderr=stderr,
-            clock=lambda: time.time() + offset[0],
+            clock=lambda: started + offset[0],
             sleep=sleep,
         )
         return Result(code, stdout.getvalue(), stderr.getvalue())
 
     return run
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """DynamoDB Local's URL, for the whole session; skipped without Java (a failure under CI=true)."""
+    try:
+        java, jar = dynamodb_local.java(), dynamodb_local.jar(ROOT)
+    except dynamodb_local.Unavailable as missing:
+        skip_or_fail(str(missing))
+    with dynamodb_local.running(java, jar, tmp_path_factory.mktemp("dynamodb-local")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def run_on_dynamodb_local(dynamodb_local_endpoint: str, run_local: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``run_local`` against DynamoDB Local, on a table of the test's own."""
+    # DynamoDB Local keeps a database per key and region: the same ones for every test,
+    # whatever the developer's AWS settings.
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "local"),
+        ("AWS_SECRET_ACCESS_KEY", "local"),
+        ("AWS_REGION", "us-east-1"),
+    ):
+        monkeypatch.setenv(name, value)
+    table_name = f"e2e-{uuid.uuid4().hex[:12]}"
+
+    def run(*arguments: str, stdin: str = "") -> Result:
+        result: Result = run_local(
+            "--endpoint-url", dynamodb_local_endpoint, "--table-name", table_name, *arguments, stdin=stdin
+        )
+        return result
+
+    return run
+
+
+@pytest.fixture(params=["moto", "dynamodb-local"])
+def run_on_each(request: pytest.FixtureRequest, run_local: Any) -> Any:
+    """``run_local`` on moto, then on DynamoDB Local: the same test, the same assertions."""
+    return run_local if request.param == "moto" else request.getfixturevalue("run_on_dynamodb_local")

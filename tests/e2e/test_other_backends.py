@@ -1,9 +1,11 @@
-"""The same poller on a table it did not create: a deployed stack's, or DynamoDB Local's."""
+"""The same poller on a table it did not create: a deployed stack's.
+
+DynamoDB Local runs the story in test_story.py and has tests of its own in test_dynamodb_local.py.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,17 +66,3 @@ def test_a_deployed_table_is_read_from_latest_by_default(deployed: Any, run_loca
     assert result.code == 0, result.stderr
     assert [line["keys"]["SK"] for line in result.records] == ["AFTER"]
     assert "LATEST" in result.stderr
-
-
-@pytest.mark.skipif(
-    not os.environ.get("LOCAL_DYNAMODB_ENDPOINT"),
-    reason="set LOCAL_DYNAMODB_ENDPOINT=http://localhost:8000 with DynamoDB Local running",
-)
-def test_the_story_on_dynamodb_local(run_local: Any, tmp_path: Path) -> None:
-    endpoint = os.environ["LOCAL_DYNAMODB_ENDPOINT"]
-
-    result: Result = run_local("--endpoint-url", endpoint, "--table-name", f"story-{tmp_path.name}")
-
-    assert result.code == 0, result.stderr
-    assert [line["event_name"] for line in result.records].count("MODIFY") == 3
-    assert '"Price":{"USD":0.8,"INR":50}' in result.stdout

@@ -9,9 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import assertions
+from aws_cdk import aws_dynamodb as dynamodb
 
 from local.function import load_handler
+from stacks.table_stream_logger import ChangeFilter, TableStreamLogger
+from tests.conftest import CDK_CONTEXT
 from tests.e2e.conftest import Result
 
 APPLE_KEYS = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
@@ -21,9 +26,9 @@ def apple(stocks: int, usd: str = "0.8") -> dict[str, Any]:
     return {**APPLE_KEYS, "Stocks": stocks, "Price": {"USD": Decimal(usd), "INR": 50}}
 
 
-def test_the_story_shows_every_change_of_the_inventory(run_local: Any) -> None:
+def test_the_story_shows_every_change_of_the_inventory(run_on_each: Any) -> None:
     # WHEN the story runs: APPLE 39 -> 33 -> 32, its price, ORANGE, and a batch write
-    result: Result = run_local()
+    result: Result = run_on_each()
 
     # THEN every change is one log line of the real handler
     assert result.code == 0, result.stderr
@@ -166,7 +171,7 @@ def poison(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
     ],
 )
 def test_a_poison_record_is_retried_bisected_and_parked_and_nothing_is_lost(
-    run_local: Any,
+    run_on_each: Any,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     how: str,
@@ -180,7 +185,7 @@ def test_a_poison_record_is_retried_bisected_and_parked_and_nothing_is_lost(
     items.write_text("\n".join(json.dumps(operation) for operation in POISON_ITEMS))
 
     # WHEN they are written and the stream is processed with the template's settings
-    result: Result = run_local("--items", str(items))
+    result: Result = run_on_each("--items", str(items))
 
     # THEN the poison record went through bisecting and every retry the template allows
     assert result.code == 0, result.stderr
@@ -210,6 +215,42 @@ def test_a_poison_record_is_retried_bisected_and_parked_and_nothing_is_lost(
     assert info["batchSize"] == 1
     assert info["startSequenceNumber"] == info["endSequenceNumber"] == record["dynamodb"]["SequenceNumber"]
     assert f"parked: {path}" in result.stderr
+
+
+@pytest.fixture(scope="session")
+def filtered_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A logger given only the changes of items that have a stock, and the vegetables' inserts."""
+    stack = cdk.Stack(cdk.App(context=CDK_CONTEXT), "FilteredStack")
+    TableStreamLogger(
+        stack,
+        "Logger",
+        partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+        filters=[
+            ChangeFilter(event_names=["MODIFY"], new_image_has={"Stocks": "N"}),
+            ChangeFilter(event_names=["INSERT"], keys_equal={"PK": "VEGETABLE"}),
+        ],
+    )
+    path = tmp_path_factory.mktemp("cdk.out-filtered") / "FilteredStack.template.json"
+    path.write_text(json.dumps(assertions.Template.from_stack(stack).to_json()))
+    return path
+
+
+def test_filters_deliver_only_the_matching_changes(run_on_each: Any, filtered_template_path: Path) -> None:
+    # WHEN the story runs under the mapping's filter criteria
+    result: Result = run_on_each("--template", str(filtered_template_path))
+
+    # THEN the function sees the apple's three changes and the two vegetables, nothing else
+    assert result.code == 0, result.stderr
+    assert [(line["event_name"], line["keys"]["SK"]) for line in result.records] == [
+        ("MODIFY", "APPLE#WASHINGTON"),
+        ("MODIFY", "APPLE#WASHINGTON"),
+        ("MODIFY", "APPLE#WASHINGTON"),
+        ("INSERT", "CARROT#OHIO"),
+        ("INSERT", "POTATO#IDAHO"),
+    ]
+    assert "9 record(s) read: 5 delivered, 4 filtered, 0 parked, 0 pending" in result.stderr
+    assert "# nothing lost" in result.stderr
 
 
 def test_interactive_writes_show_up_and_end_of_input_ends_the_run(run_local: Any) -> None:

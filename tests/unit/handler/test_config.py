@@ -70,7 +70,7 @@ def test_the_first_record_of_a_fresh_environment_is_logged_whole(tmp_path: Path)
     event = json.loads((EVENTS / "tutorial_modify.json").read_text())
     record = event["Records"][0]
     record["eventSourceARN"] = ""
-    record["dynamodb"]["ApproximateCreationDateTime"] = -1
+    record["dynamodb"]["ApproximateCreationDateTime"] = 0
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
 
@@ -82,4 +82,4 @@ def test_the_first_record_of_a_fresh_environment_is_logged_whole(tmp_path: Path)
     line = json.loads(next(line for line in process.stdout.splitlines() if '"event_name"' in line))
     invocation = json.loads(next(line for line in process.stdout.splitlines() if '"record_count"' in line))
     assert invocation["table"] is None
-    assert line["approximate_creation_time"] == "1969-12-31T23:59:59Z"
+    assert line["approximate_creation_time"] == "1970-01-01T00:00:00Z"

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dynamo_json
@@ -66,3 +66,59 @@ def test_number_is_an_exact_json_number_or_an_error(literal: str) -> None:
     assert _JSON_NUMBER.fullmatch(text)
     assert Decimal(text) == Decimal(literal)
     assert json.loads(text, parse_float=Decimal, parse_int=Decimal) == Decimal(literal)
+
+
+# --- DynamoDB's limits, spelt every way a number can be ------------------------------------
+# 38 significant digits, magnitude 1E-130 .. 9.99...E+125; zeros before or after the
+# significant digits do not count, however many there are.
+
+
+def _spell(sign: str, digits: str, exponent: int, style: str, zeros: int) -> str:
+    """The number ``sign digits * 10**exponent`` written in one of the forms DynamoDB accepts."""
+    if style == "positional":  # 1 followed by 125 zeros, 0.000...0001
+        text = format(Decimal(f"{digits}E{exponent}"), "f")  # exact: scaleb would round to 28 digits
+        return sign + ("0" * zeros + text if zeros % 2 else text + ("." if "." not in text else "") + "0" * zeros)
+    if style == "scientific":  # trailing zeros moved into the exponent: 12000E-3
+        return f"{sign}{digits}{'0' * zeros}E{exponent - zeros:+d}"
+    adjusted = exponent + len(digits) - 1  # normalized: 1.2E+1
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}e{adjusted}"
+
+
+def _digits(min_size: int, max_size: int) -> st.SearchStrategy[str]:
+    """Significant digits: no leading or trailing zero."""
+    return st.integers(min_size, max_size).flatmap(
+        lambda size: st.from_regex(rf"[1-9][0-9]{{{size - 2}}}[1-9]" if size > 1 else r"[1-9]", fullmatch=True)
+    )
+
+
+def _numbers(digits: st.SearchStrategy[str], adjusted: st.SearchStrategy[int]) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda sign, digits, adjusted, style, zeros: _spell(sign, digits, adjusted - len(digits) + 1, style, zeros),
+        st.sampled_from(["", "-"]),
+        digits,
+        adjusted,
+        st.sampled_from(["positional", "scientific", "normalized"]),
+        st.integers(0, 60),
+    )
+
+
+@settings(max_examples=300)
+@given(_numbers(_digits(1, 38), st.integers(-130, 125)))
+def test_every_number_dynamodb_holds_is_logged_exactly_however_it_is_written(literal: str) -> None:
+    text = dynamo_json.number(literal)
+
+    assert _JSON_NUMBER.fullmatch(text)
+    assert json.loads(text, parse_float=Decimal, parse_int=Decimal) == Decimal(literal)
+
+
+@settings(max_examples=200)
+@given(
+    st.one_of(
+        _numbers(_digits(39, 60), st.integers(-130, 125)),  # too many significant digits
+        _numbers(_digits(1, 38), st.integers(126, 400)),  # too large
+        _numbers(_digits(1, 38), st.integers(-400, -131)),  # too small
+    )
+)
+def test_every_number_beyond_dynamodb_is_refused_however_it_is_written(literal: str) -> None:
+    with pytest.raises(dynamo_json.InvalidValue):
+        dynamo_json.number(literal)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
-from boto3.dynamodb.types import Binary, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, Binary, TypeSerializer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,11 +19,23 @@ ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Inventory/stream/2026-01-01
 
 
 def _dynamodb_number(coefficient: int, exponent: int) -> Decimal:
-    return Decimal(coefficient).scaleb(exponent) if coefficient else Decimal(0)
+    # Exact, all 38 digits: Decimal.scaleb would round to the context's 28.
+    return Decimal(f"{coefficient}E{exponent}") if coefficient else Decimal(0)
 
 
 def _in_range(value: Decimal) -> bool:
-    return value == 0 or -130 <= value.adjusted() <= 125
+    """Within DynamoDB's range, and written exactly by boto3's serializer.
+
+    boto3 has fewer than 38 digits for the numbers nearest 1E-130 (its context's Emin is -128);
+    tests/e2e/test_dynamodb_local.py shows what DynamoDB itself stores there.
+    """
+    if value != 0 and not -130 <= value.adjusted() <= 125:
+        return False
+    try:
+        DYNAMODB_CONTEXT.create_decimal(value)
+    except DecimalException:
+        return False
+    return True
 
 
 numbers = st.builds(
@@ -220,3 +232,44 @@ def test_no_exception_escapes_and_every_record_is_accounted_for(records: list[An
         assert len(result.records) < len(records)
     else:
         assert len(result.records) == len(records)
+
+
+def _identities(tag: str, members: list[Any]) -> list[Any]:
+    """How DynamoDB tells set members apart: strings as written, numbers by value, binaries by bytes."""
+    if tag == "NS":
+        return [Decimal(str(member)) for member in members]
+    if tag == "BS":
+        return [base64.b64decode(member) for member in members]
+    return members
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    members=st.one_of(
+        st.lists(texts, min_size=1, max_size=5).map(lambda m: {"SS": m}),
+        st.lists(numbers, min_size=1, max_size=5).map(lambda m: {"NS": [str(n) for n in m]}),
+        st.lists(binaries, min_size=1, max_size=5).map(lambda m: {"BS": [base64.b64encode(b).decode() for b in m]}),
+    ),
+    data=st.data(),
+)
+def test_a_set_is_logged_exactly_when_dynamodb_could_store_it(members: dict[str, list[str]], data: Any) -> None:
+    # GIVEN a set as a stream would carry it, maybe with a member repeated (as DynamoDB cannot store)
+    ((tag, listed),) = members.items()
+    if data.draw(st.booleans()):
+        listed.insert(data.draw(st.integers(0, len(listed))), data.draw(st.sampled_from(listed)))
+    record = _record("INSERT", 1, {}, None)
+    record["dynamodb"]["NewImage"]["Set"] = {tag: listed}
+
+    result = invoke({"Records": [record]})
+
+    # THEN it is logged, all of it, when its members are distinct as DynamoDB compares them, else refused
+    if len(set(_identities(tag, listed))) == len(listed):
+        (line,) = result.records
+        logged = line["new_image"]["Set"]
+        assert len(logged) == len(listed)
+        assert set(_identities(tag, logged)) == set(_identities(tag, listed))
+    else:
+        assert result.records == []
+        (error,) = result.level("ERROR")
+        assert error["reason"] == f"NewImage: Set: {tag} value repeats a member"
+        assert result.response == {"batchItemFailures": [{"itemIdentifier": "1"}]}
