@@ -240,7 +240,8 @@ def test_filters_deliver_only_the_matching_changes(run_on_each: Any, filtered_te
     # WHEN the story runs under the mapping's filter criteria
     result: Result = run_on_each("--template", str(filtered_template_path))
 
-    # THEN the function sees the apple's three changes and the two vegetables, nothing else
+    # THEN the function sees the apple's three changes, the two vegetables and the chair's restock,
+    # nothing else
     assert result.code == 0, result.stderr
     assert [(line["event_name"], line["keys"]["SK"]) for line in result.records] == [
         ("MODIFY", "APPLE#WASHINGTON"),
@@ -248,8 +249,9 @@ def test_filters_deliver_only_the_matching_changes(run_on_each: Any, filtered_te
         ("MODIFY", "APPLE#WASHINGTON"),
         ("INSERT", "CARROT#OHIO"),
         ("INSERT", "POTATO#IDAHO"),
+        ("MODIFY", "CHAIR#ERGONOMIC"),
     ]
-    assert "9 record(s) read: 5 delivered, 4 filtered, 0 parked, 0 pending" in result.stderr
+    assert "11 record(s) read: 6 delivered, 5 filtered, 0 parked, 0 pending" in result.stderr
     assert "# nothing lost" in result.stderr
 
 
