@@ -29,15 +29,22 @@ from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint
 from constructs import Construct
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import Becomes, ChangeAlerts, Expires, RisesAbove, TableStreamLogger
 from tests.conftest import CDK_CONTEXT, ROOT, build_inventory_app
 
 POLICY_PATH = "InventoryStack/InventoryLogger/Role/DefaultPolicy/Resource"
+ALERTS_POLICY_PATH = "InventoryStack/InventoryAlerts/Role/DefaultPolicy/Resource"
 BUCKET_PATH = "InventoryStack/InventoryLogger/FailureBucket/Resource"
-# Every finding of the AwsSolutions pack on the app, all acknowledged by the construct.
+# Every finding of the AwsSolutions pack on the app, all acknowledged by the constructs.
 ACKNOWLEDGED = {
-    ("AwsSolutions-IAM5[Resource::*]", POLICY_PATH),
-    ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/*]", POLICY_PATH),
+    *(
+        finding
+        for path in (POLICY_PATH, ALERTS_POLICY_PATH)
+        for finding in (
+            ("AwsSolutions-IAM5[Resource::*]", path),
+            ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/*]", path),
+        )
+    ),
     ("AwsSolutions-S1", BUCKET_PATH),
 }
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
@@ -116,14 +123,28 @@ def _variants(app: cdk.App) -> None:
     )
     TableStreamLogger(existing, "Logger", table=table, alarms=False, dashboard=False)
 
+    # The alerts beside it, the table's second reader, with the topic and bucket they build.
+    ChangeAlerts(existing, "Alerts", table=table, rules=[RisesAbove("Stocks", 0), Becomes("Status", "GONE"), Expires()])
+
     imported = stack("Imported")
+    orders = dynamodb.Table.from_table_attributes(imported, "Orders", table_name="orders", table_stream_arn=STREAM_ARN)
     TableStreamLogger(
         imported,
         "Logger",
-        table=dynamodb.Table.from_table_attributes(
-            imported, "Orders", table_name="orders", table_stream_arn=STREAM_ARN
-        ),
+        table=orders,
         failure_destination=s3.Bucket.from_bucket_name(imported, "Parked", "parked-batches"),
+    )
+    # The alerts on it too, with a given topic under a customer-managed key and a queue they build.
+    ChangeAlerts(
+        imported,
+        "Alerts",
+        table=orders,
+        rules=[Expires()],
+        topic=sns.Topic(
+            imported, "Mine", master_key=kms.Key(imported, "TopicKey", enable_key_rotation=True), enforce_ssl=True
+        ),
+        failure_destination_type="SQS",
+        alarm_action=cloudwatch_actions.SnsAction(sns.Topic(imported, "OnCall", enforce_ssl=True)),
     )
 
 
@@ -172,8 +193,9 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
     _, report = variants
     suppressed = findings(report["suppressedViolations"])
 
+    ours = ("/Logger/", "/Alerts/")
     assert findings(report["violations"]) == set()
-    assert {(rule, path) for rule, path in suppressed if "/Logger/" not in path} == {
+    assert {(rule, path) for rule, path in suppressed if not any(name in path for name in ours)} == {
         ("AwsSolutions-S1", "OwnBucket/Parked/Resource"),
         ("AwsSolutions-SQS3", "OwnKmsQueue/Parked/Resource"),
     }
@@ -201,6 +223,13 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
         ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "ExistingTable"),
         ("AwsSolutions-S1", "ExistingTable"),
         ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::parked-batches/*]", "Imported"),
+    }
+    assert {("/".join(path.split("/")[:2]), rule) for rule, path in suppressed if "/Alerts/" in path} == {
+        ("ExistingTable/Alerts", "AwsSolutions-IAM5[Resource::*]"),
+        ("ExistingTable/Alerts", "AwsSolutions-IAM5[Resource::<AlertsFailureBucket0E5FD4F2.Arn>/*]"),
+        ("ExistingTable/Alerts", "AwsSolutions-S1"),
+        ("Imported/Alerts", "AwsSolutions-IAM5[Resource::*]"),
+        ("Imported/Alerts", "AwsSolutions-SQS3"),
     }
 
 
@@ -301,10 +330,13 @@ def _list(statement: dict[str, Any], key: str) -> list[Any]:
 
 
 def test_iam_walk_finds_every_statement(template: assertions.Template) -> None:
-    # Guards the walk itself: the policy, the role's trust policy and the bucket policy.
+    # Guards the walk itself: each consumer's policy and role trust policy, the bucket and topic policies.
     found = sorted({logical_id for logical_id, _ in statements(dict(template.to_json()))})
 
     assert found == [
+        "InventoryAlertsRoleDefaultPolicyAC663909",
+        "InventoryAlertsRoleEBA478F1",
+        "InventoryAlertsTopicPolicy631AFE94",
         "InventoryLoggerFailureBucketPolicy679C1638",
         "InventoryLoggerRoleCA5AC158",
         "InventoryLoggerRoleDefaultPolicy4E29B359",
