@@ -25,6 +25,7 @@ InventoryStack(
     stage=settings.stage,
     destroy_on_delete=settings.destroy_on_delete,
     alarm_topic_arn=settings.alarm_topic_arn,
+    alert_email=settings.alert_email,
     # No `env`: the stack is environment-agnostic, so one synthesized template deploys to
     # any account and region, and synth needs neither credentials nor lookups. Nothing in
     # it depends on the account or region at synth time; the Powertools layer ARN is

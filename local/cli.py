@@ -18,9 +18,10 @@ from local import archive, backend, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
 from local.lambda_logs import kept
+from local.notifications import LABEL, LocalTopic
 from local.output import FORMATS, Printer, Progress
-from local.poller import FunctionIdentity, Poller, StopRun
-from local.template import MappingSettings, StackModel, TemplateError, load, read, synthesize
+from local.poller import POLL_INTERVAL, FunctionIdentity, Poller, StopRun
+from local.template import FunctionSettings, MappingSettings, StackModel, TemplateError, load, read, synthesize
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FAILURES = ROOT / ".local-failures"
@@ -40,6 +41,11 @@ By default it plays the tutorials' story (insert FRUIT/APPLE#WASHINGTON with Sto
 update it to 33 and 32, ...) on a table in moto, in this process, and prints the function's
 log lines. Batches the function fails are retried, bisected and finally written to the
 failure folder, in the shape Lambda writes to an Amazon S3 on-failure destination.
+
+The stream's other reader, the back-in-stock alerts, runs too: its real handler, with its own
+mapping and filter, and a local stand-in for SNS that prints each notification (labelled
+"SNS (local stand-in)") instead of sending it. The story restocks the tutorial's chair,
+FURNITURE/CHAIR#ERGONOMIC, from 0 to 5: that one change is what the alert fires for.
 """
 
 EPILOG = """\
@@ -142,13 +148,35 @@ def _until_closed(show: Callable[[list[str]], None]) -> Callable[[list[str]], No
 
 @dataclasses.dataclass
 class Run:
-    """The pieces of one run: the table it writes to and the poller that reads its stream."""
+    """The pieces of one run: the table it writes to and the pollers that read its stream.
+
+    ``poller`` runs the logger; ``others`` the stream's other readers (the alerts), each with
+    the SNS stand-in its handler publishes to, if it publishes.
+    """
 
     dynamodb: Any
     table_name: str
     poller: Poller
     captured: CapturedHandler
     archive: archive.ArchiveWriter | None = None
+    others: list[tuple[Poller, LocalTopic | None]] = dataclasses.field(default_factory=list)
+
+    @property
+    def pollers(self) -> list[Poller]:
+        return [self.poller, *(poller for poller, _ in self.others)]
+
+    def poll(self) -> int:
+        return sum(poller.poll()[0] for poller in self.pollers)
+
+    def drain(self) -> None:
+        for poller in self.pollers:
+            poller.drain()
+
+    def run(self, stop: Callable[[], bool]) -> None:
+        """Poll every reader until ``stop()`` says so, resting between polls that found nothing."""
+        while not stop():
+            if self.poll() == 0:
+                self.poller.sleep(POLL_INTERVAL)
 
 
 def main(
@@ -242,31 +270,51 @@ def _start(
         progress(f"created {table_name} in {where}: keys {keys}, stream {model.table.stream_view_type}")
     progress(_describe(settings))
 
-    handler, module = load_handler(model.function.handler, model.function.environment)
-    level = model.function.application_log_level
-    output: Callable[[list[str]], None] = Printer(
-        arguments.format or ("pretty" if stdout.isatty() else "json"), stdout, keep=lambda line: kept(line, level)
-    )
+    shown = arguments.format or ("pretty" if stdout.isatty() else "json")
     writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
-    if writer is not None:
-        output = archive.tee(output, writer)
-    captured = CapturedHandler(handler, module, _until_closed(output))
-    function = FunctionIdentity(
-        model.function_name, session.region_name, memory_mb=model.function.memory_size, timeout=model.function.timeout
-    )
-    poller = Poller(
-        backend.StreamsSource(streams, stream_arn, session.region_name),
-        settings,
-        captured,
-        function,
-        failure_folder=arguments.failures,
-        filter_record=compile_patterns(settings.filter_patterns),
-        clock=clock,
-        sleep=sleep,
-        on_progress=progress,
-    )
-    poller.start()  # as creating the mapping does: LATEST means after this
-    return Run(dynamodb, table_name, poller, captured, writer)
+
+    def reader(
+        mapping: MappingSettings,
+        function: FunctionSettings,
+        function_name: str,
+        label: str = "",
+        writer: archive.ArchiveWriter | None = None,
+    ) -> tuple[Poller, CapturedHandler, LocalTopic | None]:
+        handler, module = load_handler(function.handler, function.environment)
+        topic = None
+        if "TOPIC_ARN" in function.environment and hasattr(module, "sns"):
+            topic = LocalTopic(shown, stdout)
+            vars(module)["sns"] = lambda: topic  # what the handler publishes with
+        level = function.application_log_level
+        output: Callable[[list[str]], None] = Printer(shown, stdout, keep=lambda line: kept(line, level))
+        if writer is not None:  # the archive keeps the logger's change lines
+            output = archive.tee(output, writer)
+        captured = CapturedHandler(handler, module, _until_closed(output))
+        poller = Poller(
+            backend.StreamsSource(streams, stream_arn, session.region_name),
+            dataclasses.replace(mapping, starting_position=position),
+            captured,
+            FunctionIdentity(
+                function_name, session.region_name, memory_mb=function.memory_size, timeout=function.timeout
+            ),
+            failure_folder=arguments.failures,
+            filter_record=compile_patterns(mapping.filter_patterns),
+            clock=clock,
+            sleep=sleep,
+            on_progress=(lambda line: progress(f"{label}: {line}")) if label else progress,
+        )
+        poller.start()  # as creating the mapping does: LATEST means after this
+        return poller, captured, topic
+
+    poller, captured, _ = reader(model.mapping, model.function, model.function_name, writer=writer)
+    run = Run(dynamodb, table_name, poller, captured, writer)
+    for other in model.others:
+        name = other.function_name(model.stack_name)
+        other_poller, _, topic = reader(other.mapping, other.function, name, label=other.function.logical_id)
+        run.others.append((other_poller, topic))
+        if topic is not None:
+            progress(f"{other.function.logical_id} reads the stream too; its notifications print as {LABEL!r}")
+    return run
 
 
 def _describe(settings: MappingSettings) -> str:
@@ -304,19 +352,18 @@ def _play(
         _prompt(run, keys, stdin, stderr)
     elif arguments.tail or (arguments.stack_name and not arguments.items):
         deadline = None if arguments.duration is None else clock() + arguments.duration
-        run.poller.run(lambda: deadline is not None and clock() >= deadline)
-        run.poller.drain()  # finish what was read
+        run.run(lambda: deadline is not None and clock() >= deadline)
     else:
         for where, operation in operations:
             described = items.describe(operation, list(keys))
             try:
                 note = items.apply(run.dynamodb, run.table_name, operation)
             except (ClientError, BotoCoreError) as error:
-                run.poller.drain()  # what was written before is still logged
+                run.drain()  # what was written before is still logged
                 raise items.ItemsError(f"{where}: DynamoDB refused {described}: {_reason(error)}") from None
             progress(f"write: {described}" + (f" ({note})" if note else ""))
-            run.poller.poll()  # read promptly, as Lambda polls a shard four times a second
-        run.poller.drain()
+            run.poll()  # read promptly, as Lambda polls a shard four times a second
+        run.drain()
 
 
 def _reason(error: ClientError | BotoCoreError) -> str:
@@ -351,7 +398,7 @@ def _prompt(run: Run, keys: items.KeyTypes, stdin: TextIO, stderr: TextIO) -> No
             continue
         if note:
             stderr.write(f"? {note}\n")
-        run.poller.drain()
+        run.drain()
 
 
 def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) -> int:
@@ -371,6 +418,16 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
             f"{_shown_path(run.archive.folder)}"
         )
     lost, pending = poller.lost(), poller.pending()
+    for other, topic in run.others:
+        other_stats = other.stats
+        published = f"; {len(topic.published)} notification(s) to the SNS stand-in" if topic is not None else ""
+        progress(
+            f"{other.function.name}: {other_stats.seen} record(s) read: {other_stats.delivered} delivered, "
+            f"{other_stats.filtered} filtered, {other_stats.parked} parked, {other.pending()} pending; "
+            f"{other_stats.invocations} invocation(s){published}"
+        )
+        lost += other.lost()
+        pending += other.pending()
     unlogged: list[str] = []
     # A delivered record must show in the log lines, unless the function logs above INFO.
     if model.function.environment.get("POWERTOOLS_LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO"):

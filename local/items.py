@@ -30,8 +30,11 @@ OPERATIONS = ("put", "update", "delete", "batch")
 
 APPLE = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
 ORANGE = {"PK": "FRUIT", "SK": "ORANGE#FLORIDA"}
+# The streams tutorial's own use case: the chair you want is out of stock, then back.
+CHAIR = {"PK": "FURNITURE", "SK": "CHAIR#ERGONOMIC"}
 
-# The tutorials' story: the inventory of a shop whose APPLE stock goes 39 -> 33 -> 32.
+# The tutorials' story: the inventory of a shop whose APPLE stock goes 39 -> 33 -> 32, and whose
+# ergonomic chair is out of stock (0) until it is restocked (0 -> 5): the back-in-stock alert.
 STORY: list[dict[str, Any]] = [
     {"op": "put", "item": {**APPLE, "Stocks": 39, "Price": {"USD": Decimal("0.8"), "INR": 50}}},
     {"op": "put", "item": {**ORANGE, "Stocks": 120, "Price": {"USD": Decimal("0.5"), "INR": 35}}},
@@ -47,6 +50,8 @@ STORY: list[dict[str, Any]] = [
             {"PK": "VEGETABLE", "SK": "POTATO#IDAHO", "Stocks": 200, "Price": {"USD": Decimal("0.3"), "INR": 20}},
         ],
     },
+    {"op": "put", "item": {**CHAIR, "Stocks": 0, "Price": {"USD": Decimal("129.99"), "INR": 10999}}},
+    {"op": "update", "key": CHAIR, "set": {"Stocks": 5}},
 ]
 
 _serialize = TypeSerializer().serialize

@@ -23,6 +23,9 @@ from typing import Any
 TABLE = "AWS::DynamoDB::Table"
 MAPPING = "AWS::Lambda::EventSourceMapping"
 FUNCTION = "AWS::Lambda::Function"
+TOPIC = "AWS::SNS::Topic"
+# The logger's handler: its mapping is the run's main one when the stream has other readers.
+LOGGER_HANDLER = "stream_logger.handler"
 
 # Lambda's own defaults for a DynamoDB stream mapping, for settings the template leaves out
 # (https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-params.html).
@@ -31,6 +34,9 @@ DEFAULT_BATCHING_WINDOW = 0
 DEFAULT_MEMORY_MB = 128
 DEFAULT_TIMEOUT_S = 3
 INFINITE = -1
+# The region and account of the ARNs that the local run makes up for resources it stands in for.
+LOCAL_REGION = "us-east-1"
+LOCAL_ACCOUNT = "000000000000"
 
 
 class TemplateError(ValueError):
@@ -110,14 +116,29 @@ class FunctionSettings:
 
 
 @dataclass(frozen=True)
+class Consumer:
+    """Another reader of the same stream: its mapping and its function (e.g. the alerts)."""
+
+    mapping: MappingSettings
+    function: FunctionSettings
+
+    def function_name(self, stack_name: str) -> str:
+        return f"{stack_name}-{self.function.logical_id}"
+
+
+@dataclass(frozen=True)
 class StackModel:
-    """The parts of one stack's template that the local run reproduces."""
+    """The parts of one stack's template that the local run reproduces.
+
+    ``mapping`` and ``function`` are the logger's; ``others`` the stream's other readers.
+    """
 
     stack_name: str
     table: TableDefinition
     mapping: MappingSettings
     function: FunctionSettings
     notes: list[str] = field(default_factory=list)
+    others: tuple[Consumer, ...] = ()
 
     @property
     def table_name(self) -> str:
@@ -187,21 +208,29 @@ def read(template: dict[str, Any], stack_name: str) -> StackModel:
     ]
     if not mappings:
         raise TemplateError(f"the template has no {MAPPING} that reads the stream of an {TABLE} in it")
-    if len(mappings) > 1:
-        raise TemplateError(f"the template has more than one DynamoDB stream mapping: {', '.join(mappings)}")
-    mapping_id = mappings[0]
-    mapping = resources[mapping_id]
-    table_id = _stream_table(mapping, resources)
-    assert table_id is not None  # selected above
-    function_id = _referenced(mapping["Properties"].get("FunctionName"), resources, FUNCTION)
-    if function_id is None:
-        raise TemplateError(f"the mapping {mapping_id} does not name an {FUNCTION} of the template")
+    tables = sorted({str(_stream_table(resources[mapping_id], resources)) for mapping_id in mappings})
+    if len(tables) > 1:
+        raise TemplateError(f"the template has stream mappings on more than one table: {', '.join(tables)}")
+    (table_id,) = tables
 
-    table = _table(table_id, resources[table_id])
+    # Refs that get a local stand-in: the table's name, and an SNS topic's ARN (the alerts').
     names = {table_id: stack_name + "-" + table_id}
-    settings = _mapping(mapping_id, mapping["Properties"], resources, notes)
-    function = _function(function_id, resources[function_id]["Properties"], names, notes)
-    return StackModel(stack_name, table, settings, function, notes)
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == TOPIC:
+            names[logical_id] = f"arn:aws:sns:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{stack_name}-{logical_id}"
+    consumers = []
+    for mapping_id in mappings:
+        mapping = resources[mapping_id]
+        function_id = _referenced(mapping["Properties"].get("FunctionName"), resources, FUNCTION)
+        if function_id is None:
+            raise TemplateError(f"the mapping {mapping_id} does not name an {FUNCTION} of the template")
+        settings = _mapping(mapping_id, mapping["Properties"], resources, notes)
+        consumers.append(Consumer(settings, _function(function_id, resources[function_id]["Properties"], names, notes)))
+    # The logger first, whatever the template's order; the other readers after it.
+    consumers.sort(key=lambda consumer: consumer.function.handler != LOGGER_HANDLER)
+    main, *others = consumers
+    table = _table(table_id, resources[table_id])
+    return StackModel(stack_name, table, main.mapping, main.function, list(dict.fromkeys(notes)), tuple(others))
 
 
 def _stream_table(mapping: dict[str, Any], resources: dict[str, dict[str, Any]]) -> str | None:

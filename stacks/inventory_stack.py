@@ -1,4 +1,4 @@
-"""The shop inventory of the AWS tutorials, with every change logged."""
+"""The shop inventory of the AWS tutorials, with every change logged and back-in-stock alerts."""
 
 from __future__ import annotations
 
@@ -10,15 +10,27 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.settings import check_stage
-from stacks.table_stream_logger import TableStreamLogger
-from stacks.table_stream_logger.construct import LogLevel
+from stacks.table_stream_logger import ChangeAlerts, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger.stream_consumer import LogLevel
+
+#: The app's alert: an item whose Stocks rises from 0 or less (or none) to more than 0.
+BACK_IN_STOCK = RisesAbove(
+    "Stocks",
+    0,
+    name="back-in-stock",
+    title="Back in stock",
+    # A restock of an item already listed; a new listing is not "back".
+    include_inserts=False,
+)
 
 
 class InventoryStack(Stack):
-    """An inventory table (keys ``PK``/``SK``) whose stream is logged by a TableStreamLogger.
+    """An inventory table (keys ``PK``/``SK``) whose stream is logged by a TableStreamLogger
+    and watched by ChangeAlerts, which publishes to an SNS topic when an item is back in stock.
 
     :param service_name: The ``service`` of every log line.
     :param log_level: The function's log level.
@@ -30,6 +42,8 @@ class InventoryStack(Stack):
         Default: ``False``. Refused with ``stage="prod"``.
     :param alarm_topic_arn: An SNS topic that every alarm notifies, on ALARM and on OK.
         Default: none.
+    :param alert_email: An e-mail address subscribed to the back-in-stock topic (SNS sends
+        it a confirmation link first). Default: none, no subscription.
     :param kwargs: Passed to ``Stack`` (``env``, ``description``, ...).
     """
 
@@ -43,6 +57,7 @@ class InventoryStack(Stack):
         stage: str = "dev",
         destroy_on_delete: bool = False,
         alarm_topic_arn: str | None = None,
+        alert_email: str | None = None,
         **kwargs: Any,
     ) -> None:
         check_stage(stage, destroy_on_delete)
@@ -73,6 +88,18 @@ class InventoryStack(Stack):
         )
         assert isinstance(logger.failure_destination, s3.Bucket) and logger.dashboard is not None
         self.logger = logger
+        # The stream's second reader (DynamoDB advises two at most). Batches it gives up on are
+        # parked with the logger's, in the same bucket: one place to look.
+        self.alerts = ChangeAlerts(
+            self,
+            "InventoryAlerts",
+            table=logger.table,
+            rules=[BACK_IN_STOCK],
+            failure_destination=logger.failure_destination,
+            alarm_action=alarm_action,
+        )
+        if alert_email:
+            self.alerts.topic.add_subscription(subscriptions.EmailSubscription(alert_email))
 
         CfnOutput(self, "TableName", value=logger.table.table_name)
         CfnOutput(self, "StreamArn", value=logger.stream_arn)
@@ -87,6 +114,8 @@ class InventoryStack(Stack):
         # With FunctionName, where the redrive command finds parked batches (README: When RecordsParked fires).
         CfnOutput(self, "FailureBucketName", value=logger.failure_destination.bucket_name)
         CfnOutput(self, "DashboardName", value=logger.dashboard.dashboard_name)
+        # Subscribe to it: `aws sns subscribe --topic-arn ... --protocol email ...` (README: Alerts).
+        CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
         if logger.archive is not None:
             # Where the archive is read from (README: Keeping changes for years).
             CfnOutput(self, "ArchiveBucketName", value=logger.archive.bucket.bucket_name)

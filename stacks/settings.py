@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from constructs import Node
 
-from stacks.table_stream_logger.construct import LOG_LEVELS, LogLevel
+from stacks.table_stream_logger.stream_consumer import LOG_LEVELS, LogLevel
 
 STAGES = ("dev", "prod")
 # CloudWatch takes a metric dimension value of 1 to 1024 characters, ASCII only, not all
@@ -21,6 +21,8 @@ SERVICE_NAME = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,1022}[\x21-\x7e])?")
 # arn:<partition>:sns:<region>:<account>:<topic>; a topic name is 1 to 256 letters, digits,
 # hyphens and underscores, with ".fifo" for a FIFO topic.
 SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?")
+# Enough to catch a typo or a missing value; SNS and the confirmation mail do the rest.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class AppSettings:
     :param destroy_on_delete: Delete the table and the failure bucket with the stack
         (``RemovalPolicy.DESTROY``) instead of keeping them. Only with ``stage=dev``.
     :param alarm_topic_arn: An SNS topic that every alarm notifies, or none.
+    :param alert_email: An e-mail address to subscribe to the back-in-stock alerts, or none.
     """
 
     service_name: str
@@ -40,6 +43,7 @@ class AppSettings:
     stage: str = "dev"
     destroy_on_delete: bool = False
     alarm_topic_arn: str | None = None
+    alert_email: str | None = None
 
     def __post_init__(self) -> None:
         if not SERVICE_NAME.fullmatch(self.service_name):
@@ -54,6 +58,11 @@ class AppSettings:
             raise ValueError(
                 "alarm_topic_arn must be the ARN of an SNS topic, arn:aws:sns:<region>:<account>:<topic>, "
                 f"got {self.alarm_topic_arn!r}"
+            )
+        if self.alert_email is not None and not EMAIL.fullmatch(self.alert_email):
+            raise ValueError(
+                f"alert_email must be an e-mail address, got {self.alert_email!r} "
+                '(e.g. `make deploy CDK_ARGS="-c alert_email=you@example.com"`)'
             )
 
     @classmethod
@@ -70,6 +79,7 @@ class AppSettings:
             stage=_text(node, "stage") or "dev",
             destroy_on_delete=_flag(node, "destroy_on_delete"),
             alarm_topic_arn=_text(node, "alarm_topic_arn") or None,
+            alert_email=_text(node, "alert_email") or None,
         )
 
 

@@ -21,7 +21,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import Becomes, ChangeAlerts, Expires, RisesAbove, TableStreamLogger
 from stacks.table_stream_logger.compliance import skip_checkov
 
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
@@ -92,14 +92,30 @@ def build_variants(app: cdk.App) -> None:
     _fixture(table, checkov_check="CKV_AWS_119")
     TableStreamLogger(existing, "Logger", table=table, alarms=False, dashboard=False)
 
+    # The alerts beside it, the table's second reader, with the topic and bucket they build.
+    ChangeAlerts(existing, "Alerts", table=table, rules=[RisesAbove("Stocks", 0), Becomes("Status", "GONE"), Expires()])
+
     imported = stack("Imported")
+    orders = dynamodb.Table.from_table_attributes(imported, "Orders", table_name="orders", table_stream_arn=STREAM_ARN)
     TableStreamLogger(
         imported,
         "Logger",
-        table=dynamodb.Table.from_table_attributes(
-            imported, "Orders", table_name="orders", table_stream_arn=STREAM_ARN
-        ),
+        table=orders,
         failure_destination=s3.Bucket.from_bucket_name(imported, "Parked", "parked-batches"),
+    )
+    on_call = sns.Topic(imported, "OnCall", enforce_ssl=True)
+    _fixture(on_call, checkov_check="CKV_AWS_26")
+    # The alerts on it too, with a given topic under a customer-managed key and a queue they build.
+    ChangeAlerts(
+        imported,
+        "Alerts",
+        table=orders,
+        rules=[Expires()],
+        topic=sns.Topic(
+            imported, "Mine", master_key=kms.Key(imported, "TopicKey", enable_key_rotation=True), enforce_ssl=True
+        ),
+        failure_destination_type="SQS",
+        alarm_action=cloudwatch_actions.SnsAction(on_call),
     )
 
 

@@ -1,4 +1,5 @@
-"""TableStreamLogger: logs every change of a DynamoDB table as one JSON line in CloudWatch Logs.
+"""TableStreamLogger logs every change of a DynamoDB table as one JSON line in CloudWatch Logs;
+ChangeAlerts publishes an SNS notification when a change matches a rule (back in stock, ...).
 
 A CDK (v2) construct library. Installed from its wheel, it is imported as ``table_stream_logger``;
 inside this repository, the app imports the same code as ``stacks.table_stream_logger``. The
@@ -14,32 +15,40 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .alerts import AlertRule, Becomes, Expires, FallsToOrBelow, RisesAbove
     from .archive import ChangeArchive
-    from .construct import (
-        HANDLER,
-        HANDLER_METRICS,
+    from .change_alerts import ChangeAlerts
+    from .construct import HANDLER, HANDLER_METRICS, TableStreamLogger
+    from .failure_destinations import FailureDestinationType
+    from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
+    from .stream_consumer import (
         POWERTOOLS_LAYER_PARAMETER,
         POWERTOOLS_VERSION,
-        FailureDestinationType,
         LogLevel,
-        TableStreamLogger,
+        StreamReading,
         handler_asset_dir,
     )
-    from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
 
 __version__ = "0.1.0"
 
 # Each public name and the module that defines it.
 _EXPORTS = {
+    "AlertRule": "alerts",
+    "Becomes": "alerts",
+    "Expires": "alerts",
+    "FallsToOrBelow": "alerts",
+    "RisesAbove": "alerts",
+    "ChangeAlerts": "change_alerts",
     "ChangeArchive": "archive",
     "HANDLER": "construct",
     "HANDLER_METRICS": "construct",
-    "POWERTOOLS_LAYER_PARAMETER": "construct",
-    "POWERTOOLS_VERSION": "construct",
-    "FailureDestinationType": "construct",
-    "LogLevel": "construct",
     "TableStreamLogger": "construct",
-    "handler_asset_dir": "construct",
+    "POWERTOOLS_LAYER_PARAMETER": "stream_consumer",
+    "POWERTOOLS_VERSION": "stream_consumer",
+    "StreamReading": "stream_consumer",
+    "LogLevel": "stream_consumer",
+    "FailureDestinationType": "failure_destinations",
+    "handler_asset_dir": "stream_consumer",
     "MAX_FILTERS": "filters",
     "ChangeFilter": "filters",
     "EventName": "filters",
@@ -52,11 +61,18 @@ __all__ = [
     "MAX_FILTERS",
     "POWERTOOLS_LAYER_PARAMETER",
     "POWERTOOLS_VERSION",
+    "AlertRule",
+    "Becomes",
+    "ChangeAlerts",
     "ChangeArchive",
     "ChangeFilter",
     "EventName",
+    "Expires",
     "FailureDestinationType",
+    "FallsToOrBelow",
     "LogLevel",
+    "RisesAbove",
+    "StreamReading",
     "TableStreamLogger",
     "TypeTag",
     "__version__",

@@ -46,6 +46,7 @@ from .archive_layout import (
 )
 from .buckets import private_bucket
 from .compliance import ARCHIVE_ACCESS_LOGS_REASON
+from .nag import NAG, nag_resource
 
 # Firehose gathers up to 15 minutes or 128 MB before it writes an object: an audit trail
 # needs no fresher data, and fewer, larger objects are cheaper to write and to query.
@@ -275,7 +276,7 @@ class ChangeArchive(Construct):
         for prefix, arn in zip((DATA_PREFIX, ERROR_PREFIX), prefixes, strict=True):
             _acknowledge(
                 policy,
-                f"IAM5[Resource::{_nag_resource(Stack.of(self).resolve(arn))}]",
+                f"IAM5[Resource::{nag_resource(Stack.of(self).resolve(arn))}]",
                 f"Firehose names each object it writes under {prefix} (by time and a random id), so no narrower key "
                 "is known in advance; the role reaches no other prefix of the bucket.",
             )
@@ -495,14 +496,6 @@ def _athena_name(scope: Construct, suffix: str) -> str:
 
 
 def _acknowledge(resource: IConstruct | None, rule: str, reason: str) -> None:
-    """Acknowledge a cdk-nag finding on an L1 resource, with its reason (see construct.py's NAG)."""
-    from .construct import NAG  # here: construct.py imports this module
-
+    """Acknowledge a cdk-nag finding on an L1 resource, with its reason (see nag.py)."""
     assert resource is not None
     Validations.of(resource).acknowledge(Acknowledgment(id=f"{NAG}{rule}", reason=reason))
-
-
-def _nag_resource(resolved: object) -> str:
-    from .construct import _nag_resource as render  # here: construct.py imports this module
-
-    return render(resolved)

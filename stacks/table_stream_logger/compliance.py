@@ -45,8 +45,8 @@ TABLE_KEY_REASON = (
     "Give TableStreamLogger encryption_key=... for a customer-managed key; this skip then goes away."
 )
 LOG_KEY_REASON = (
-    "Encrypted at rest by CloudWatch Logs itself (AES-256-GCM with service keys), its default. Give "
-    "TableStreamLogger log_encryption_key=... for a customer-managed key; this skip then goes away."
+    "Encrypted at rest by CloudWatch Logs itself (AES-256-GCM with service keys), its default. TableStreamLogger "
+    "takes log_encryption_key=... for a customer-managed key; this skip then goes away."
 )
 FUNCTION_REASONS = {
     "CKV_AWS_116": "A function dead-letter queue serves asynchronous invocations only. This function is "
@@ -55,8 +55,8 @@ FUNCTION_REASONS = {
     "CKV_AWS_117": "The function reaches AWS service endpoints only, no resource inside a VPC. A VPC would add "
     "network interfaces and a NAT gateway or VPC endpoints to pay for and keep, and protect nothing.",
     "CKV_AWS_173": "The environment holds settings and names only (service, log level and modes, metrics "
-    "namespace, failure bucket, key and redacted attributes), no secret; Lambda encrypts it at rest with an AWS "
-    "managed key anyway.",
+    "namespace, the construct's own bucket or topic, key and redacted attributes), no secret; Lambda encrypts it "
+    "at rest with an AWS managed key anyway.",
 }
 CONCURRENCY_REASON = (
     "A stream consumer's concurrency is bounded already: one invocation per shard times parallelization_factor "
@@ -85,9 +85,8 @@ def skip_checkov_findings(
     log_group: logs.LogGroup,
     function: lambda_.Function,
     failure_destination: s3.IBucket | sqs.IQueue,
-    archive: ChangeArchive | None,
 ) -> None:
-    """Skip what the construct's own resources fail by design; resources given by the user are theirs."""
+    """Skip what a stream consumer's own resources fail by design; resources given by the user are theirs."""
     if table.node.scope is owner and table.encryption_key is None:
         skip_checkov(table, "CKV_AWS_119", TABLE_KEY_REASON)
     cfn_log_group = log_group.node.default_child
@@ -105,6 +104,9 @@ def skip_checkov_findings(
             skip_checkov(failure_destination, "CKV_AWS_18", ACCESS_LOGS_REASON)
         elif isinstance(failure_destination, sqs.Queue):
             skip_checkov(failure_destination, "CKV_AWS_27", QUEUE_REASON)
-    if archive is not None:
-        skip_checkov(archive.bucket, "CKV_AWS_18", ARCHIVE_ACCESS_LOGS_REASON)
-        skip_checkov(archive.delivery_log_group, "CKV_AWS_158", DELIVERY_LOG_REASON)
+
+
+def skip_archive_findings(archive: ChangeArchive) -> None:
+    """Skip what the change archive's resources fail by design."""
+    skip_checkov(archive.bucket, "CKV_AWS_18", ARCHIVE_ACCESS_LOGS_REASON)
+    skip_checkov(archive.delivery_log_group, "CKV_AWS_158", DELIVERY_LOG_REASON)

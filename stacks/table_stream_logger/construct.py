@@ -2,96 +2,56 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import cast
 
-import jsii
-from aws_cdk import (
-    Acknowledgment,
-    Annotations,
-    CfnResource,
-    Duration,
-    IStableAnyProducer,
-    Lazy,
-    RemovalPolicy,
-    Size,
-    Stack,
-    Validations,
-)
+from aws_cdk import Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from .archive import ChangeArchive, check_archive_props
-from .buckets import private_bucket
-from .compliance import ACCESS_LOGS_REASON, skip_checkov_findings
+from .compliance import skip_archive_findings
+from .failure_destinations import FailureDestinationProps, FailureDestinationType, is_bucket
 from .filters import ChangeFilter, check_filters
-from .log_encryption import allow_logs_to_use_key
+from .monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
 from .queries import save_queries
+from .stream_consumer import (
+    FunctionLimits,
+    FunctionProps,
+    LogLevel,
+    StreamConsumer,
+    StreamReading,
+    check_function_props,
+    handler_code,
+    handler_environment,
+)
+from .stream_tables import (
+    IMAGES_DELIVERED,
+    check_stream_view_type,
+    check_table_props,
+    existing_key_names,
+    key_names,
+)
 
 #: The default handler, in the handler asset (see ``handler_asset_dir``).
 HANDLER = "stream_logger.handler"
 HANDLER_FILE = "stream_logger.py"
 
-# The newest Python runtime the Powertools layer is published for.
-RUNTIME = lambda_.Runtime.PYTHON_3_14
-ARCHITECTURE = lambda_.Architecture.ARM_64
-
-# Must equal the aws-lambda-powertools pin in requirements-dev.txt (a test checks it), so that
-# the tests exercise the same Powertools the function runs with.
-POWERTOOLS_VERSION = "3.37.0"
-# Public parameter that Powertools publishes in every region for each layer version. Resolving
-# it at deploy time keeps the template environment-agnostic and synth free of lookups.
-POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
-
 LOG_IMAGES_CHOICES = ("NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES")
 LOG_CONTEXT_KEYS_CHOICES = ("ONCE", "EVERY_LINE")
-LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR"]
-FailureDestinationType = Literal["S3", "SQS"]
-LOG_LEVELS = {
-    "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
-    "INFO": lambda_.ApplicationLogLevel.INFO,
-    "WARN": lambda_.ApplicationLogLevel.WARN,
-    "ERROR": lambda_.ApplicationLogLevel.ERROR,
-}
-FAILURE_DESTINATION_TYPES: tuple[str, ...] = get_args(FailureDestinationType)
-# An SQS queue keeps a message 60 seconds to 14 days.
-SQS_RETENTION_RANGE = (Duration.seconds(60), Duration.days(14))
 
 # What the handler emits (lambda/stream_logger.py): one embedded-metric-format line per
 # invocation, in the namespace `metrics_namespace`, with the dimension `service`.
 HANDLER_METRICS = ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRecords")
-# The event source mapping's own metrics (group EventCount) live in AWS/Lambda under this
-# dimension; see "Event source mapping metrics" in the Lambda developer guide.
-ESM_DIMENSION = "EventSourceMappingUUID"
-PARKED_METRIC = "OnFailureDestinationDeliveredEventCount"
-DROPPED_METRIC = "DroppedEventCount"
 
-# "No more than two processes at most should be reading from the same streams shard at the same
-# time. Having more than two readers per shard can result in throttling." (DynamoDB developer guide,
-# Change data capture for DynamoDB Streams)
-MAX_STREAM_READERS = 2
-
-# A view type that cannot be read (an imported table): not checked.
-_UNKNOWN = object()
 # What the default handler needs from the stream, per log_images mode.
-NEW_AND_OLD_IMAGES = dynamodb.StreamViewType.NEW_AND_OLD_IMAGES.value
-IMAGES_DELIVERED = {
-    dynamodb.StreamViewType.NEW_AND_OLD_IMAGES.value: {"new", "old"},
-    dynamodb.StreamViewType.NEW_IMAGE.value: {"new"},
-    dynamodb.StreamViewType.OLD_IMAGE.value: {"old"},
-    dynamodb.StreamViewType.KEYS_ONLY.value: set(),
-}
 IMAGES_NEEDED = {
     "NEW_AND_CHANGES": {"new", "old"},
     "NEW_AND_OLD": {"new", "old"},
@@ -99,35 +59,8 @@ IMAGES_NEEDED = {
     "NEW": {"new"},
 }
 
-# cdk-nag (AwsSolutions pack) reads acknowledgements through CDK's own Validations API, so
-# the construct records them without depending on cdk-nag. "AwsSolutions::" is the plugin's
-# prefix: the finding then shows up as acknowledged, with its reason, in the validation report.
-NAG = "AwsSolutions::AwsSolutions-"
 
-
-def handler_asset_dir() -> Path:
-    """The directory of the default handler (``stream_logger.py`` and ``dynamo_json.py``).
-
-    Found from this file, never from the current directory, so that ``cdk`` runs from anywhere:
-
-    - installed from the wheel, the handler files are packaged next to this module, in
-      ``table_stream_logger/lambda/`` (pyproject.toml's ``force-include``);
-    - in the repository, this module is ``stacks/table_stream_logger/construct.py`` and the
-      handler is the top-level ``lambda/``, two folders up.
-    """
-    here = Path(__file__).resolve()
-    candidates = (here.parent / "lambda", here.parents[2] / "lambda")
-    for candidate in candidates:
-        if (candidate / HANDLER_FILE).is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"The handler {HANDLER_FILE} of TableStreamLogger is missing: looked in "
-        f"{' and '.join(str(path) for path in candidates)}. Reinstall the table-stream-logger package, "
-        "or give your own handler with code=... and handler=...."
-    )
-
-
-class TableStreamLogger(Construct):
+class TableStreamLogger(StreamConsumer):
     """Logs every item-level change of a DynamoDB table as one JSON line in CloudWatch Logs.
 
     It builds or accepts a table with a stream, and wires that stream through an event
@@ -135,6 +68,9 @@ class TableStreamLogger(Construct):
     Batches the function cannot process end up, after bounded retries, in an S3 bucket that
     keeps the whole batch (or, if chosen, an SQS queue that keeps only its position in the
     stream). Alarms and a dashboard watch the lag, the errors and the parked batches.
+
+    It is one reader of the stream; DynamoDB advises at most two per shard. A ``ChangeAlerts``
+    on the same table is the second (and ``table``, ``failure_destination`` can be shared with it).
 
     Table (give either ``table`` or ``partition_key``, not both):
 
@@ -346,25 +282,14 @@ class TableStreamLogger(Construct):
         iterator_age_threshold = iterator_age_threshold or Duration.seconds(60)
         # Validate everything before building anything, the construct's own node included, so
         # that a mistake surfaces as one clear error at synth rather than as a half-built tree.
-        _check_table_props(table, partition_key, sort_key, removal_policy, deletion_protection, encryption_key)
-        if log_level not in LOG_LEVELS:
-            raise ValueError(f"log_level must be one of {sorted(LOG_LEVELS)}, got {log_level!r}")
+        check_table_props(table, partition_key, sort_key, removal_policy, deletion_protection, encryption_key)
+        check_function_props(log_level, redact)
         if log_images not in LOG_IMAGES_CHOICES:
             raise ValueError(f"log_images must be one of {list(LOG_IMAGES_CHOICES)}, got {log_images!r}")
         if log_context_keys not in LOG_CONTEXT_KEYS_CHOICES:
             raise ValueError(
                 f"log_context_keys must be one of {list(LOG_CONTEXT_KEYS_CHOICES)}, got {log_context_keys!r}"
             )
-        if isinstance(redact, str) or not all(isinstance(p, str) and all(p.split(".")) for p in redact):
-            raise ValueError(
-                f"redact must be a list of attribute names or dotted paths (no empty name: 'card.number', "
-                f"not 'card..number'), got {redact!r}"
-            )
-        _check_range("batch_size", batch_size, 1, 10_000)
-        _check_range("max_batching_window (seconds)", max_batching_window.to_seconds(), 0, 300)
-        _check_range("retry_attempts", retry_attempts, 0, 10_000)
-        _check_range("max_record_age (seconds)", max_record_age.to_seconds(), 60, 604_800)
-        _check_range("parallelization_factor", parallelization_factor, 1, 10)
         if reserved_concurrent_executions is not None and reserved_concurrent_executions < 1:
             raise ValueError(
                 f"reserved_concurrent_executions must be at least 1, got {reserved_concurrent_executions}: "
@@ -375,13 +300,19 @@ class TableStreamLogger(Construct):
                 "log_encryption_key must be a KMS key (kms.Key(...) or kms.Key.from_key_arn(...)), "
                 f"got {log_encryption_key!r}"
             )
-        destination_type = _check_failure_props(
+        reading = StreamReading(
+            batch_size=batch_size,
+            max_batching_window=max_batching_window,
+            starting_position=starting_position,
+            retry_attempts=retry_attempts,
+            max_record_age=max_record_age,
+            bisect_batch_on_error=bisect_batch_on_error,
+            parallelization_factor=parallelization_factor,
+        )
+        failure = FailureDestinationProps(
             failure_destination, failure_destination_type, failure_retention, failure_removal_policy
         )
-        if iterator_age_threshold.to_milliseconds() <= 0:
-            raise ValueError(f"iterator_age_threshold must be positive, got {iterator_age_threshold.to_human_string()}")
-        if alarm_action is not None and not alarms:
-            raise ValueError("alarm_action was given with alarms=False: there would be no alarm to act on.")
+        alarm_props = AlarmProps(alarms, iterator_age_threshold, alarm_action)
         if (code is None) != (handler is None):
             raise ValueError(
                 "Give both code and handler for your own handler (e.g. code=lambda_.Code.from_asset('handlers'), "
@@ -396,7 +327,7 @@ class TableStreamLogger(Construct):
             retention=archive_retention,
             bytes_scanned_limit=archive_bytes_scanned_limit,
         )
-        view_type = _check_stream_view_type(table, stream_view_type)
+        view_type = check_stream_view_type(table, stream_view_type)
         _check_images(
             view_type,
             # Your own handler decides which images it needs; the filters need theirs regardless.
@@ -405,10 +336,7 @@ class TableStreamLogger(Construct):
             table.node.path if table is not None else None,
         )
         if code is None:
-            code = lambda_.Code.from_asset(
-                str(handler_asset_dir()),
-                exclude=["__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"],
-            )
+            code = handler_code(HANDLER_FILE)
             description = "Logs every change of a DynamoDB table as one JSON line"
         else:
             description = "Handles every change of a DynamoDB table"
@@ -432,155 +360,55 @@ class TableStreamLogger(Construct):
                 deletion_protection=deletion_protection,
                 removal_policy=removal_policy or RemovalPolicy.RETAIN,
             )
-            key_attributes: list[str] | None = _key_names(partition_key, sort_key)
+            key_attributes: list[str] | None = key_names(partition_key, sort_key)
         else:
-            key_attributes = _existing_key_names(table)
+            key_attributes = existing_key_names(table)
         stream_arn = table.table_stream_arn
         assert stream_arn is not None  # checked above
         self._table = table
         self._stream_arn = stream_arn
 
-        # The function writes to this group only. CDK's default for a log group, RETAIN, is
-        # kept: the group is the record of every change to the table, so deleting the stack
-        # leaves it to expire with its retention instead of erasing it.
-        self._log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            retention=log_retention,
-            # STANDARD is CloudFormation's default and stays unsaid: a class newly written into the
-            # template would read as a change of class, which replaces the group.
-            log_group_class=None if log_group_class == logs.LogGroupClass.STANDARD else log_group_class,
-            encryption_key=log_encryption_key,
+        environment = handler_environment(
+            service_name,
+            log_level,
+            redact,
+            key_attributes,
+            POWERTOOLS_METRICS_NAMESPACE=metrics_namespace,
+            LOG_IMAGES=log_images,
+            LOG_CONTEXT_KEYS=log_context_keys,
         )
-        if log_encryption_key is not None:
-            allow_logs_to_use_key(self._log_group, log_encryption_key)
-
-        # A role of our own instead of CDK's default one, which attaches
-        # AWSLambdaBasicExecutionRole (logs:* on every log group). Each grant below adds
-        # exactly the permissions the function needs.
-        self._role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="Reads the table's stream and writes the function's log group",
+        # The log group is the record of every change to the table: kept (RETAIN) when the stack
+        # is deleted, to expire with its retention.
+        self._read_stream(
+            table,
+            FunctionProps(
+                description=description,
+                role_description="Reads the table's stream and writes the function's log group",
+                code=code,
+                handler=handler or HANDLER,
+                environment=environment,
+                log_group_class=log_group_class,
+                log_encryption_key=log_encryption_key,
+                reserved_concurrent_executions=reserved_concurrent_executions,
+                # The handler applies log_level to its own lines. Lambda's filter stays at INFO (DEBUG
+                # for DEBUG): its per-invocation metrics line is INFO, and the dashboard needs it at
+                # every log_level.
+                limits=FunctionLimits(
+                    "DEBUG" if log_level == "DEBUG" else "INFO", log_retention, memory_size, timeout, powertools_layer
+                ),
+            ),
+            reading,
+            failure,
+            alarm_props,
+            filters=[change_filter.to_filter() for change_filter in change_filters],
+            # The EventCount group feeds the dashboard too.
+            event_count_metrics=dashboard,
         )
-        self._log_group.grant_write(self._role)
-        if table.encryption_key is not None:
-            table.encryption_key.grant(self._role, "kms:Decrypt")
-
-        if powertools_layer is None:
-            powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
-                self,
-                "PowertoolsLayer",
-                ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER),
-            )
-
-        environment = {
-            "POWERTOOLS_SERVICE_NAME": service_name,
-            "POWERTOOLS_LOG_LEVEL": log_level,
-            "POWERTOOLS_METRICS_NAMESPACE": metrics_namespace,
-            "LOG_IMAGES": log_images,
-            "LOG_CONTEXT_KEYS": log_context_keys,
-            "REDACT_ATTRIBUTES": json.dumps(list(redact), separators=(",", ":")),
-        }
-        if key_attributes is not None:
-            environment["KEY_ATTRIBUTES"] = json.dumps(key_attributes, separators=(",", ":"))
-
-        self._function = lambda_.Function(
-            self,
-            "Function",
-            description=description,
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            handler=handler or HANDLER,
-            code=code,
-            layers=[powertools_layer],
-            role=self._role,
-            memory_size=memory_size,
-            timeout=timeout,
-            reserved_concurrent_executions=reserved_concurrent_executions,
-            environment=environment,
-            log_group=self._log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            # The handler applies log_level to its own lines. Lambda's filter stays at INFO (DEBUG
-            # for DEBUG): its per-invocation metrics line is INFO, and the dashboard needs it at
-            # every log_level.
-            application_log_level_v2=LOG_LEVELS["DEBUG" if log_level == "DEBUG" else "INFO"],
-            # Lambda's own start/report lines are INFO: they would add three lines to every
-            # invocation. Its warnings and errors still come through.
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
-        )
-
-        on_failure: lambda_.IEventSourceDlq
-        if failure_destination is not None:
-            self._failure_destination: s3.IBucket | sqs.IQueue = failure_destination
-        elif destination_type == "S3":
-            self._failure_destination = self._build_failure_bucket(
-                failure_retention or Duration.days(30), failure_removal_policy or RemovalPolicy.RETAIN
-            )
-        else:
-            self._failure_destination = sqs.Queue(
-                self,
-                "FailureQueue",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
-                retention_period=failure_retention or SQS_RETENTION_RANGE[1],
-                removal_policy=failure_removal_policy or RemovalPolicy.RETAIN,
-            )
-            Validations.of(self._failure_destination.node.default_child).acknowledge(  # type: ignore[arg-type]
-                Acknowledgment(
-                    id=f"{NAG}SQS3",
-                    reason="This queue is itself a dead-letter queue: the on-failure destination of the "
-                    "event source mapping, which the rule cannot see. Nothing consumes it to need one of its own.",
-                )
-            )
-        if destination_type == "S3":
-            on_failure = _S3FailureDestination(cast(s3.IBucket, self._failure_destination))
+        if is_bucket(self._failure_destination):
             # Where the handler copies a record too big for one log line (oversized/...): the
             # role's s3:PutObject on the bucket's objects already covers it.
             self._function.add_environment("FAILURE_BUCKET", cast(s3.IBucket, self._failure_destination).bucket_name)
-        else:
-            on_failure = _SendOnlySqsDestination(cast(sqs.IQueue, self._failure_destination))
-
-        # DynamoEventSource calls grant_stream_read() on the table it is given, which adds
-        # kms:DescribeKey as well when the table has a customer-managed key. A key-less view
-        # of the same stream limits its grant to the stream itself; kms:Decrypt is granted
-        # above.
-        stream = dynamodb.Table.from_table_attributes(
-            self, "Stream", table_arn=table.table_arn, table_stream_arn=stream_arn
-        )
-        self._event_source = event_sources.DynamoEventSource(
-            stream,
-            starting_position=starting_position,
-            batch_size=batch_size,
-            max_batching_window=max_batching_window,
-            report_batch_item_failures=True,
-            bisect_batch_on_error=bisect_batch_on_error,
-            retry_attempts=retry_attempts,
-            max_record_age=max_record_age,
-            parallelization_factor=parallelization_factor,
-            filters=[change_filter.to_filter() for change_filter in change_filters] or None,
-            on_failure=on_failure,
-            # The EventCount group (records polled, invoked, parked, dropped, ...): the alarms
-            # and the dashboard read it; without either it stays off.
-            metrics_config=(
-                lambda_.MetricsConfig(metrics=[lambda_.MetricType.EVENT_COUNT]) if alarms or dashboard else None
-            ),
-        )
-        self._function.add_event_source(self._event_source)
-        (self._event_source_mapping,) = (
-            child for child in self._function.node.children if isinstance(child, lambda_.EventSourceMapping)
-        )
-
-        self._acknowledge_policy_findings()
-        self._depend_on_grants_only()
-        self._warn_of_too_many_readers()
-
         self._queries = save_queries(self, self._log_group, key_attributes) if saved_queries else []
-
-        self._alarms: dict[str, cloudwatch.Alarm] = {}
-        if alarms:
-            self._alarms = self._build_alarms(iterator_age_threshold, alarm_action)
         self._dashboard = (
             self._build_dashboard(metrics_namespace, service_name, iterator_age_threshold) if dashboard else None
         )
@@ -600,19 +428,7 @@ class TableStreamLogger(Construct):
         )
         if self._archive is not None:
             self._alarms.update(self._archive.alarms)
-        skip_checkov_findings(
-            self,
-            table=table,
-            log_group=self._log_group,
-            function=self._function,
-            failure_destination=self._failure_destination,
-            archive=self._archive,
-        )
-
-    @property
-    def table(self) -> dynamodb.ITable:
-        """The table whose stream is logged, built or given."""
-        return self._table
+            skip_archive_findings(self._archive)
 
     @property
     def stream_arn(self) -> str:
@@ -620,34 +436,14 @@ class TableStreamLogger(Construct):
         return self._stream_arn
 
     @property
-    def function(self) -> lambda_.Function:
-        """The function that logs the stream records."""
-        return self._function
-
-    @property
-    def role(self) -> iam.Role:
-        """The function's execution role."""
-        return self._role
-
-    @property
     def log_group(self) -> logs.LogGroup:
         """The function's log group, where the change log lines go."""
         return self._log_group
 
     @property
-    def event_source(self) -> event_sources.DynamoEventSource:
-        """The event source that connects the stream to the function."""
-        return self._event_source
-
-    @property
-    def event_source_mapping(self) -> lambda_.EventSourceMapping:
-        """The event source mapping; its ``event_source_mapping_id`` is the mapping's UUID."""
-        return self._event_source_mapping
-
-    @property
-    def failure_destination(self) -> s3.IBucket | sqs.IQueue:
-        """The bucket or queue that receives a record of each batch given up on."""
-        return self._failure_destination
+    def queries(self) -> Sequence[logs.QueryDefinition]:
+        """The saved Logs Insights queries; empty with ``saved_queries=False``."""
+        return self._queries
 
     @property
     def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
@@ -657,20 +453,15 @@ class TableStreamLogger(Construct):
         return dict(self._alarms)
 
     @property
-    def queries(self) -> Sequence[logs.QueryDefinition]:
-        """The saved Logs Insights queries; empty with ``saved_queries=False``."""
-        return self._queries
+    def archive(self) -> ChangeArchive | None:
+        """The change archive (bucket, delivery stream, Glue table, Athena workgroup and queries);
+        ``None`` with ``archive=False``."""
+        return self._archive
 
     @property
     def dashboard(self) -> cloudwatch.Dashboard | None:
         """The dashboard; ``None`` with ``dashboard=False``."""
         return self._dashboard
-
-    @property
-    def archive(self) -> ChangeArchive | None:
-        """The change archive (bucket, delivery stream, Glue table, Athena workgroup and queries);
-        ``None`` with ``archive=False``."""
-        return self._archive
 
     def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
         """Give ``grantee`` what ``python -m table_stream_logger`` needs, and nothing else, to list,
@@ -698,7 +489,7 @@ class TableStreamLogger(Construct):
         )
         grant = grant.combine(self._log_group.grant(grantee, "logs:FilterLogEvents"))
         key: kms.IKey | None
-        if _is_bucket(self._failure_destination):
+        if is_bucket(self._failure_destination):
             bucket = cast(s3.IBucket, self._failure_destination)
             parked, replayed = bucket.arn_for_objects("aws/lambda/*"), bucket.arn_for_objects("replayed/aws/lambda/*")
             grant = grant.combine(allow(["s3:ListBucket"], [bucket.bucket_arn]))
@@ -718,148 +509,6 @@ class TableStreamLogger(Construct):
                 if key is not None:
                     grant = grant.combine(key.grant(grantee, "kms:Decrypt"))
         return grant
-
-    def _warn_of_too_many_readers(self) -> None:
-        """Warn at synth when this mapping makes more than two readers of the stream in this stack."""
-        stack = Stack.of(self)
-        stream = stack.resolve(self._stream_arn)
-        readers = [
-            node
-            for node in stack.node.find_all()
-            if isinstance(node, lambda_.CfnEventSourceMapping) and stack.resolve(node.event_source_arn) == stream
-        ]
-        if len(readers) > MAX_STREAM_READERS:
-            Annotations.of(self).add_warning_v2(
-                "table-stream-logger:too-many-stream-readers",
-                f"The stream of {self._table.node.path} now has {len(readers)} readers in this stack "
-                f"({', '.join(reader.node.path for reader in readers)}). DynamoDB advises at most "
-                f"{MAX_STREAM_READERS} processes reading a stream's shard at once: more are throttled, and every "
-                "reader falls behind. Log the table once, with filters=[...] for what each needs, or read the "
-                "stream through one function that fans out.",
-            )
-
-    def _build_failure_bucket(self, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
-        bucket = private_bucket(
-            self,
-            "FailureBucket",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="ExpireParkedBatches",
-                    expiration=retention,
-                    noncurrent_version_expiration=retention,
-                    abort_incomplete_multipart_upload_after=Duration.days(1),
-                )
-            ],
-            removal_policy=removal_policy,
-        )
-        Validations.of(bucket.node.default_child).acknowledge(  # type: ignore[arg-type]
-            Acknowledgment(id=f"{NAG}S1", reason=ACCESS_LOGS_REASON)
-        )
-        return bucket
-
-    def _acknowledge_policy_findings(self) -> None:
-        """Acknowledge the wildcards that the role's policy needs, each at its exact resource."""
-        policy = self._role.node.find_child("DefaultPolicy").node.default_child
-        assert isinstance(policy, CfnResource)
-        stack = Stack.of(self)
-        Validations.of(policy).acknowledge(
-            Acknowledgment(
-                id=f"{NAG}IAM5[Resource::*]",
-                reason="dynamodb:ListStreams, and only it, is granted on '*': the action supports no resource-level "
-                "permission. Every other statement names its resource.",
-            )
-        )
-        if _is_bucket(self._failure_destination):
-            objects = stack.resolve(cast(s3.IBucket, self._failure_destination).arn_for_objects("*"))
-            Validations.of(policy).acknowledge(
-                Acknowledgment(
-                    id=f"{NAG}IAM5[Resource::{_nag_resource(objects)}]",
-                    reason="s3:PutObject on the objects of the failure bucket only: Lambda names each object it "
-                    "parks (by mapping, shard and time), so no narrower key is known in advance.",
-                )
-            )
-
-    def _depend_on_grants_only(self) -> None:
-        """Keep the function's DependsOn on its role's policy, drop the one on the role.
-
-        CDK makes the function depend on everything under its role. The role itself is
-        already a dependency through the function's ``Role`` (Fn::GetAtt), which cfn-lint
-        reports as W3005; the policy is not, and it must stay: the function, and after it
-        the event source mapping, may only be created once the grants are in place.
-        """
-        resource = self._function.node.default_child
-        role = self._role.node.default_child
-        assert isinstance(resource, CfnResource) and isinstance(role, CfnResource)
-        resource.add_override("DependsOn", Lazy.any(_DependsOnExcept(resource, role)))
-
-    def _build_alarms(
-        self, iterator_age_threshold: Duration, alarm_action: cloudwatch.IAlarmAction | None
-    ) -> dict[str, cloudwatch.Alarm]:
-        five_minutes = Duration.minutes(5)
-        mapping = self._event_source_mapping_metric
-        # Counts alarm on any non-zero sum over 5 minutes; no data means nothing happened.
-        counts: dict[str, tuple[cloudwatch.IMetric, str]] = {
-            "Errors": (
-                self._function.metric_errors(period=five_minutes, statistic="Sum"),
-                "The function failed (an exception, a timeout or out of memory), not a record: Lambda retries "
-                "the batch. Look for ERROR lines in the function's log group.",
-            ),
-            "Throttles": (
-                self._function.metric_throttles(period=five_minutes, statistic="Sum"),
-                "Invocations were throttled: the account's or the function's concurrency is exhausted, and the "
-                "stream lags meanwhile.",
-            ),
-            "RecordsParked": (
-                mapping(PARKED_METRIC, five_minutes),
-                "Records were given up on after their retries and parked in the failure destination. List, show "
-                "and replay them with python -m table_stream_logger (README: When RecordsParked fires).",
-            ),
-            "RecordsDropped": (
-                mapping(DROPPED_METRIC, five_minutes),
-                "Records were dropped without reaching the failure destination (delivery to it failed): they are "
-                "lost unless replayed from the stream within its 24 hours.",
-            ),
-        }
-        alarms = {
-            "IteratorAge": cloudwatch.Alarm(
-                self,
-                "IteratorAgeAlarm",
-                alarm_description=f"The stream lags: records waited over {iterator_age_threshold.to_human_string()} "
-                "before reaching the function, in 3 of the last 5 minutes. Look at Errors and Throttles.",
-                metric=self._function.metric("IteratorAge", period=Duration.minutes(1), statistic="Maximum"),
-                threshold=iterator_age_threshold.to_milliseconds(),
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=5,
-                datapoints_to_alarm=3,
-                # An idle stream sends no IteratorAge at all, which is not lag.
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-        }
-        for name, (metric, description) in counts.items():
-            alarms[name] = cloudwatch.Alarm(
-                self,
-                f"{name}Alarm",
-                alarm_description=description,
-                metric=metric,
-                threshold=0,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
-        if alarm_action is not None:
-            for alarm in alarms.values():
-                alarm.add_alarm_action(alarm_action)
-                alarm.add_ok_action(alarm_action)
-        return alarms
-
-    def _event_source_mapping_metric(self, name: str, period: Duration) -> cloudwatch.Metric:
-        return cloudwatch.Metric(
-            namespace="AWS/Lambda",
-            metric_name=name,
-            dimensions_map={ESM_DIMENSION: self._event_source_mapping.event_source_mapping_id},
-            statistic="Sum",
-            period=period,
-        )
 
     def _build_dashboard(
         self, metrics_namespace: str, service_name: str, iterator_age_threshold: Duration
@@ -908,8 +557,8 @@ class TableStreamLogger(Construct):
                     title="Failed records: reported, parked, dropped",
                     left=[
                         failed,
-                        self._event_source_mapping_metric(PARKED_METRIC, minute),
-                        self._event_source_mapping_metric(DROPPED_METRIC, minute),
+                        mapping_metric(self._event_source_mapping, PARKED_METRIC, minute),
+                        mapping_metric(self._event_source_mapping, DROPPED_METRIC, minute),
                     ],
                     width=12,
                 ),
@@ -917,196 +566,6 @@ class TableStreamLogger(Construct):
         ]
         # No dashboard_name: CloudFormation generates one, so two stacks never collide.
         return cloudwatch.Dashboard(self, "Dashboard", widgets=rows)
-
-
-@jsii.implements(IStableAnyProducer)
-class _DependsOnExcept:
-    """The DependsOn that CDK computed for a resource, less one resource."""
-
-    def __init__(self, resource: CfnResource, excluded: CfnResource) -> None:
-        self._resource = resource
-        self._excluded = excluded
-
-    def produce(self) -> list[str] | None:
-        stack = Stack.of(self._resource)
-        # Called at synthesis, once CDK has turned construct dependencies into resource ones.
-        logical_ids = {
-            stack.resolve(stack.get_logical_id(dependency))
-            for dependency in self._resource.obtain_dependencies()
-            if isinstance(dependency, CfnResource)
-            and dependency.node.path != self._excluded.node.path
-            and Stack.of(dependency) is stack
-        }
-        return sorted(logical_ids) or None
-
-
-@jsii.implements(lambda_.IEventSourceDlq)
-class _S3FailureDestination:
-    """An S3 on-failure destination that grants only what Lambda documents for it.
-
-    The Lambda developer guide ("Capturing discarded batches ..." for Kafka sources, the same
-    destinations as for DynamoDB streams) lists ``s3:PutObject`` and ``s3:ListBucket`` for an
-    S3 destination, and ``kms:GenerateDataKey`` when the bucket has a KMS key. CDK's
-    ``S3OnFailureDestination`` grants read and write (``grant_read_write``) instead.
-    """
-
-    def __init__(self, bucket: s3.IBucket) -> None:
-        self._bucket = bucket
-
-    def bind(
-        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
-    ) -> lambda_.DlqDestinationConfig:
-        target_handler.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self._bucket.arn_for_objects("*")])
-        )
-        target_handler.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self._bucket.bucket_arn])
-        )
-        if self._bucket.encryption_key is not None:
-            self._bucket.encryption_key.grant(target_handler, "kms:GenerateDataKey")
-        return lambda_.DlqDestinationConfig(destination=self._bucket.bucket_arn)
-
-
-@jsii.implements(lambda_.IEventSourceDlq)
-class _SendOnlySqsDestination:
-    """An SQS on-failure destination that grants only ``sqs:SendMessage``.
-
-    CDK's ``SqsDlq`` grants everything of ``grant_send_messages()``, which also includes
-    ``sqs:GetQueueAttributes`` and ``sqs:GetQueueUrl``; Lambda needs neither to deliver a
-    failure record. A built queue uses SQS-managed encryption, so no KMS permission is
-    needed; a given queue with a KMS key gets ``kms:Decrypt`` and ``kms:GenerateDataKey`` on
-    it, as the Lambda developer guide lists for an SQS destination with a customer key.
-    """
-
-    def __init__(self, queue: sqs.IQueue) -> None:
-        self._queue = queue
-
-    def bind(
-        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
-    ) -> lambda_.DlqDestinationConfig:
-        self._queue.grant(target_handler, "sqs:SendMessage")
-        if self._queue.encryption_master_key is not None:
-            self._queue.encryption_master_key.grant(target_handler, "kms:Decrypt", "kms:GenerateDataKey")
-        return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
-
-
-def _is_bucket(destination: object) -> bool:
-    # jsii interfaces are not runtime-checkable protocols: tell them apart by their members.
-    return hasattr(destination, "bucket_arn") and hasattr(destination, "arn_for_objects")
-
-
-def _is_queue(destination: object) -> bool:
-    return hasattr(destination, "queue_arn") and hasattr(destination, "queue_url")
-
-
-def _nag_resource(resolved: Any) -> str:
-    """A resolved ARN as cdk-nag names it in a finding: ``<LogicalId.Arn>/*`` or the literal."""
-    if isinstance(resolved, str):
-        return resolved
-    if isinstance(resolved, dict) and set(resolved) == {"Fn::Join"}:
-        separator, parts = resolved["Fn::Join"]
-        return str(separator).join(_nag_resource(part) for part in parts)
-    if isinstance(resolved, dict) and set(resolved) == {"Fn::GetAtt"}:
-        logical_id, attribute = resolved["Fn::GetAtt"]
-        return f"<{logical_id}.{attribute}>"
-    if isinstance(resolved, dict) and set(resolved) == {"Ref"}:
-        return f"<{resolved['Ref']}>"
-    return json.dumps(resolved, sort_keys=True)
-
-
-def _check_table_props(
-    table: dynamodb.ITable | None,
-    partition_key: dynamodb.Attribute | None,
-    sort_key: dynamodb.Attribute | None,
-    removal_policy: RemovalPolicy | None,
-    deletion_protection: bool | None,
-    encryption_key: kms.IKey | None,
-) -> None:
-    table_props = {
-        "partition_key": partition_key,
-        "sort_key": sort_key,
-        "removal_policy": removal_policy,
-        "deletion_protection": deletion_protection,
-        "encryption_key": encryption_key,
-    }
-    if table is None:
-        if partition_key is None:
-            raise ValueError(
-                "Give either an existing table (table=...) or the keys of the table to build "
-                "(partition_key=..., optionally sort_key=...)."
-            )
-        return
-    given = [name for name, value in table_props.items() if value is not None]
-    if given:
-        raise ValueError(
-            f"Give either an existing table or props for a new one, not both: table was "
-            f"given together with {', '.join(given)}."
-        )
-    if table.table_stream_arn is None:
-        raise ValueError(_no_stream_message(table))
-
-
-def _no_stream_message(table: dynamodb.ITable) -> str:
-    if not isinstance(table, dynamodb.Table | dynamodb.TableV2):
-        return (
-            f"The imported table {table.node.path} has no stream ARN. Import it with the ARN of its stream "
-            "(which must be enabled on the table): dynamodb.Table.from_table_attributes(..., table_stream_arn=...)."
-        )
-    prop = "dynamo_stream" if isinstance(table, dynamodb.TableV2) else "stream"
-    return (
-        f"The table {table.node.path} has no stream. Enable a NEW_AND_OLD_IMAGES stream "
-        f"on it ({prop}=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)."
-    )
-
-
-def _check_stream_view_type(table: dynamodb.ITable | None, given: dynamodb.StreamViewType | None) -> str | None:
-    """The view type of the stream to read, or None when it cannot be known (an imported table).
-
-    A built table has a NEW_AND_OLD_IMAGES stream. For a ``Table`` or ``TableV2`` of the app it
-    is read from the L1 resource; for an imported table it is ``stream_view_type`` if given.
-    """
-    if table is None:
-        if given is not None:
-            raise ValueError(
-                "stream_view_type describes the stream of an existing table (table=...); the table the "
-                "construct builds always has a NEW_AND_OLD_IMAGES stream. Remove stream_view_type."
-            )
-        return NEW_AND_OLD_IMAGES
-    known = _read_stream_view_type(table)
-    if known is None:
-        raise ValueError(_no_stream_message(table))
-    if known is _UNKNOWN:
-        return given.value if given is not None else None
-    assert isinstance(known, str)
-    if given is not None and given.value != known:
-        raise ValueError(
-            f"stream_view_type={given.value} was given, but the stream of {table.node.path} is {known}. "
-            "Remove stream_view_type: the construct reads it from a table of the app."
-        )
-    return known
-
-
-def _read_stream_view_type(table: dynamodb.ITable) -> object:
-    """The view type of the stream of a table of the app, None without a stream, or ``_UNKNOWN``."""
-    resource = table.node.default_child
-    if isinstance(table, dynamodb.Table) and isinstance(resource, dynamodb.CfnTable):
-        specification = resource.stream_specification
-        if specification is None:
-            return None
-        if isinstance(specification, dynamodb.CfnTable.StreamSpecificationProperty):
-            return specification.stream_view_type
-    elif isinstance(table, dynamodb.TableV2) and isinstance(resource, dynamodb.CfnGlobalTable):
-        # TableV2 sets its stream specification lazily, and reading it through the L1's
-        # attribute fails in jsii; resolving the L1's properties gives it (or None without one).
-        try:
-            specification = Stack.of(table).resolve(resource._cfn_properties.get("streamSpecification"))
-        except RuntimeError:
-            return _UNKNOWN
-        if specification is None:
-            return None
-        if isinstance(specification, dict) and isinstance(specification.get("streamViewType"), str):
-            return specification["streamViewType"]
-    return _UNKNOWN
 
 
 def _check_images(
@@ -1142,69 +601,3 @@ def _check_images(
                     f"({'NEW_IMAGE or ' if side == 'new' else 'OLD_IMAGE or '}NEW_AND_OLD_IMAGES), or filter on "
                     "event_names or keys_equal instead."
                 )
-
-
-def _check_failure_props(
-    destination: s3.IBucket | sqs.IQueue | None,
-    destination_type: str | None,
-    retention: Duration | None,
-    removal_policy: RemovalPolicy | None,
-) -> str:
-    """Check the failure destination props; return the destination's type, S3 or SQS."""
-    if destination is not None:
-        given = [
-            name
-            for name, value in {
-                "failure_destination_type": destination_type,
-                "failure_retention": retention,
-                "failure_removal_policy": removal_policy,
-            }.items()
-            if value is not None
-        ]
-        if given:
-            raise ValueError(
-                "Give either an existing failure destination or props for a new one, not both: "
-                f"failure_destination was given together with {', '.join(given)}."
-            )
-        if _is_bucket(destination):
-            return "S3"
-        if _is_queue(destination):
-            return "SQS"
-        raise ValueError(f"failure_destination must be an S3 bucket or an SQS queue, got {destination!r}")
-
-    kind = destination_type or "S3"
-    if kind not in FAILURE_DESTINATION_TYPES:
-        raise ValueError(f"failure_destination_type must be one of {list(FAILURE_DESTINATION_TYPES)}, got {kind!r}")
-    if retention is not None and kind == "S3":
-        days = retention.to_days(integral=False)
-        if days < 1 or days != int(days):
-            raise ValueError(
-                f"failure_retention of a bucket must be a whole number of days, at least 1, "
-                f"got {retention.to_human_string()}"
-            )
-    if retention is not None and kind == "SQS":
-        low, high = SQS_RETENTION_RANGE
-        if not low.to_seconds() <= retention.to_seconds() <= high.to_seconds():
-            raise ValueError(
-                "failure_retention of a queue must be between 60 seconds and 14 days, "
-                f"got {retention.to_human_string()}"
-            )
-    return kind
-
-
-def _check_range(name: str, value: float, low: float, high: float) -> None:
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-
-
-def _key_names(partition_key: dynamodb.Attribute | None, sort_key: dynamodb.Attribute | None) -> list[str]:
-    return [key.name for key in (partition_key, sort_key) if key is not None]
-
-
-def _existing_key_names(table: dynamodb.ITable) -> list[str] | None:
-    """Key names of a table defined in this app; None for an imported one (unknown)."""
-    if isinstance(table, dynamodb.Table):
-        # schema_v2(), not the deprecated schema(), which prints a warning in the user's synth.
-        schema = table.schema_v2()
-        return [key.name for key in (*schema.partition_keys, *schema.sort_keys)]
-    return None

@@ -111,10 +111,9 @@ class ChangeFilter:
         data: dict[str, Any] = {}
         if self.keys_equal:
             data["Keys"] = {name: {"S": lambda_.FilterRule.is_equal(value)} for name, value in self.keys_equal.items()}
-        if self.new_image_has:
-            data["NewImage"] = {name: {tag: lambda_.FilterRule.exists()} for name, tag in self.new_image_has.items()}
-        if self.old_image_has:
-            data["OldImage"] = {name: {tag: lambda_.FilterRule.exists()} for name, tag in self.old_image_has.items()}
+        for image, has in (("NewImage", self.new_image_has), ("OldImage", self.old_image_has)):
+            for name, tag in has.items():
+                data.setdefault(image, {}).update(image_condition((name,), tag, lambda_.FilterRule.exists()))
         if data:
             pattern["dynamodb"] = data
         return pattern
@@ -122,6 +121,18 @@ class ChangeFilter:
     def to_filter(self) -> Mapping[str, Any]:
         """This filter as an item of ``DynamoEventSource(filters=...)``: ``{"pattern": "<JSON>"}``."""
         return lambda_.FilterCriteria.filter(self.pattern())
+
+
+def image_condition(path: Sequence[str], tag: str, rule: Any) -> dict[str, Any]:
+    """The condition on one attribute of an image, at a dotted path through maps.
+
+    ``(("Price", "USD"), "N", rule)`` gives ``{"Price": {"M": {"USD": {"N": rule}}}}``: Lambda
+    matches leaves only, and a map's members sit under its ``M`` tag.
+    """
+    condition: dict[str, Any] = {path[-1]: {tag: rule}}
+    for name in reversed(path[:-1]):
+        condition = {name: {"M": condition}}
+    return condition
 
 
 def check_filters(filters: Sequence[ChangeFilter]) -> tuple[ChangeFilter, ...]:

@@ -160,7 +160,8 @@ class LocalFunction:
     """
 
     def __init__(self, environment: dict[str, str], log: TextIO, function_name: str) -> None:
-        from .construct import HANDLER, handler_asset_dir
+        from .construct import HANDLER
+        from .stream_consumer import handler_asset_dir
 
         self.environment = environment
         self.log = log

@@ -158,7 +158,12 @@ def _template(out: Path) -> dict[str, Any]:
 
 
 def _resource(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
-    (resource,) = [r for r in template["Resources"].values() if r["Type"] == resource_type]
+    """The logger's resource of a type (the alerts have their own function, role, policy, mapping)."""
+    (resource,) = [
+        r
+        for name, r in template["Resources"].items()
+        if r["Type"] == resource_type and not name.startswith("InventoryAlerts")
+    ]
     properties: dict[str, Any] = resource["Properties"]
     return properties
 
@@ -298,6 +303,16 @@ def test_shipped_code_package_holds_a_working_handler(deployed: Path, endpoint: 
     record_line = next(line for line in lines if '"event_name"' in line)
     assert '"new_image":{"PK":"FRUIT","SK":"APPLE#WASHINGTON","Price":{"USD":0.8,"INR":50},"Stocks":32}' in record_line
     assert json.loads(lines[-1]) == {"batchItemFailures": []}
+
+
+def test_alerts_topic_and_function_are_deployed(deployed: Path, endpoint: str) -> None:
+    outputs = _outputs(endpoint)
+    topics = [topic["TopicArn"] for topic in _client("sns", endpoint).list_topics()["Topics"]]
+    functions = _client("lambda", endpoint).list_functions()["Functions"]
+
+    assert outputs["AlertTopicArn"] in topics
+    (alerts,) = [function for function in functions if function["Handler"] == "change_alerts.handler"]
+    assert alerts["Environment"]["Variables"]["TOPIC_ARN"] == outputs["AlertTopicArn"]
 
 
 def test_destroy_removes_the_stack_and_keeps_the_table(deployed: Path, endpoint: str, cli_env: dict[str, str]) -> None:

@@ -24,7 +24,7 @@ def test_the_archive_holds_exactly_the_change_lines_in_firehoses_layout(run_loca
     result: Result = run_local("--archive", str(tmp_path / "archive"))
     after = time.time()
 
-    # THEN each invocation wrote one object (the nine changes usually share one) in Firehose's layout,
+    # THEN each invocation wrote one object (the eleven changes usually share one) in Firehose's layout,
     # and together they hold the change lines byte for byte as logged, and nothing else
     assert result.code == 0, result.stderr
     counted = re.search(r"; (\d+) invocation\(s\)", result.stderr)
@@ -43,8 +43,8 @@ def test_the_archive_holds_exactly_the_change_lines_in_firehoses_layout(run_loca
         archived += text.splitlines()
     change_lines = [line for line in result.stdout.splitlines() if "event_name" in json.loads(line)]
     assert sorted(archived) == sorted(change_lines)
-    assert len(change_lines) == 9 and len(result.lines) > 9  # the metrics line stays out
-    assert f"archived 9 change line(s) in {invocations} object(s) under {tmp_path / 'archive'}" in result.stderr
+    assert len(change_lines) == 11 and len(result.lines) > 11  # the metrics line stays out
+    assert f"archived 11 change line(s) in {invocations} object(s) under {tmp_path / 'archive'}" in result.stderr
 
 
 def test_the_saved_queries_answer_from_the_story(run_local: Any, tmp_path: Path) -> None:
@@ -70,15 +70,19 @@ def test_the_saved_queries_answer_from_the_story(run_local: Any, tmp_path: Path)
     assert [row["changed"] for row in history] == [None, ["Stocks"], ["Stocks"], ["Price"]]
     assert [json.loads(row["new_image"])["Stocks"] for row in history] == [39, 33, 32, 32]
     assert json.loads(history[-1]["new_image"])["Price"] == {"USD": 0.85, "INR": 50}
-    assert [json.loads(row["keys"]) for row in stocks] == [{"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}] * 2
+    # The apple's two stock changes, then the chair's restock (the story's last write).
+    assert [json.loads(row["keys"]) for row in stocks] == [{"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}] * 2 + [
+        {"PK": "FURNITURE", "SK": "CHAIR#ERGONOMIC"}
+    ]
     assert [json.loads(row["changes"]) for row in stocks] == [
         {"Stocks": {"old": 39, "new": 33}},
         {"Stocks": {"old": 33, "new": 32}},
+        {"Stocks": {"old": 0, "new": 5}},
     ]
     assert len(price) == 1 and elsewhen == []
     assert expiries == []  # the story deletes, time to live does not
     assert [(row["day"], row["event_name"], row["changes"]) for row in per_day] == [
-        (day, "INSERT", 5),
-        (day, "MODIFY", 3),
+        (day, "INSERT", 6),
+        (day, "MODIFY", 4),
         (day, "REMOVE", 1),
     ]

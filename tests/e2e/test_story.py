@@ -42,6 +42,8 @@ def test_the_story_shows_every_change_of_the_inventory(run_on_each: Any) -> None
         "INSERT",
         "INSERT",
         "INSERT",
+        "INSERT",
+        "MODIFY",
     ]
     inserted, stock_33, stock_32, priced = result.record_lines("APPLE#WASHINGTON")
     assert inserted["keys"] == APPLE_KEYS
@@ -64,14 +66,14 @@ def test_the_story_shows_every_change_of_the_inventory(run_on_each: Any) -> None
     assert removed["old_image"]["Stocks"] == 120
     assert "new_image" not in removed
 
-    # one invocation: the nine records fall within the one-second batching window
+    # one invocation: the eleven records fall within the one-second batching window
     (metrics,) = [line for line in result.lines if "_aws" in line]
     counts = [metrics[name] for name in ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRecords")]
-    assert counts == [[5], [3], [1], [0]]
+    assert counts == [[6], [4], [1], [0]]
     (invocation,) = [line for line in result.lines if "record_count" in line]
-    assert invocation["record_count"] == 9
+    assert invocation["record_count"] == 11
     assert {line["request_id"] for line in result.records} == {invocation["request_id"]}
-    assert "9 record(s) read: 9 delivered, 0 filtered, 0 parked, 0 pending; 1 invocation(s)" in result.stderr
+    assert "11 record(s) read: 11 delivered, 0 filtered, 0 parked, 0 pending; 1 invocation(s)" in result.stderr
     assert "# nothing lost" in result.stderr
 
 
@@ -88,7 +90,8 @@ def test_the_event_carries_the_stream_of_the_local_table(run_local: Any) -> None
 def test_pretty_output_reads_like_the_tutorial(run_local: Any) -> None:
     result: Result = run_local("--format", "pretty")
 
-    assert result.stdout.splitlines() == [
+    *lines, published = result.stdout.splitlines()
+    assert lines == [
         'INSERT FRUIT/APPLE#WASHINGTON Stocks=39 Price={"USD":0.8,"INR":50}',
         'INSERT FRUIT/ORANGE#FLORIDA Stocks=120 Price={"USD":0.5,"INR":35}',
         "MODIFY FRUIT/APPLE#WASHINGTON Stocks 39 → 33",
@@ -98,7 +101,31 @@ def test_pretty_output_reads_like_the_tutorial(run_local: Any) -> None:
         'INSERT FRUIT/BANANA#ECUADOR Stocks=150 Price={"USD":0.25,"INR":12}',
         'INSERT VEGETABLE/CARROT#OHIO Stocks=80 Price={"USD":0.1,"INR":8}',
         'INSERT VEGETABLE/POTATO#IDAHO Stocks=200 Price={"USD":0.3,"INR":20}',
+        'INSERT FURNITURE/CHAIR#ERGONOMIC Stocks=0 Price={"USD":129.99,"INR":10999}',
+        "MODIFY FURNITURE/CHAIR#ERGONOMIC Stocks 0 → 5",
+        # The alerts read the same stream: one notification, for the chair, none for APPLE's 33 → 32.
+        "SNS (local stand-in) | Back in stock: FURNITURE / CHAIR#ERGONOMIC | Stocks 0 → 5",
     ]
+    # The alerts function's own log line.
+    assert published.startswith("INFO Published: Back in stock: FURNITURE / CHAIR#ERGONOMIC (sequence number ")
+
+
+def test_the_alert_fires_for_the_restocked_chair_only(run_on_each: Any) -> None:
+    result: Result = run_on_each()
+
+    (notification,) = [line["local_sns_stand_in"] for line in result.lines if "local_sns_stand_in" in line]
+    assert notification["TopicArn"].startswith("arn:aws:sns:us-east-1:000000000000:InventoryStack-InventoryAlertsTopic")
+    assert notification["Subject"] == "Back in stock: FURNITURE / CHAIR#ERGONOMIC"
+    assert notification["MessageAttributes"]["rule"] == {"DataType": "String", "StringValue": "back-in-stock"}
+    message = notification["Message"]
+    assert (message["summary"], message["old"], message["new"]) == ("Stocks 0 → 5", 0, 5)
+    assert message["new_image"]["Price"] == {"USD": Decimal("129.99"), "INR": 10999}
+    # The local table's name (the stack's on moto, the test's own on DynamoDB Local), as the logger has it.
+    (invocation,) = [line for line in result.lines if "record_count" in line]
+    assert message["table"] == notification["MessageAttributes"]["table"]["StringValue"] == invocation["table"]
+    # The alerts' own mapping filtered out what cannot be a restock before invoking the function.
+    assert "InventoryAlertsFunction9EEF9359: 11 record(s) read: 4 delivered, 7 filtered, 0 parked" in result.stderr
+    assert "1 notification(s) to the SNS stand-in" in result.stderr
 
 
 POISON_ITEMS = [
@@ -215,7 +242,8 @@ def test_filters_deliver_only_the_matching_changes(run_on_each: Any, filtered_te
     # WHEN the story runs under the mapping's filter criteria
     result: Result = run_on_each("--template", str(filtered_template_path))
 
-    # THEN the function sees the apple's three changes and the two vegetables, nothing else
+    # THEN the function sees the apple's three changes, the two vegetables and the chair's restock,
+    # nothing else
     assert result.code == 0, result.stderr
     assert [(line["event_name"], line["keys"]["SK"]) for line in result.records] == [
         ("MODIFY", "APPLE#WASHINGTON"),
@@ -223,8 +251,9 @@ def test_filters_deliver_only_the_matching_changes(run_on_each: Any, filtered_te
         ("MODIFY", "APPLE#WASHINGTON"),
         ("INSERT", "CARROT#OHIO"),
         ("INSERT", "POTATO#IDAHO"),
+        ("MODIFY", "CHAIR#ERGONOMIC"),
     ]
-    assert "9 record(s) read: 5 delivered, 4 filtered, 0 parked, 0 pending" in result.stderr
+    assert "11 record(s) read: 6 delivered, 5 filtered, 0 parked, 0 pending" in result.stderr
     assert "# nothing lost" in result.stderr
 
 

@@ -146,19 +146,27 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
     assert names == [
         "table_stream_logger/__init__.py",
         "table_stream_logger/__main__.py",
+        "table_stream_logger/alerts.py",
         "table_stream_logger/archive.py",
         "table_stream_logger/archive_layout.py",
         "table_stream_logger/buckets.py",
+        "table_stream_logger/change_alerts.py",
         "table_stream_logger/compliance.py",
         "table_stream_logger/construct.py",
+        "table_stream_logger/failure_destinations.py",
         "table_stream_logger/filters.py",
+        "table_stream_logger/lambda/change_alerts.py",
         "table_stream_logger/lambda/dynamo_json.py",
         "table_stream_logger/lambda/stream_logger.py",
         "table_stream_logger/log_encryption.py",
+        "table_stream_logger/monitoring.py",
+        "table_stream_logger/nag.py",
         "table_stream_logger/parked.py",
         "table_stream_logger/py.typed",
         "table_stream_logger/queries.py",
         "table_stream_logger/redrive.py",
+        "table_stream_logger/stream_consumer.py",
+        "table_stream_logger/stream_tables.py",
     ]
     assert "Requires-Dist: aws-cdk-lib<3,>=2.275.0" in metadata.splitlines()
     assert "Requires-Dist: constructs<11,>=10.0.0" in metadata.splitlines()
@@ -290,6 +298,35 @@ def test_a_custom_handler_keeps_grants_mapping_failure_bucket_and_alarms(consume
     assert sorted(a["MetricName"] for a in alarms) == sorted(
         ["IteratorAge", "Errors", "Throttles", "OnFailureDestinationDeliveredEventCount", "DroppedEventCount"]
     )
+
+
+def test_the_alerts_handler_comes_from_the_wheel_and_reads_the_loggers_table(consumer: Consumer) -> None:
+    template = consumer.template("AlertsStack")
+    functions = {
+        name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"
+    }
+    (alerts_id,) = (name for name, function in functions.items() if function["Handler"] == "change_alerts.handler")
+    alerts = functions[alerts_id]
+    table = logical_id(template, "AWS::DynamoDB::Table")
+    topic = logical_id(template, "AWS::SNS::Topic")
+
+    # Its own handler file and dynamo_json.py; the logger's keeps its two.
+    assert consumer.asset_files("AlertsStack", alerts["Code"]["S3Key"]) == ["change_alerts.py", "dynamo_json.py"]
+    (logger,) = (f for name, f in functions.items() if name != alerts_id)
+    assert consumer.asset_files("AlertsStack", logger["Code"]["S3Key"]) == ["dynamo_json.py", "stream_logger.py"]
+    assert template["Parameters"][alerts["Layers"][0]["Ref"]]["Default"] == POWERTOOLS_PARAMETER
+    assert alerts["Environment"]["Variables"]["TOPIC_ARN"] == {"Ref": topic}
+    mappings = [
+        r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    # Two readers of the one stream, parking in the one bucket.
+    assert [m["EventSourceArn"] for m in mappings] == [get_att(table, "StreamArn")] * 2
+    assert len({json.dumps(m["DestinationConfig"]) for m in mappings}) == 1
+    (alerts_mapping,) = (m for m in mappings if m["FunctionName"] == {"Ref": alerts_id})
+    assert json.loads(alerts_mapping["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "eventName": ["INSERT", "MODIFY"],
+        "dynamodb": {"NewImage": {"Stocks": {"N": [{"exists": True}]}}},
+    }
 
 
 def test_the_changelog_describes_this_version() -> None:

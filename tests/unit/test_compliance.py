@@ -28,11 +28,18 @@ from tests.conftest import CDK_CONTEXT, ROOT, build_inventory_app
 from tests.variants import FIXTURE_REASON, build_variants, variant_templates
 
 POLICY_PATH = "InventoryStack/InventoryLogger/Role/DefaultPolicy/Resource"
+ALERTS_POLICY_PATH = "InventoryStack/InventoryAlerts/Role/DefaultPolicy/Resource"
 BUCKET_PATH = "InventoryStack/InventoryLogger/FailureBucket/Resource"
-# Every finding of the AwsSolutions pack on the app, all acknowledged by the construct.
+# Every finding of the AwsSolutions pack on the app, all acknowledged by the constructs.
 ACKNOWLEDGED = {
-    ("AwsSolutions-IAM5[Resource::*]", POLICY_PATH),
-    ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/*]", POLICY_PATH),
+    *(
+        finding
+        for path in (POLICY_PATH, ALERTS_POLICY_PATH)
+        for finding in (
+            ("AwsSolutions-IAM5[Resource::*]", path),
+            ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/*]", path),
+        )
+    ),
     ("AwsSolutions-S1", BUCKET_PATH),
 }
 
@@ -97,8 +104,9 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
     _, report = variants
     suppressed = findings(report["suppressedViolations"])
 
+    ours = ("/Logger/", "/Alerts/")
     assert findings(report["violations"]) == set()
-    assert {(rule, path) for rule, path in suppressed if "/Logger/" not in path} == {
+    assert {(rule, path) for rule, path in suppressed if not any(name in path for name in ours)} == {
         ("AwsSolutions-S1", "OwnBucket/Parked/Resource"),
         ("AwsSolutions-SQS3", "OwnKmsQueue/Parked/Resource"),
     }
@@ -126,6 +134,13 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
         ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "ExistingTable"),
         ("AwsSolutions-S1", "ExistingTable"),
         ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::parked-batches/*]", "Imported"),
+    }
+    assert {("/".join(path.split("/")[:2]), rule) for rule, path in suppressed if "/Alerts/" in path} == {
+        ("ExistingTable/Alerts", "AwsSolutions-IAM5[Resource::*]"),
+        ("ExistingTable/Alerts", "AwsSolutions-IAM5[Resource::<AlertsFailureBucket0E5FD4F2.Arn>/*]"),
+        ("ExistingTable/Alerts", "AwsSolutions-S1"),
+        ("Imported/Alerts", "AwsSolutions-IAM5[Resource::*]"),
+        ("Imported/Alerts", "AwsSolutions-SQS3"),
     }
 
 
@@ -174,6 +189,9 @@ def test_checkov_skips_in_the_app_are_exactly_these(template: assertions.Templat
         "InventoryLoggerLogGroup24D28F13": ["CKV_AWS_158"],
         "InventoryLoggerFunction6352DB15": [*FUNCTION_SKIPS, "CKV_AWS_115"],
         "InventoryLoggerFailureBucket5426844C": ["CKV_AWS_18"],
+        # The ChangeAlerts are a stream consumer too: the same skips on their function and log group.
+        "InventoryAlertsLogGroup307822DE": ["CKV_AWS_158"],
+        "InventoryAlertsFunction9EEF9359": [*FUNCTION_SKIPS, "CKV_AWS_115"],
     }
 
 
@@ -219,7 +237,12 @@ def test_checkov_skips_apply_only_while_the_option_that_passes_the_check_is_not_
     assert skips["Imported"] == {
         "LoggerLogGroup2B2DC26B": ["CKV_AWS_158"],
         "LoggerFunction9834D2A3": [*FUNCTION_SKIPS, "CKV_AWS_115"],
+        "OnCall0B2745F4": ["CKV_AWS_26"],
+        "AlertsLogGroup32FB9138": ["CKV_AWS_158"],
+        "AlertsFunction746EE296": [*FUNCTION_SKIPS, "CKV_AWS_115"],
+        "AlertsFailureQueue32C0FB99": ["CKV_AWS_27"],
     }
+    assert skips["ExistingTable"]["AlertsFailureBucket0E5FD4F2"] == ["CKV_AWS_18"]
 
 
 def test_skip_checkov_adds_to_the_skips_a_resource_has() -> None:
@@ -308,10 +331,13 @@ def _list(statement: dict[str, Any], key: str) -> list[Any]:
 
 
 def test_iam_walk_finds_every_statement(template: assertions.Template) -> None:
-    # Guards the walk itself: the policy, the role's trust policy and the bucket policy.
+    # Guards the walk itself: each consumer's policy and role trust policy, the bucket and topic policies.
     found = sorted({logical_id for logical_id, _ in statements(dict(template.to_json()))})
 
     assert found == [
+        "InventoryAlertsRoleDefaultPolicyAC663909",
+        "InventoryAlertsRoleEBA478F1",
+        "InventoryAlertsTopicPolicy631AFE94",
         "InventoryLoggerFailureBucketPolicy679C1638",
         "InventoryLoggerRoleCA5AC158",
         "InventoryLoggerRoleDefaultPolicy4E29B359",

@@ -42,6 +42,19 @@ ALARMS = {
     "RecordsParked": "InventoryLoggerRecordsParkedAlarm01A0B626",
     "RecordsDropped": "InventoryLoggerRecordsDroppedAlarm44E4F0BF",
 }
+# The back-in-stock alerts (tests/unit/test_inventory_alerts.py), pinned too: a new mapping would
+# read the stream again from TRIM_HORIZON and publish a day of alerts twice.
+ALERTS_MAPPING = "InventoryAlertsFunctionDynamoDBEventSourceInventoryStackInventoryAlertsStream7327FBFA8F90B5B0"
+ALERTS_TOPIC = "InventoryAlertsTopicD3F8E616"
+ALERTS_LOG_GROUP = "InventoryAlertsLogGroup307822DE"
+ALERTS_FUNCTION = "InventoryAlertsFunction9EEF9359"
+ALERTS_ALARMS = {
+    "IteratorAge": "InventoryAlertsIteratorAgeAlarm763C59FF",
+    "Errors": "InventoryAlertsErrorsAlarmE0A09BF1",
+    "Throttles": "InventoryAlertsThrottlesAlarmBC4D1045",
+    "RecordsParked": "InventoryAlertsRecordsParkedAlarm78512541",
+    "RecordsDropped": "InventoryAlertsRecordsDroppedAlarmB42A7C62",
+}
 LAYER_PARAMETER = (
     "SsmParameterValueawsservicepowertoolspythonarm64python3143370C96584B6F00A464EAD1953AFF4B05118Parameter"
 )
@@ -64,6 +77,12 @@ def checkov_skip(check_id: str, reason: str) -> dict[str, Any]:
     return {"checkov": {"skip": [{"id": check_id, "comment": reason}]}}
 
 
+def logger_resources(template: assertions.Template, resource_type: str) -> dict[str, Any]:
+    """The resources of a type that the logger built (the alerts have their own of most types)."""
+    found = template.find_resources(resource_type)
+    return {name: resource for name, resource in found.items() if name.startswith("InventoryLogger")}
+
+
 def rendered(value: Any) -> Any:
     """A Fn::Join of JSON text, parsed back, with each Ref written as ``${LogicalId}``."""
     (separator, parts) = value["Fn::Join"]
@@ -73,18 +92,21 @@ def rendered(value: Any) -> Any:
 def test_stack_has_exactly_these_resources(template: assertions.Template) -> None:
     resources = template.to_json()["Resources"]
     types = sorted(resource["Type"] for resource in resources.values())
+    # The logger's, and the alerts' own of each consumer's kind (they share the failure bucket).
     assert types == [
-        *["AWS::CloudWatch::Alarm"] * 5,
+        *["AWS::CloudWatch::Alarm"] * 10,
         "AWS::CloudWatch::Dashboard",
         "AWS::DynamoDB::Table",
-        "AWS::IAM::Policy",
-        "AWS::IAM::Role",
-        "AWS::Lambda::EventSourceMapping",
-        "AWS::Lambda::Function",
-        "AWS::Logs::LogGroup",
+        *["AWS::IAM::Policy"] * 2,
+        *["AWS::IAM::Role"] * 2,
+        *["AWS::Lambda::EventSourceMapping"] * 2,
+        *["AWS::Lambda::Function"] * 2,
+        *["AWS::Logs::LogGroup"] * 2,
         *["AWS::Logs::QueryDefinition"] * 5,
         "AWS::S3::Bucket",
         "AWS::S3::BucketPolicy",
+        "AWS::SNS::Topic",
+        "AWS::SNS::TopicPolicy",
     ]
 
 
@@ -114,7 +136,7 @@ def test_table(template: assertions.Template) -> None:
 
 
 def test_event_source_mapping(template: assertions.Template) -> None:
-    assert template.find_resources("AWS::Lambda::EventSourceMapping") == {
+    assert logger_resources(template, "AWS::Lambda::EventSourceMapping") == {
         MAPPING: {
             "Type": "AWS::Lambda::EventSourceMapping",
             "Properties": {
@@ -136,7 +158,7 @@ def test_event_source_mapping(template: assertions.Template) -> None:
 
 
 def test_function(template: assertions.Template) -> None:
-    functions = template.find_resources("AWS::Lambda::Function")
+    functions = logger_resources(template, "AWS::Lambda::Function")
     assert list(functions) == [FUNCTION]
     properties = dict(functions[FUNCTION]["Properties"])
     code = properties.pop("Code")
@@ -189,7 +211,7 @@ def test_powertools_layer_comes_from_the_public_parameter_of_the_tested_version(
 
 
 def test_log_group(template: assertions.Template) -> None:
-    assert template.find_resources("AWS::Logs::LogGroup") == {
+    assert logger_resources(template, "AWS::Logs::LogGroup") == {
         LOG_GROUP: {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {"RetentionInDays": 30},
@@ -201,7 +223,7 @@ def test_log_group(template: assertions.Template) -> None:
 
 
 def test_role_has_no_managed_policies(template: assertions.Template) -> None:
-    assert template.find_resources("AWS::IAM::Role") == {
+    assert logger_resources(template, "AWS::IAM::Role") == {
         ROLE: {
             "Type": "AWS::IAM::Role",
             "Properties": {
@@ -222,7 +244,7 @@ def test_role_has_no_managed_policies(template: assertions.Template) -> None:
 
 
 def test_role_policy_is_exactly_least_privilege(template: assertions.Template) -> None:
-    assert template.find_resources("AWS::IAM::Policy") == {
+    assert logger_resources(template, "AWS::IAM::Policy") == {
         POLICY: {
             "Type": "AWS::IAM::Policy",
             "Properties": {
@@ -337,7 +359,7 @@ def _count_alarm(metric: str, dimension: dict[str, Any], description: str) -> di
 def test_alarms(template: assertions.Template) -> None:
     by_function = {"Name": "FunctionName", "Value": ref(FUNCTION)}
     by_mapping = {"Name": "EventSourceMappingUUID", "Value": ref(MAPPING)}
-    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    alarms = logger_resources(template, "AWS::CloudWatch::Alarm")
     descriptions = {ALARMS[name]: alarms[ALARMS[name]]["Properties"]["AlarmDescription"] for name in ALARMS}
 
     assert alarms == {
@@ -426,6 +448,7 @@ def test_outputs(template: assertions.Template) -> None:
         "EventSourceMappingUuid": {"Value": ref(MAPPING)},
         "FailureBucketName": {"Value": ref(BUCKET)},
         "DashboardName": {"Value": ref(DASHBOARD)},
+        "AlertTopicArn": {"Value": ref(ALERTS_TOPIC)},
     }
 
 
@@ -465,7 +488,11 @@ def test_stateful_resources_keep_their_logical_ids_in_every_stage(stage_template
         kinds = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
         return {kind: sorted(name for name, r in template["Resources"].items() if r["Type"] == kind) for kind in kinds}
 
-    expected = {"AWS::DynamoDB::Table": [TABLE], "AWS::S3::Bucket": [BUCKET], "AWS::Logs::LogGroup": [LOG_GROUP]}
+    expected = {
+        "AWS::DynamoDB::Table": [TABLE],
+        "AWS::S3::Bucket": [BUCKET],
+        "AWS::Logs::LogGroup": sorted([LOG_GROUP, ALERTS_LOG_GROUP]),
+    }
     templates = {stage: without_archive(t) for stage, t in stage_templates.items()}
     assert {stage: stateful(t) for stage, t in templates.items()} == dict.fromkeys(stage_templates, expected)
     # Apart from prod's archive and log key, the stages differ in properties and policies only.
@@ -525,10 +552,13 @@ def test_dev_destroys_table_and_bucket_only_when_asked(stage_templates: dict[str
             "Delete",
         )
     # The log group expires with its retention; nothing empties the bucket behind your back
-    # (no auto-delete custom resource, no function besides the logger).
+    # (no auto-delete custom resource, no function besides the logger and the alerts).
     assert resources[LOG_GROUP]["DeletionPolicy"] == "Retain"
     assert [r["Type"] for r in resources.values() if r["Type"].startswith("Custom::")] == []
-    assert [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"] == [FUNCTION]
+    assert [name for name, r in resources.items() if r["Type"] == "AWS::Lambda::Function"] == [
+        FUNCTION,
+        ALERTS_FUNCTION,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -550,10 +580,11 @@ def test_alarm_topic_is_notified_on_alarm_and_on_ok() -> None:
         cdk.App(context=CDK_CONTEXT), "InventoryStack", service_name="s", log_level="INFO", alarm_topic_arn=topic
     )
     alarms = assertions.Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
+    every_alarm = [*ALARMS.values(), *ALERTS_ALARMS.values()]
 
-    assert sorted(alarms) == sorted(ALARMS.values())
+    assert sorted(alarms) == sorted(every_alarm)
     assert {name: (a["Properties"]["AlarmActions"], a["Properties"]["OKActions"]) for name, a in alarms.items()} == (
-        dict.fromkeys(ALARMS.values(), ([topic], [topic]))
+        dict.fromkeys(every_alarm, ([topic], [topic]))
     )
 
 
@@ -566,7 +597,7 @@ def test_no_alarm_action_without_a_topic(template: assertions.Template) -> None:
 def test_benchmark_runs_the_handler_with_this_functions_environment(template: assertions.Template) -> None:
     from bench.run import LAMBDA_ENV
 
-    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    (function,) = logger_resources(template, "AWS::Lambda::Function").values()
 
     variables = dict(function["Properties"]["Environment"]["Variables"])
     # The benchmark's handler has no bucket: no record of its batches is too big for a line.

@@ -19,7 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from stacks.table_stream_logger import HANDLER_METRICS, ChangeFilter, TableStreamLogger, handler_asset_dir
-from stacks.table_stream_logger import construct as construct_module
+from stacks.table_stream_logger import stream_consumer as stream_consumer_module
 from stacks.table_stream_logger.compliance import QUEUE_REASON
 
 NewStack = Callable[[], cdk.Stack]
@@ -774,12 +774,12 @@ def test_handler_asset_is_found_from_the_module_not_the_current_directory(
     installed = tmp_path / "site-packages" / "table_stream_logger"
     (installed / "lambda").mkdir(parents=True)
     (installed / "lambda" / "stream_logger.py").touch()
-    monkeypatch.setattr(construct_module, "__file__", str(installed / "construct.py"))
+    monkeypatch.setattr(stream_consumer_module, "__file__", str(installed / "stream_consumer.py"))
     assert handler_asset_dir() == installed / "lambda"
 
     # Neither: a clear error rather than an asset of whatever folder is at hand.
-    monkeypatch.setattr(construct_module, "__file__", str(tmp_path / "a" / "b" / "construct.py"))
-    with pytest.raises(FileNotFoundError, match=r"The handler stream_logger.py of TableStreamLogger is missing"):
+    monkeypatch.setattr(stream_consumer_module, "__file__", str(tmp_path / "a" / "b" / "stream_consumer.py"))
+    with pytest.raises(FileNotFoundError, match=r"The handler stream_logger.py of table-stream-logger is missing"):
         handler_asset_dir()
 
 

@@ -12,7 +12,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from table_stream_logger import ChangeFilter, TableStreamLogger
+from table_stream_logger import ChangeAlerts, ChangeFilter, RisesAbove, TableStreamLogger
 
 HERE = Path(__file__).resolve().parent
 ORDERS_STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
@@ -56,6 +56,17 @@ TableStreamLogger(
         ChangeFilter(event_names=["INSERT", "MODIFY"], new_image_has={"Stocks": "N"}),
         ChangeFilter(event_names=["REMOVE"], keys_equal={"id": "FRUIT"}),
     ],
+)
+
+# The tutorial's use case: the logged table's second reader tells people when an item is back in stock.
+alerts = cdk.Stack(app, "AlertsStack")
+shop = TableStreamLogger(alerts, "Logger", partition_key=ID)
+ChangeAlerts(
+    alerts,
+    "Alerts",
+    table=shop.table,
+    rules=[RisesAbove("Stocks", 0, name="back-in-stock", title="Back in stock")],
+    failure_destination=shop.failure_destination,
 )
 
 app.synth()

@@ -17,7 +17,7 @@ from rfc3339_validator import validate_rfc3339
 
 import stream_logger
 from local.lambda_logs import kept, level_of
-from stacks.table_stream_logger.construct import LOG_LEVELS
+from stacks.table_stream_logger.stream_consumer import LOG_LEVELS
 
 from .conftest import invoke, load_event
 

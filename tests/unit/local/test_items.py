@@ -200,7 +200,10 @@ def test_the_story_is_the_tutorials() -> None:
         "Stocks": 39,
         "Price": {"USD": Decimal("0.8"), "INR": 50},
     }
-    assert [operation["op"] for operation in items.STORY][4:] == ["update", "delete", "batch"]
+    assert [operation["op"] for operation in items.STORY][4:] == ["update", "delete", "batch", "put", "update"]
+    # The streams tutorial's chair: out of stock, then back (the alert's story).
+    assert described[-2:] == ["put FURNITURE/CHAIR#ERGONOMIC", "update FURNITURE/CHAIR#ERGONOMIC Stocks=5"]
+    assert items.STORY[-2]["item"]["Stocks"] == 0
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,49 @@ def model(synthesized: dict[str, Any]) -> StackModel:
 
 
 def logical_id(template: dict[str, Any], resource_type: str) -> str:
-    (found,) = [name for name, resource in template["Resources"].items() if resource["Type"] == resource_type]
-    return str(found)
+    """The one resource of a type; of the logger's, where the alerts have one of their own."""
+    found = [name for name, resource in template["Resources"].items() if resource["Type"] == resource_type]
+    if len(found) > 1:
+        found = [name for name in found if name.startswith("InventoryLogger")]
+    (name,) = found
+    return str(name)
+
+
+def test_the_alerts_are_the_streams_other_reader(model: StackModel, synthesized: dict[str, Any]) -> None:
+    (alerts,) = model.others
+    topic = logical_id(synthesized, "AWS::SNS::Topic")
+
+    assert alerts.function.handler == "change_alerts.handler"
+    assert alerts.mapping.logical_id.startswith("InventoryAlertsFunction")
+    assert alerts.mapping.filter_patterns == (
+        '{"eventName":["MODIFY"],"dynamodb":{"NewImage":{"Stocks":{"N":[{"exists":true}]}}}}',
+    )
+    # The topic's Ref gets a local stand-in ARN, as the table's name does.
+    assert alerts.function.environment["TOPIC_ARN"] == f"arn:aws:sns:us-east-1:000000000000:InventoryStack-{topic}"
+    assert alerts.function_name("InventoryStack") == f"InventoryStack-{alerts.function.logical_id}"
+    # Both mappings park in the one bucket: the note says so once.
+    assert len([note for note in model.notes if note.startswith("on-failure destination")]) == 1
+
+
+def test_the_logger_is_the_main_reader_whatever_the_order(synthesized: dict[str, Any]) -> None:
+    template = copy.deepcopy(synthesized)
+    template["Resources"] = dict(reversed(list(template["Resources"].items())))
+
+    model = read(template, "InventoryStack")
+
+    assert model.function.handler == "stream_logger.handler"
+    assert [other.function.handler for other in model.others] == ["change_alerts.handler"]
+
+
+def test_mappings_on_two_tables_are_a_clear_error(synthesized: dict[str, Any]) -> None:
+    template = copy.deepcopy(synthesized)
+    table = logical_id(template, "AWS::DynamoDB::Table")
+    template["Resources"]["Other"] = copy.deepcopy(template["Resources"][table])
+    alerts_mapping = next(name for name in template["Resources"] if name.startswith("InventoryAlertsFunctionDynamo"))
+    template["Resources"][alerts_mapping]["Properties"]["EventSourceArn"] = {"Fn::GetAtt": ["Other", "StreamArn"]}
+
+    with pytest.raises(TemplateError, match="stream mappings on more than one table"):
+        read(template, "InventoryStack")
 
 
 def test_the_table_is_the_deployed_one(model: StackModel) -> None:
@@ -111,7 +152,14 @@ def test_lambdas_defaults_fill_what_the_template_leaves_out(synthesized: dict[st
 @pytest.mark.parametrize(
     ("breakage", "message"),
     [
-        (lambda t: t["Resources"].pop(logical_id(t, "AWS::Lambda::EventSourceMapping")), "no AWS::Lambda::Event"),
+        (
+            lambda t: [
+                t["Resources"].pop(name)
+                for name, r in list(t["Resources"].items())
+                if r["Type"] == "AWS::Lambda::EventSourceMapping"
+            ],
+            "no AWS::Lambda::Event",
+        ),
         (
             lambda t: t["Resources"][logical_id(t, "AWS::DynamoDB::Table")]["Properties"].pop("StreamSpecification"),
             "StreamViewType",

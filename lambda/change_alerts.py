@@ -1,0 +1,386 @@
+"""Publish an SNS notification when a DynamoDB stream record matches an alert rule.
+
+Configuration (the function's environment, set by the ChangeAlerts construct):
+- ``ALERT_RULES``: JSON array of rules, each ``{"name", "kind", "title", ...}``:
+  - ``{"kind": "rises_above", "attribute": "Stocks", "threshold": "0"}``: the attribute is a
+    number above the threshold now and was not before (absent, not a number, or at or below it);
+  - ``{"kind": "falls_to_or_below", ...}``: the same, the other way;
+  - ``{"kind": "becomes", "attribute": "Status", "value": {"S": "LEAVING_SOON"}}``: the
+    attribute equals the value (DynamoDB JSON) now and did not before;
+  - ``{"kind": "expires"}``: a REMOVE made by DynamoDB's TTL process, not by a delete.
+  ``attribute`` may be a dotted path into maps (``"Price.USD"``). Numbers compare exactly.
+- ``TOPIC_ARN``: the SNS topic to publish to.
+- ``REDACT_ATTRIBUTES``, ``KEY_ATTRIBUTES``: as for the logger (JSON arrays of names).
+
+Delivery is at least once: a batch that Lambda retries may publish again, so each message
+carries the record's ``event_id`` for subscribers to drop duplicates.
+
+On the first record that cannot be processed (its publish failed, or it is malformed) the
+handler reports it in ``batchItemFailures`` and stops: Lambda retries from that record, so
+the records after it are not published twice and stay in order.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from json.encoder import encode_basestring as _json_string
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+
+import dynamo_json
+from dynamo_json import InvalidValue
+
+KINDS = ("rises_above", "falls_to_or_below", "becomes", "expires")
+# What DynamoDB's TTL process writes as the userIdentity of the REMOVE it makes.
+TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+ABSENT = "(none)"
+# SNS: a subject is ASCII, without control characters, shorter than 100 characters; a message
+# (body and attributes) is at most 256 KiB. A body above this leaves out the item image.
+SUBJECT_LIMIT = 99
+BODY_LIMIT = 250_000
+
+
+class RecordError(ValueError):
+    """A stream record that cannot be processed; the reason never contains a value."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One alert rule, as the construct writes it into ``ALERT_RULES``."""
+
+    name: str
+    kind: str
+    title: str
+    path: tuple[str, ...] = ()
+    threshold: Decimal | None = None
+    value: dict[str, Any] | None = None
+    # The events a change rule considers; an expires rule considers TTL REMOVEs only.
+    event_names: tuple[str, ...] = ("INSERT", "MODIFY")
+
+    @classmethod
+    def parse(cls, raw: Any) -> Rule:
+        if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
+            raise ValueError(f"each rule of ALERT_RULES needs a kind among {', '.join(KINDS)}, got {raw!r}")
+        kind = raw["kind"]
+        name, title = raw.get("name"), raw.get("title")
+        if not isinstance(name, str) or not name or not isinstance(title, str) or not title:
+            raise ValueError(f"each rule of ALERT_RULES needs a name and a title, got {raw!r}")
+        if kind == "expires":
+            return cls(name, kind, title, event_names=("REMOVE",))
+        event_names = tuple(raw.get("event_names") or ("INSERT", "MODIFY"))
+        if not set(event_names) <= {"INSERT", "MODIFY"}:
+            raise ValueError(f"rule {name!r} has event_names other than INSERT and MODIFY: {event_names!r}")
+        attribute = raw.get("attribute")
+        if not isinstance(attribute, str) or not all(attribute.split(".")):
+            raise ValueError(f"rule {name!r} needs an attribute name or dotted path, got {attribute!r}")
+        if kind == "becomes":
+            value = raw.get("value")
+            try:
+                dynamo_json.render(value)
+            except InvalidValue as error:
+                raise ValueError(f"rule {name!r} has an invalid value: {error}") from None
+            return cls(name, kind, title, tuple(attribute.split(".")), value=value, event_names=event_names)
+        try:
+            threshold = Decimal(dynamo_json.number(raw.get("threshold")))
+        except InvalidValue as error:
+            raise ValueError(f"rule {name!r} has an invalid threshold: {error}") from None
+        return cls(name, kind, title, tuple(attribute.split(".")), threshold=threshold, event_names=event_names)
+
+    @property
+    def attribute(self) -> str:
+        return ".".join(self.path)
+
+    def fires(self, record: dict[str, Any]) -> bool:
+        """Whether this record is what the rule watches for."""
+        if self.kind == "expires":
+            return record.get("eventName") == "REMOVE" and _is_ttl(record.get("userIdentity"))
+        if record.get("eventName") not in self.event_names:
+            return False
+        stream = record["dynamodb"]
+        new = value_at(stream.get("NewImage"), self.path)
+        old = value_at(stream.get("OldImage"), self.path)
+        return self._holds(new) and not self._holds(old)
+
+    def _holds(self, attribute: dict[str, Any] | None) -> bool:
+        if attribute is None:
+            return False
+        if self.kind == "becomes":
+            return same_value(attribute, self.value)
+        number = number_of(attribute)
+        if number is None:
+            return False
+        assert self.threshold is not None
+        return number > self.threshold if self.kind == "rises_above" else number <= self.threshold
+
+
+def _is_ttl(identity: Any) -> bool:
+    return type(identity) is dict and all(identity.get(name) == value for name, value in TTL_IDENTITY.items())
+
+
+def value_at(image: Any, path: tuple[str, ...]) -> dict[str, Any] | None:
+    """The attribute value at a dotted path of an image, or None when absent."""
+    value: Any = {"M": image} if type(image) is dict else None
+    for name in path:
+        if type(value) is not dict or type(value.get("M")) is not dict:
+            return None
+        value = value["M"].get(name)
+    return value if type(value) is dict else None
+
+
+def number_of(attribute: dict[str, Any]) -> Decimal | None:
+    """The exact value of an ``N`` attribute; None for any other type."""
+    if set(attribute) != {"N"}:
+        return None
+    try:
+        return Decimal(dynamo_json.number(attribute["N"]))
+    except InvalidValue as error:
+        raise RecordError(f"N value of the rule's attribute: {error.reason}") from None
+
+
+def same_value(attribute: dict[str, Any], expected: Any) -> bool:
+    """DynamoDB values equal as values: numbers exactly (``5`` equals ``5.0``), the rest as given."""
+    if type(expected) is dict and set(expected) == {"N"}:
+        number = number_of(attribute)
+        return number is not None and number == Decimal(expected["N"])
+    return bool(attribute == expected)
+
+
+# --- configuration, read once per execution environment -----------------------------------
+def _json_env(name: str, default: str) -> Any:
+    raw = os.environ.get(name, "").strip() or default
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        raise ValueError(f"{name} is not JSON: {raw!r}") from None
+
+
+def _names_env(name: str) -> list[str]:
+    value = _json_env(name, "[]")
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ValueError(f"{name} must be a JSON array of non-empty strings, got {value!r}")
+    return value
+
+
+def load_rules() -> list[Rule]:
+    raw = _json_env("ALERT_RULES", "[]")
+    if not isinstance(raw, list) or not raw:
+        raise ValueError(f"ALERT_RULES must be a non-empty JSON array of rules, got {raw!r}")
+    return [Rule.parse(item) for item in raw]
+
+
+RULES = load_rules()
+REDACT = dynamo_json.redaction_tree(_names_env("REDACT_ATTRIBUTES"))
+KEY_ATTRIBUTES = _names_env("KEY_ATTRIBUTES")
+TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
+
+# RFC 3339 timestamps: Lambda's log-level filter (the function's ApplicationLogLevel) reads a
+# JSON line's level only when its timestamp is one.
+logger = Logger(use_rfc3339=True, utc=True)
+
+
+@functools.cache
+def sns() -> Any:
+    """The SNS client, made on first use and kept for the execution environment's life."""
+    return boto3.client("sns")
+
+
+# --- the message ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Notification:
+    """One SNS message: what ``Publish`` takes."""
+
+    subject: str
+    body: str
+    attributes: dict[str, str]
+
+    def publish_arguments(self, topic_arn: str) -> dict[str, Any]:
+        return {
+            "TopicArn": topic_arn,
+            "Subject": self.subject,
+            "Message": self.body,
+            "MessageAttributes": {
+                name: {"DataType": "String", "StringValue": value} for name, value in self.attributes.items()
+            },
+        }
+
+
+def _redaction_at(path: tuple[str, ...]) -> Any:
+    """The redaction rule for the value at a path: True, a subtree, or None."""
+    node: Any = REDACT
+    for name in path:
+        if node is True:
+            return True
+        node = node.get(name)
+        if node is None:
+            return None
+    return node
+
+
+def _shown(attribute: dict[str, Any], path: tuple[str, ...]) -> str:
+    """An attribute value as JSON text, exact, and redacted where configured."""
+    try:
+        text = dynamo_json.render(attribute)
+    except InvalidValue as error:
+        raise RecordError(f"{'.'.join(path)}: {error}") from None
+    rule = _redaction_at(path)
+    return text if rule is None else dynamo_json.render_redacted(attribute, rule)
+
+
+def _image(image: Any, label: str) -> str:
+    if type(image) is not dict:
+        raise RecordError(f"{label} is not an object")
+    return _shown({"M": image}, ())
+
+
+def _keys(keys: Any) -> tuple[list[str], str]:
+    """The key names, partition key first, and the keys object as JSON text."""
+    if type(keys) is not dict or not keys:
+        raise RecordError("Keys is missing or empty")
+    order = [name for name in KEY_ATTRIBUTES if name in keys] + sorted(set(keys) - set(KEY_ATTRIBUTES))
+    members = [dynamo_json.member(name) + _shown(keys[name], (name,)) for name in order]
+    return order, "{" + ",".join(members) + "}"
+
+
+def _key_text(name: str, attribute: dict[str, Any]) -> str:
+    """A key's value as a person reads it: the raw S, N or B text, unless redacted."""
+    if _redaction_at((name,)) is True:
+        return "[REDACTED]"
+    (value,) = attribute.values()
+    return str(value)
+
+
+def subject(title: str, key_text: str) -> str:
+    """``Back in stock: FRUIT / APPLE#WASHINGTON``, made acceptable to SNS."""
+    text = f"{title}: {key_text}"
+    text = "".join(char if " " <= char <= "~" else "?" for char in text)
+    return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
+
+
+def _table(arn: Any) -> str | None:
+    # arn:aws:dynamodb:us-east-1:123456789012:table/Cloud9/stream/2023-07-16T09:00:05.000
+    if type(arn) is not str or ":table/" not in arn:
+        return None
+    return arn.partition(":table/")[2].split("/", 1)[0] or None
+
+
+def _time(seconds: Any) -> str | None:
+    if type(seconds) not in (int, float):
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def notification(rule: Rule, record: dict[str, Any]) -> Notification:
+    """The message for a record that fires a rule."""
+    stream = record["dynamodb"]
+    key_order, keys = _keys(stream.get("Keys"))
+    key_text = " / ".join(_key_text(name, stream["Keys"][name]) for name in key_order)
+    table = _table(record.get("eventSourceARN"))
+    event_name = record["eventName"]
+
+    fields = [f'"rule":{_json_string(rule.name)}']
+    changed: list[str] = []
+    if rule.kind == "expires":
+        summary = "expired (TTL)"
+    else:
+        sides = []
+        for side, image in (("old", stream.get("OldImage")), ("new", stream.get("NewImage"))):
+            value = value_at(image, rule.path)
+            text = None if value is None else _shown(value, rule.path)
+            sides.append(ABSENT if text is None else _summary_value(text))
+            if text is not None:
+                changed.append(f'"{side}":{text}')
+        summary = f"{rule.attribute} {sides[0]} → {sides[1]}"
+    fields.append(f'"summary":{_json_string(summary)}')
+    fields.append(f'"table":{json.dumps(table)}')
+    fields.append(f'"event_name":"{event_name}"')
+    fields.append(f'"keys":{keys}')
+    if rule.kind != "expires":
+        fields.append(f'"attribute":{_json_string(rule.attribute)}')
+        fields.extend(changed)
+    fields.append(f'"event_id":{json.dumps(record.get("eventID"))}')
+    fields.append(f'"sequence_number":{json.dumps(stream.get("SequenceNumber"))}')
+    fields.append(f'"approximate_creation_time":{json.dumps(_time(stream.get("ApproximateCreationDateTime")))}')
+    # The item as it is now; an expired item has only its last image.
+    label, image = (
+        ("old_image", stream.get("OldImage")) if rule.kind == "expires" else ("new_image", stream.get("NewImage"))
+    )
+    body = "{" + ",".join(fields) + "}"
+    if image is not None:
+        with_image = body[:-1] + f',"{label}":{_image(image, label)}}}'
+        body = with_image if len(with_image.encode()) <= BODY_LIMIT else body[:-1] + f',"{label}_left_out":true}}'
+
+    attributes = {"rule": rule.name, "event_name": event_name}
+    if table:
+        attributes["table"] = table
+    return Notification(subject(rule.title, key_text), body, attributes)
+
+
+def _summary_value(text: str) -> str:
+    """A value's JSON text as the summary shows it: a string without its quotes."""
+    value = json.loads(text) if text.startswith('"') else None
+    return value if isinstance(value, str) else text
+
+
+def notifications(record: Any) -> list[Notification]:
+    """The messages one record causes: one per rule it fires, in the order of the rules."""
+    if type(record) is not dict or type(record.get("dynamodb")) is not dict:
+        raise RecordError("record has no dynamodb section")
+    if record.get("eventName") not in ("INSERT", "MODIFY", "REMOVE"):
+        raise RecordError("eventName is not INSERT, MODIFY or REMOVE")
+    return [notification(rule, record) for rule in RULES if rule.fires(record)]
+
+
+# --- the handler ------------------------------------------------------------------------------
+def _sequence_number(record: Any) -> Any:
+    stream = record.get("dynamodb") if type(record) is dict else None
+    return stream.get("SequenceNumber") if type(stream) is dict else None
+
+
+@logger.inject_lambda_context
+def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
+    records = event.get("Records") if type(event) is dict else None
+    if type(records) is not list:
+        logger.warning("Event has no Records: nothing to check", extra={"event_type": type(event).__name__})
+        records = []
+    for record in records:
+        sequence_number = _sequence_number(record)
+        event_id = record.get("eventID") if type(record) is dict else None
+        try:
+            for message in notifications(record):
+                response = sns().publish(**message.publish_arguments(TOPIC_ARN))
+                logger.info(
+                    f"Published: {message.subject}",
+                    extra={
+                        "rule": message.attributes["rule"],
+                        "event_id": event_id,
+                        "sequence_number": sequence_number,
+                        "message_id": response.get("MessageId"),
+                    },
+                )
+        except Exception as error:
+            # A RecordError names no value; anything else (a failed publish) is named by its type
+            # and, for a service error, its code.
+            reason = str(error) if type(error) is RecordError else _failure_reason(error)
+            logger.error(
+                f"Record cannot be processed: {reason}",
+                extra={"event_id": event_id, "sequence_number": sequence_number, "reason": reason},
+            )
+            # Fail fast: Lambda retries from this record; the later ones are not published twice.
+            # Without a sequence number, an empty identifier fails the whole batch: retried, not lost.
+            return {"batchItemFailures": [{"itemIdentifier": sequence_number if type(sequence_number) is str else ""}]}
+    return {"batchItemFailures": []}
+
+
+def _failure_reason(error: Exception) -> str:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code") if hasattr(error, "response") else None
+    return f"publish failed: {type(error).__name__}" + (f" ({code})" if code else "")

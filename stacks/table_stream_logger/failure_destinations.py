@@ -1,0 +1,203 @@
+"""Where Lambda parks a batch it gave up on: an S3 bucket or an SQS queue, built or given.
+
+Shared by ``TableStreamLogger`` and ``ChangeAlerts``: the props' checks, the built bucket or queue,
+and on-failure destinations that grant only what Lambda documents for each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, cast, get_args
+
+import jsii
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from .buckets import private_bucket
+from .compliance import ACCESS_LOGS_REASON
+from .nag import NAG
+
+FailureDestinationType = Literal["S3", "SQS"]
+FAILURE_DESTINATION_TYPES: tuple[str, ...] = get_args(FailureDestinationType)
+# An SQS queue keeps a message 60 seconds to 14 days.
+SQS_RETENTION_RANGE = (Duration.seconds(60), Duration.days(14))
+
+
+@dataclass(frozen=True)
+class FailureDestinationProps:
+    """The constructs' ``failure_destination*`` props, checked when made; ``kind`` is S3 or SQS."""
+
+    given: s3.IBucket | sqs.IQueue | None
+    destination_type: str | None
+    retention: Duration | None
+    removal_policy: RemovalPolicy | None
+    kind: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        kind = check_failure_props(self.given, self.destination_type, self.retention, self.removal_policy)
+        object.__setattr__(self, "kind", kind)
+
+
+def build_failure_destination(
+    scope: Construct, props: FailureDestinationProps
+) -> tuple[s3.IBucket | sqs.IQueue, lambda_.IEventSourceDlq]:
+    """The destination (given, or one built in ``scope``) and the mapping's on-failure config."""
+    given, kind, retention, removal_policy = props.given, props.kind, props.retention, props.removal_policy
+    destination: s3.IBucket | sqs.IQueue
+    if given is not None:
+        destination = given
+    elif kind == "S3":
+        destination = build_failure_bucket(
+            scope, retention or Duration.days(30), removal_policy or RemovalPolicy.RETAIN
+        )
+    else:
+        destination = sqs.Queue(
+            scope,
+            "FailureQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=retention or SQS_RETENTION_RANGE[1],
+            removal_policy=removal_policy or RemovalPolicy.RETAIN,
+        )
+        Validations.of(destination.node.default_child).acknowledge(  # type: ignore[arg-type]
+            Acknowledgment(
+                id=f"{NAG}SQS3",
+                reason="This queue is itself a dead-letter queue: the on-failure destination of the "
+                "event source mapping, which the rule cannot see. Nothing consumes it to need one of its own.",
+            )
+        )
+    if kind == "S3":
+        return destination, _S3FailureDestination(cast(s3.IBucket, destination))
+    return destination, _SendOnlySqsDestination(cast(sqs.IQueue, destination))
+
+
+def build_failure_bucket(scope: Construct, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
+    """The bucket that keeps each parked batch, with its records, for ``retention``."""
+    bucket = private_bucket(
+        scope,
+        "FailureBucket",
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="ExpireParkedBatches",
+                expiration=retention,
+                noncurrent_version_expiration=retention,
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )
+        ],
+        removal_policy=removal_policy,
+    )
+    Validations.of(bucket.node.default_child).acknowledge(  # type: ignore[arg-type]
+        Acknowledgment(id=f"{NAG}S1", reason=ACCESS_LOGS_REASON)
+    )
+    return bucket
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class _S3FailureDestination:
+    """An S3 on-failure destination that grants only what Lambda documents for it.
+
+    The Lambda developer guide ("Capturing discarded batches ..." for Kafka sources, the same
+    destinations as for DynamoDB streams) lists ``s3:PutObject`` and ``s3:ListBucket`` for an
+    S3 destination, and ``kms:GenerateDataKey`` when the bucket has a KMS key. CDK's
+    ``S3OnFailureDestination`` grants read and write (``grant_read_write``) instead.
+    """
+
+    def __init__(self, bucket: s3.IBucket) -> None:
+        self._bucket = bucket
+
+    def bind(
+        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
+    ) -> lambda_.DlqDestinationConfig:
+        target_handler.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self._bucket.arn_for_objects("*")])
+        )
+        target_handler.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self._bucket.bucket_arn])
+        )
+        if self._bucket.encryption_key is not None:
+            self._bucket.encryption_key.grant(target_handler, "kms:GenerateDataKey")
+        return lambda_.DlqDestinationConfig(destination=self._bucket.bucket_arn)
+
+
+@jsii.implements(lambda_.IEventSourceDlq)
+class _SendOnlySqsDestination:
+    """An SQS on-failure destination that grants only ``sqs:SendMessage``.
+
+    CDK's ``SqsDlq`` grants everything of ``grant_send_messages()``, which also includes
+    ``sqs:GetQueueAttributes`` and ``sqs:GetQueueUrl``; Lambda needs neither to deliver a
+    failure record. A built queue uses SQS-managed encryption, so no KMS permission is
+    needed; a given queue with a KMS key gets ``kms:Decrypt`` and ``kms:GenerateDataKey`` on
+    it, as the Lambda developer guide lists for an SQS destination with a customer key.
+    """
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self._queue = queue
+
+    def bind(
+        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
+    ) -> lambda_.DlqDestinationConfig:
+        self._queue.grant(target_handler, "sqs:SendMessage")
+        if self._queue.encryption_master_key is not None:
+            self._queue.encryption_master_key.grant(target_handler, "kms:Decrypt", "kms:GenerateDataKey")
+        return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
+
+
+def is_bucket(destination: object) -> bool:
+    # jsii interfaces are not runtime-checkable protocols: tell them apart by their members.
+    return hasattr(destination, "bucket_arn") and hasattr(destination, "arn_for_objects")
+
+
+def is_queue(destination: object) -> bool:
+    return hasattr(destination, "queue_arn") and hasattr(destination, "queue_url")
+
+
+def check_failure_props(
+    destination: s3.IBucket | sqs.IQueue | None,
+    destination_type: str | None,
+    retention: Duration | None,
+    removal_policy: RemovalPolicy | None,
+) -> str:
+    """Check the failure destination props; return the destination's type, S3 or SQS."""
+    if destination is not None:
+        given = [
+            name
+            for name, value in {
+                "failure_destination_type": destination_type,
+                "failure_retention": retention,
+                "failure_removal_policy": removal_policy,
+            }.items()
+            if value is not None
+        ]
+        if given:
+            raise ValueError(
+                "Give either an existing failure destination or props for a new one, not both: "
+                f"failure_destination was given together with {', '.join(given)}."
+            )
+        if is_bucket(destination):
+            return "S3"
+        if is_queue(destination):
+            return "SQS"
+        raise ValueError(f"failure_destination must be an S3 bucket or an SQS queue, got {destination!r}")
+
+    kind = destination_type or "S3"
+    if kind not in FAILURE_DESTINATION_TYPES:
+        raise ValueError(f"failure_destination_type must be one of {list(FAILURE_DESTINATION_TYPES)}, got {kind!r}")
+    if retention is not None and kind == "S3":
+        days = retention.to_days(integral=False)
+        if days < 1 or days != int(days):
+            raise ValueError(
+                f"failure_retention of a bucket must be a whole number of days, at least 1, "
+                f"got {retention.to_human_string()}"
+            )
+    if retention is not None and kind == "SQS":
+        low, high = SQS_RETENTION_RANGE
+        if not low.to_seconds() <= retention.to_seconds() <= high.to_seconds():
+            raise ValueError(
+                "failure_retention of a queue must be between 60 seconds and 14 days, "
+                f"got {retention.to_human_string()}"
+            )
+    return kind

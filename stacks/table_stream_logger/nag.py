@@ -1,0 +1,29 @@
+"""cdk-nag acknowledgements, recorded without depending on cdk-nag.
+
+cdk-nag (AwsSolutions pack) reads acknowledgements through CDK's own Validations API, so the
+constructs record them with ``Validations.of(...).acknowledge(...)``. "AwsSolutions::" is the
+plugin's prefix: the finding then shows up as acknowledged, with its reason, in the validation
+report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+NAG = "AwsSolutions::AwsSolutions-"
+
+
+def nag_resource(resolved: Any) -> str:
+    """A resolved ARN as cdk-nag names it in a finding: ``<LogicalId.Arn>/*`` or the literal."""
+    if isinstance(resolved, str):
+        return resolved
+    if isinstance(resolved, dict) and set(resolved) == {"Fn::Join"}:
+        separator, parts = resolved["Fn::Join"]
+        return str(separator).join(nag_resource(part) for part in parts)
+    if isinstance(resolved, dict) and set(resolved) == {"Fn::GetAtt"}:
+        logical_id, attribute = resolved["Fn::GetAtt"]
+        return f"<{logical_id}.{attribute}>"
+    if isinstance(resolved, dict) and set(resolved) == {"Ref"}:
+        return f"<{resolved['Ref']}>"
+    return json.dumps(resolved, sort_keys=True)
