@@ -30,7 +30,7 @@ def item_history(key_names: Sequence[str] | None) -> logs.QueryString:
         match = '@message like /"keys":\\{[^}]*"KEY_VALUE"/'
     return logs.QueryString(
         fields=["@timestamp", "message", "sequence_number"],
-        filter=match,
+        filter_statements=[match],
         sort="@timestamp asc",
     )
 
@@ -39,7 +39,7 @@ def attribute_changes(key_names: Sequence[str] | None) -> logs.QueryString:
     """Every change of one attribute, in any item: `changed` names it."""
     return logs.QueryString(
         fields=["@timestamp", *_key_fields(key_names), f"changes.{ATTRIBUTE}.old", f"changes.{ATTRIBUTE}.new"],
-        filter=f'event_name = "MODIFY" and @message like /"changed":\\[[^\\]]*"{ATTRIBUTE}"/',
+        filter_statements=[f'event_name = "MODIFY" and @message like /"changed":\\[[^\\]]*"{ATTRIBUTE}"/'],
         sort="@timestamp desc",
     )
 
@@ -48,21 +48,23 @@ def failed_records() -> logs.QueryString:
     """The records that could not be processed, and why (never their values)."""
     return logs.QueryString(
         fields=["@timestamp", "sequence_number", "event_id", "reason", "request_id"],
-        filter='level = "ERROR"',
+        filter_statements=['level = "ERROR"'],
         sort="@timestamp desc",
     )
 
 
 def changes_per_minute() -> logs.QueryString:
     """How many changes, per minute and event name."""
-    return logs.QueryString(filter="ispresent(event_name)", stats="count(*) as changes by bin(1m), event_name")
+    return logs.QueryString(
+        filter_statements=["ispresent(event_name)"], stats_statements=["count(*) as changes by bin(1m), event_name"]
+    )
 
 
 def ttl_expiries(key_names: Sequence[str] | None) -> logs.QueryString:
     """The items DynamoDB's TTL deleted (told apart from deletes by a user)."""
     return logs.QueryString(
         fields=["@timestamp", *_key_fields(key_names), "approximate_creation_time"],
-        filter="ispresent(ttl_expired)",
+        filter_statements=["ispresent(ttl_expired)"],
         sort="@timestamp desc",
     )
 
