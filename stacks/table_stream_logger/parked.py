@@ -350,7 +350,9 @@ def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str
     boto3 parses what DynamoDB Streams sends: ``ApproximateCreationDateTime`` becomes a
     datetime and binary values (``B``, ``BS``) become bytes. Lambda passes on the service's
     JSON, so they go back to epoch seconds (DynamoDB rounds down to the second) and base64
-    text. Lambda adds ``eventSourceARN``, and records carry ``eventVersion`` 1.1.
+    text. Lambda adds ``eventSourceARN``, and records carry ``eventVersion`` 1.1. The
+    ``userIdentity`` of a TTL deletion, ``{"PrincipalId", "Type"}`` in the Streams API, is
+    ``{"type", "principalId"}`` in Lambda's event, which is what handlers test.
     """
     stream = {name: _wire(value) for name, value in raw.get("dynamodb", {}).items()}
     created = stream.get("ApproximateCreationDateTime")
@@ -365,8 +367,9 @@ def lambda_record(raw: dict[str, Any], stream_arn: str, region: str) -> dict[str
         "dynamodb": stream,
         "eventSourceARN": stream_arn,
     }
-    if "userIdentity" in raw:
-        record["userIdentity"] = raw["userIdentity"]
+    identity = raw.get("userIdentity")
+    if isinstance(identity, dict):
+        record["userIdentity"] = {"type": identity.get("Type"), "principalId": identity.get("PrincipalId")}
     return record
 
 

@@ -55,6 +55,22 @@ def test_records_reach_the_handler_in_the_shape_lambda_sends(setup: Setup) -> No
     json.dumps(record)  # nothing left that JSON cannot carry
 
 
+def test_a_ttl_deletion_carries_the_identity_as_lambda_names_it() -> None:
+    # GIVEN a REMOVE by DynamoDB's TTL process as boto3 returns it (the Streams API's shape)
+    raw = {
+        "eventID": "e2",
+        "eventName": "REMOVE",
+        "dynamodb": {"Keys": {"PK": {"S": "FRUIT"}}, "SequenceNumber": "102"},
+        "userIdentity": {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"},
+    }
+
+    record = lambda_record(raw, STREAM_ARN, "us-east-1")
+
+    # THEN Lambda's event names it as the handlers and the TTL event filter expect
+    assert record["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    assert list(record)[-1] == "userIdentity"
+
+
 def test_the_handler_gets_an_event_and_a_context(setup: Setup) -> None:
     setup.stream.write("APPLE")
     poller = setup.poller(settings())
