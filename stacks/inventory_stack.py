@@ -1,4 +1,4 @@
-"""The shop inventory of the AWS tutorials, with every change logged and back-in-stock alerts."""
+"""The shop inventory of the AWS tutorials, with every change logged, back-in-stock alerts and expiring listings."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.settings import check_stage
-from stacks.table_stream_logger import ChangeAlerts, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger import ChangeAlerts, Expires, RisesAbove, TableStreamLogger
 from stacks.table_stream_logger.stream_consumer import LogLevel
 
 #: The app's alert: an item whose Stocks rises from 0 or less (or none) to more than 0.
@@ -26,11 +26,17 @@ BACK_IN_STOCK = RisesAbove(
     # A restock of an item already listed; a new listing is not "back".
     include_inserts=False,
 )
+#: The table's TTL attribute: a listing with it (a seasonal fruit, an offer) ends at that time,
+#: in seconds since 1970, and DynamoDB's TTL then deletes the item (typically within a few days).
+EXPIRES_AT = "ExpiresAt"
+#: The app's other alert: a listing that DynamoDB's TTL removed (a delete by the shop does not fire).
+LISTING_EXPIRED = Expires(name="listing-expired", title="Listing expired")
 
 
 class InventoryStack(Stack):
     """An inventory table (keys ``PK``/``SK``) whose stream is logged by a TableStreamLogger
-    and watched by ChangeAlerts, which publishes to an SNS topic when an item is back in stock.
+    and watched by ChangeAlerts, which publishes to an SNS topic when an item is back in stock
+    and when DynamoDB's TTL removes a listing whose ``ExpiresAt`` has passed.
 
     :param service_name: The ``service`` of every log line.
     :param log_level: The function's log level.
@@ -42,8 +48,8 @@ class InventoryStack(Stack):
         Default: ``False``. Refused with ``stage="prod"``.
     :param alarm_topic_arn: An SNS topic that every alarm notifies, on ALARM and on OK.
         Default: none.
-    :param alert_email: An e-mail address subscribed to the back-in-stock topic (SNS sends
-        it a confirmation link first). Default: none, no subscription.
+    :param alert_email: An e-mail address subscribed to the alerts topic, both rules (SNS
+        sends it a confirmation link first). Default: none, no subscription.
     :param kwargs: Passed to ``Stack`` (``env``, ``description``, ...).
     """
 
@@ -79,6 +85,7 @@ class InventoryStack(Stack):
             removal_policy=removal_policy,
             # Omitted (DynamoDB's default: off) rather than false in dev.
             deletion_protection=True if stage == "prod" else None,
+            time_to_live_attribute=EXPIRES_AT,
             service_name=service_name,
             log_level=log_level,
             log_encryption_key=self._log_key() if stage == "prod" else None,
@@ -94,7 +101,7 @@ class InventoryStack(Stack):
             self,
             "InventoryAlerts",
             table=logger.table,
-            rules=[BACK_IN_STOCK],
+            rules=[BACK_IN_STOCK, LISTING_EXPIRED],
             failure_destination=logger.failure_destination,
             alarm_action=alarm_action,
         )

@@ -35,7 +35,7 @@ class AppSettings:
     :param destroy_on_delete: Delete the table and the failure bucket with the stack
         (``RemovalPolicy.DESTROY``) instead of keeping them. Only with ``stage=dev``.
     :param alarm_topic_arn: An SNS topic that every alarm notifies, or none.
-    :param alert_email: An e-mail address to subscribe to the back-in-stock alerts, or none.
+    :param alert_email: An e-mail address to subscribe to the alerts (back in stock, listing expired), or none.
     """
 
     service_name: str

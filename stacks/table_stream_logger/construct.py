@@ -91,6 +91,10 @@ class TableStreamLogger(StreamConsumer):
     :param encryption_key: A customer-managed KMS key for the table to build. Default: none,
         the table is encrypted with an AWS owned key (DynamoDB's default, no KMS charges and
         no key policy to manage). With a key, the function may ``kms:Decrypt`` with it.
+    :param time_to_live_attribute: The attribute of the table to build that holds each item's
+        expiry time (a number, seconds since 1970): DynamoDB's TTL deletes an item after that
+        time, typically within a few days, and the logger marks its REMOVE ``ttl_expired``.
+        Default: none, no TTL.
 
     Function:
 
@@ -238,6 +242,7 @@ class TableStreamLogger(StreamConsumer):
         removal_policy: RemovalPolicy | None = None,
         deletion_protection: bool | None = None,
         encryption_key: kms.IKey | None = None,
+        time_to_live_attribute: str | None = None,
         service_name: str = "table-stream-logger",
         log_level: LogLevel = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
@@ -282,7 +287,9 @@ class TableStreamLogger(StreamConsumer):
         iterator_age_threshold = iterator_age_threshold or Duration.seconds(60)
         # Validate everything before building anything, the construct's own node included, so
         # that a mistake surfaces as one clear error at synth rather than as a half-built tree.
-        check_table_props(table, partition_key, sort_key, removal_policy, deletion_protection, encryption_key)
+        check_table_props(
+            table, partition_key, sort_key, removal_policy, deletion_protection, encryption_key, time_to_live_attribute
+        )
         check_function_props(log_level, redact)
         if log_images not in LOG_IMAGES_CHOICES:
             raise ValueError(f"log_images must be one of {list(LOG_IMAGES_CHOICES)}, got {log_images!r}")
@@ -358,6 +365,7 @@ class TableStreamLogger(StreamConsumer):
                 encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED if encryption_key else None,
                 encryption_key=encryption_key,
                 deletion_protection=deletion_protection,
+                time_to_live_attribute=time_to_live_attribute,
                 removal_policy=removal_policy or RemovalPolicy.RETAIN,
             )
             key_attributes: list[str] | None = key_names(partition_key, sort_key)

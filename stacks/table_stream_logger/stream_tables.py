@@ -30,6 +30,7 @@ def check_table_props(
     removal_policy: RemovalPolicy | None,
     deletion_protection: bool | None,
     encryption_key: kms.IKey | None,
+    time_to_live_attribute: str | None = None,
 ) -> None:
     table_props = {
         "partition_key": partition_key,
@@ -37,7 +38,12 @@ def check_table_props(
         "removal_policy": removal_policy,
         "deletion_protection": deletion_protection,
         "encryption_key": encryption_key,
+        "time_to_live_attribute": time_to_live_attribute,
     }
+    if time_to_live_attribute is not None and (not isinstance(time_to_live_attribute, str) or not time_to_live_attribute):
+        raise ValueError(
+            f"time_to_live_attribute must be the name of a number attribute, e.g. 'ExpiresAt', got {time_to_live_attribute!r}"
+        )
     if table is None:
         if partition_key is None:
             raise ValueError(

@@ -1,4 +1,4 @@
-"""The InventoryStack's back-in-stock alerts: the tutorial's use case, as the app deploys it."""
+"""The InventoryStack's alerts (back in stock, listing expired): the tutorial's use cases, as the app deploys them."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ ALERTS_POLICY = "InventoryAlertsRoleDefaultPolicyAC663909"
 ALERTS_ROLE = "InventoryAlertsRoleEBA478F1"
 
 
-def test_the_alerts_read_the_table_stream_for_restocks_only(template: assertions.Template) -> None:
+def test_the_alerts_read_the_table_stream_for_restocks_and_ttl_deletions_only(template: assertions.Template) -> None:
     mapping = template.find_resources("AWS::Lambda::EventSourceMapping")[ALERTS_MAPPING]["Properties"]
 
     assert mapping["EventSourceArn"] == get_att(TABLE, "StreamArn")
@@ -36,11 +36,13 @@ def test_the_alerts_read_the_table_stream_for_restocks_only(template: assertions
     assert mapping["DestinationConfig"] == {"OnFailure": {"Destination": get_att(BUCKET, "Arn")}}
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert [json.loads(item["Pattern"]) for item in mapping["FilterCriteria"]["Filters"]] == [
-        {"eventName": ["MODIFY"], "dynamodb": {"NewImage": {"Stocks": {"N": [{"exists": True}]}}}}
+        {"eventName": ["MODIFY"], "dynamodb": {"NewImage": {"Stocks": {"N": [{"exists": True}]}}}},
+        # A REMOVE by DynamoDB's TTL process: a delete by the shop never reaches the function.
+        {"eventName": ["REMOVE"], "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}},
     ]
 
 
-def test_the_alerts_function_publishes_back_in_stock_to_the_topic(template: assertions.Template) -> None:
+def test_the_alerts_function_publishes_back_in_stock_and_listing_expired_to_the_topic(template: assertions.Template) -> None:
     function = template.find_resources("AWS::Lambda::Function")[ALERTS_FUNCTION]["Properties"]
     variables = function["Environment"]["Variables"]
 
@@ -55,7 +57,8 @@ def test_the_alerts_function_publishes_back_in_stock_to_the_topic(template: asse
             "attribute": "Stocks",
             "event_names": ["MODIFY"],
             "threshold": "0",
-        }
+        },
+        {"name": "listing-expired", "kind": "expires", "title": "Listing expired"},
     ]
 
 

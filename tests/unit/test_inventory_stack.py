@@ -126,6 +126,8 @@ def test_table(template: assertions.Template) -> None:
                 ],
                 "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
                 "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+                # DynamoDB's TTL deletes a listing after its ExpiresAt (the listing-expired alert).
+                "TimeToLiveSpecification": {"AttributeName": "ExpiresAt", "Enabled": True},
                 # No SSESpecification: an AWS owned key, DynamoDB's default.
             },
             "Metadata": checkov_skip("CKV_AWS_119", TABLE_KEY_REASON),

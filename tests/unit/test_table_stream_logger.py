@@ -294,6 +294,7 @@ def test_table_and_table_props_together_is_an_error(new_stack: NewStack) -> None
         lambda stack: {"deletion_protection": True},
         lambda stack: {"deletion_protection": False},
         lambda stack: {"encryption_key": kms.Key(stack, "Key")},
+        lambda stack: {"time_to_live_attribute": "ExpiresAt"},
     ],
 )
 def test_table_and_any_table_prop_is_an_error(
@@ -459,6 +460,30 @@ def test_deletion_protection_of_built_table(new_stack: NewStack) -> None:
     template = assertions.Template.from_stack(stack)
 
     assert only(template, "AWS::DynamoDB::Table")["DeletionProtectionEnabled"] is True
+
+
+def test_time_to_live_attribute_turns_on_ttl_of_the_built_table(new_stack: NewStack) -> None:
+    stack = new_stack()
+    TableStreamLogger(stack, "Logger", partition_key=ID, time_to_live_attribute="ExpiresAt")
+    template = assertions.Template.from_stack(stack)
+
+    assert only(template, "AWS::DynamoDB::Table")["TimeToLiveSpecification"] == {
+        "AttributeName": "ExpiresAt",
+        "Enabled": True,
+    }
+
+
+def test_no_ttl_unless_asked(new_stack: NewStack) -> None:
+    stack = new_stack()
+    TableStreamLogger(stack, "Logger", partition_key=ID)
+
+    assert "TimeToLiveSpecification" not in only(assertions.Template.from_stack(stack), "AWS::DynamoDB::Table")
+
+
+@pytest.mark.parametrize("name", ["", 5])
+def test_time_to_live_attribute_must_be_a_name(new_stack: NewStack, name: Any) -> None:
+    with pytest.raises(ValueError, match=f"time_to_live_attribute must be the name of a number attribute.*got {name!r}"):
+        TableStreamLogger(new_stack(), "Logger", partition_key=ID, time_to_live_attribute=name)
 
 
 # --- failure destination ----------------------------------------------------------------
