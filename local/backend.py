@@ -13,6 +13,9 @@ Known differences of the embedded backend, moto 5.2.5, measured against what AWS
   poller rounds it down to the second, as AWS does.
 - Shard iterators never expire and can be read again; AWS's expire after 15 minutes and
   each is meant to be used once.
+- No TTL process: moto stores a table's TTL setting and never expires an item, so the run
+  simulates DynamoDB's TTL (``expire_in_moto``, local/expiry.py). DynamoDB Local has one, whose
+  records ``StreamsSource`` reads as AWS writes them (``DYNAMODB_LOCAL_EXPIRY``).
 - Without ``AWS_ACCOUNT_ID_ENDPOINT_MODE=disabled``, current botocore sends DescribeStream,
   GetShardIterator and GetRecords to an account-ID endpoint that moto does not intercept
   (it answers 404 "Not yet implemented"), so the embedded mode sets it.
@@ -33,6 +36,13 @@ from local.poller import Shard
 from local.template import TableDefinition
 
 REGION = "us-east-1"
+# The userIdentity of a REMOVE by DynamoDB's TTL process, in the Streams API's shape (Lambda's
+# event names it {"type", "principalId"}: parked.lambda_record).
+TTL_USER_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
+# DynamoDB Local (2026-05-28) deletes expired items, but writes each such REMOVE with this
+# eventName (the AWS SDK's name for a value it does not know, its internal EXPIRE) and no
+# userIdentity: its code means to rewrite it into a REMOVE by the TTL process, and never does.
+DYNAMODB_LOCAL_EXPIRY = "UNKNOWN_TO_SDK_VERSION"
 
 # Dummy credentials and the endpoint mode moto's stream APIs need; only for the embedded mode.
 EMBEDDED_ENVIRONMENT = {
@@ -92,7 +102,7 @@ def session(region: str | None, endpoint_url: str | None) -> boto3.session.Sessi
 
 
 def create_table(dynamodb: Any, table: TableDefinition, table_name: str) -> str:
-    """Create the table as the template defines it; return its stream ARN.
+    """Create the table as the template defines it, its TTL included; return its stream ARN.
 
     An existing table of that name is an error rather than reused: the story expects an
     empty table, and an endpoint may hold someone's data.
@@ -110,7 +120,29 @@ def create_table(dynamodb: Any, table: TableDefinition, table_name: str) -> str:
             break
         time.sleep(0.5)
         description = dynamodb.describe_table(TableName=table_name)["Table"]
+    if table.ttl_attribute:
+        dynamodb.update_time_to_live(
+            TableName=table_name, TimeToLiveSpecification={"AttributeName": table.ttl_attribute, "Enabled": True}
+        )
     return str(description["LatestStreamArn"])
+
+
+def expire_in_moto(table_name: str, key: dict[str, Any]) -> None:
+    """Remove an item from the embedded moto's table as DynamoDB's TTL process does.
+
+    moto's own delete writes the REMOVE record (the item's last image, the stream's next
+    sequence number); the TTL process's identity is then given to that record, which every
+    reader of the stream gets as it would from AWS. ``key`` is in DynamoDB JSON.
+    """
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    database = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+    shard = database.get_table(table_name).stream_shard
+    assert shard is not None  # the local table has a stream
+    if database.delete_item(table_name, key) is None:
+        raise BackendError(f"moto's table {table_name} has no such item: nothing to expire")
+    shard.items[-1].record["userIdentity"] = dict(TTL_USER_IDENTITY)
 
 
 def table_stream(dynamodb: Any, table_name: str) -> str:
@@ -175,7 +207,13 @@ class StreamsSource:
                 SequenceNumber=self._last_read[shard_id],
             )["ShardIterator"]
             response = self.streams.get_records(ShardIterator=fresh, Limit=limit)
-        records: list[dict[str, Any]] = response["Records"]
+        # DynamoDB Local's TTL deletion, read as AWS writes it.
+        records: list[dict[str, Any]] = [
+            {**record, "eventName": "REMOVE", "userIdentity": dict(TTL_USER_IDENTITY)}
+            if record.get("eventName") == DYNAMODB_LOCAL_EXPIRY
+            else record
+            for record in response["Records"]
+        ]
         if records and shard_id:
             self._last_read[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
         next_iterator = response.get("NextShardIterator")

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local import archive, backend, items
+from local import archive, backend, expiry, items
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
 from local.lambda_logs import kept
@@ -39,13 +39,18 @@ synthesized yourself, e.g. cdk.out/InventoryStack.template.json after `make synt
 
 By default it plays the tutorials' story (insert FRUIT/APPLE#WASHINGTON with Stocks 39,
 update it to 33 and 32, ...) on a table in moto, in this process, and prints the function's
-log lines. Batches the function fails are retried, bisected and finally written to the
-failure folder, in the shape Lambda writes to an Amazon S3 on-failure destination.
+log lines. The story ends with a seasonal listing, FRUIT/MANGO#ALPHONSO, whose ExpiresAt
+(the table's TTL attribute) has passed: DynamoDB's TTL removes it. moto does not expire
+items, so that REMOVE is simulated, as DynamoDB's TTL writes it (the progress line says so);
+DynamoDB Local (--endpoint-url) expires it itself. Batches the function fails are retried,
+bisected and finally written to the failure folder, in the shape Lambda writes to an Amazon
+S3 on-failure destination.
 
 The stream's other reader, the back-in-stock alerts, runs too: its real handler, with its own
 mapping and filter, and a local stand-in for SNS that prints each notification (labelled
 "SNS (local stand-in)") instead of sending it. The story restocks the tutorial's chair,
-FURNITURE/CHAIR#ERGONOMIC, from 0 to 5: that one change is what the alert fires for.
+FURNITURE/CHAIR#ERGONOMIC, from 0 to 5: that one change is what the alert fires for, and
+the listing-expired alert fires for the mango.
 """
 
 EPILOG = """\
@@ -54,6 +59,7 @@ items file (--items): one JSON operation per line, for example
   {"op": "update", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}, "set": {"Stocks": 11}, "remove": ["Price"]}
   {"op": "delete", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}
   {"op": "batch", "put": [{"PK": "FRUIT", "SK": "LIME#MX"}], "delete": [{"PK": "FRUIT", "SK": "FIG#TR"}]}
+  {"op": "expire", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}   (its ExpiresAt must have passed)
 
 prompt (--interactive): put PK SK Name=value ... | update PK SK Name=value -Removed ... |
   delete PK SK | a JSON operation; values are JSON when they parse (39, {"USD":0.8}), else text.
@@ -160,10 +166,26 @@ class Run:
     captured: CapturedHandler
     archive: archive.ArchiveWriter | None = None
     others: list[tuple[Poller, LocalTopic | None]] = dataclasses.field(default_factory=list)
+    ttl_attribute: str | None = None
+    # moto has no TTL process: the run simulates it (local/expiry.py).
+    simulate_ttl: bool = False
 
     @property
     def pollers(self) -> list[Poller]:
         return [self.poller, *(poller for poller, _ in self.others)]
+
+    def apply(self, operation: dict[str, Any]) -> str | None:
+        """Make one operation's write, or have the item expired; a note if nothing changed."""
+        if operation["op"] == "expire":
+            return expiry.expire(
+                self.dynamodb,
+                self.table_name,
+                operation["key"],
+                self.ttl_attribute,
+                simulated=self.simulate_ttl,
+                now=self.poller.clock(),
+            )
+        return items.apply(self.dynamodb, self.table_name, operation)
 
     def poll(self) -> int:
         return sum(poller.poll()[0] for poller in self.pollers)
@@ -199,7 +221,7 @@ def main(
             operations = (
                 items.read_items(arguments.items, items_text, model.table.key_types)
                 if items_text is not None
-                else [("the story", operation) for operation in items.STORY]
+                else [("the story", operation) for operation in items.story(clock(), model.table.ttl_attribute)]
             )
             run = _start(arguments, model, stack, stdout, progress, clock, sleep)
             try:
@@ -251,7 +273,8 @@ def _start(
     position = arguments.starting_position or ("LATEST" if arguments.stack_name else model.mapping.starting_position)
     settings = dataclasses.replace(model.mapping, starting_position=position)
 
-    if not arguments.stack_name and not arguments.endpoint_url:
+    embedded = not arguments.stack_name and not arguments.endpoint_url
+    if embedded:
         stack.enter_context(backend.embedded())
     session = backend.session(None, arguments.endpoint_url)
     dynamodb = session.client("dynamodb", endpoint_url=arguments.endpoint_url)
@@ -307,7 +330,9 @@ def _start(
         return poller, captured, topic
 
     poller, captured, _ = reader(model.mapping, model.function, model.function_name, writer=writer)
-    run = Run(dynamodb, table_name, poller, captured, writer)
+    run = Run(
+        dynamodb, table_name, poller, captured, writer, ttl_attribute=model.table.ttl_attribute, simulate_ttl=embedded
+    )
     for other in model.others:
         name = other.function_name(model.stack_name)
         other_poller, _, topic = reader(other.mapping, other.function, name, label=other.function.logical_id)
@@ -357,10 +382,13 @@ def _play(
         for where, operation in operations:
             described = items.describe(operation, list(keys))
             try:
-                note = items.apply(run.dynamodb, run.table_name, operation)
+                note = run.apply(operation)
             except (ClientError, BotoCoreError) as error:
                 run.drain()  # what was written before is still logged
                 raise items.ItemsError(f"{where}: DynamoDB refused {described}: {_reason(error)}") from None
+            except items.ItemsError as error:
+                run.drain()
+                raise items.ItemsError(f"{where}: {described}: {error}") from None
             progress(f"write: {described}" + (f" ({note})" if note else ""))
             run.poll()  # read promptly, as Lambda polls a shard four times a second
         run.drain()
@@ -392,9 +420,12 @@ def _prompt(run: Run, keys: items.KeyTypes, stdin: TextIO, stderr: TextIO) -> No
         if operation is None:
             continue
         try:
-            note = items.apply(run.dynamodb, run.table_name, operation)
+            note = run.apply(operation)
         except (ClientError, BotoCoreError) as error:  # a refused write must not end the session
             stderr.write(f"? DynamoDB refused it: {_reason(error)}\n")
+            continue
+        except items.ItemsError as error:
+            stderr.write(f"? {error}\n")
             continue
         if note:
             stderr.write(f"? {note}\n")

@@ -8,7 +8,9 @@ An items file has one operation per line, as JSON (blank lines and lines startin
     {"op": "update", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}, "remove": ["Price"]}
     {"op": "delete", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}
     {"op": "batch", "put": [{"PK": "FRUIT", "SK": "LIME#MX"}], "delete": [{"PK": "FRUIT", "SK": "FIG#TR"}]}
+    {"op": "expire", "key": {"PK": "FRUIT", "SK": "MANGO#ALPHONSO"}}
 
+``expire`` is DynamoDB's TTL removing an item whose TTL attribute has passed (local/expiry.py).
 ``set`` takes attribute names or dotted paths into maps. An update of an item that does not
 exist creates it (with moto, that shows as two INSERT records; AWS emits one).
 """
@@ -26,12 +28,14 @@ from boto3.dynamodb.types import TypeSerializer
 
 import dynamo_json
 
-OPERATIONS = ("put", "update", "delete", "batch")
+OPERATIONS = ("put", "update", "delete", "batch", "expire")
 
 APPLE = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
 ORANGE = {"PK": "FRUIT", "SK": "ORANGE#FLORIDA"}
 # The streams tutorial's own use case: the chair you want is out of stock, then back.
 CHAIR = {"PK": "FURNITURE", "SK": "CHAIR#ERGONOMIC"}
+# Its other one, TTL-driven notices: a seasonal listing that ends (the app's TTL attribute, ExpiresAt).
+MANGO = {"PK": "FRUIT", "SK": "MANGO#ALPHONSO"}
 
 # The tutorials' story: the inventory of a shop whose APPLE stock goes 39 -> 33 -> 32, and whose
 # ergonomic chair is out of stock (0) until it is restocked (0 -> 5): the back-in-stock alert.
@@ -54,11 +58,27 @@ STORY: list[dict[str, Any]] = [
     {"op": "update", "key": CHAIR, "set": {"Stocks": 5}},
 ]
 
+
+def story(now: float, ttl_attribute: str | None) -> list[dict[str, Any]]:
+    """The story; on a table with TTL, then the end of the mango season: a listing whose TTL
+    attribute (the app's ``ExpiresAt``) is ``now`` expires, DynamoDB's TTL removes it."""
+    if ttl_attribute is None:
+        return STORY
+    mango = {**MANGO, "Stocks": 40, "Price": {"USD": Decimal("1.5"), "INR": 120}, ttl_attribute: int(now)}
+    return [*STORY, {"op": "put", "item": mango}, {"op": "expire", "key": MANGO}]
+
+
 _serialize = TypeSerializer().serialize
 _WORD = re.compile(r'(?:[^\s"]|"(?:\\.|[^"\\])*")+')
 
 # The fields of each operation, besides "op".
-FIELDS = {"put": ("item",), "update": ("key", "set", "remove"), "delete": ("key",), "batch": ("put", "delete")}
+FIELDS = {
+    "put": ("item",),
+    "update": ("key", "set", "remove"),
+    "delete": ("key",),
+    "batch": ("put", "delete"),
+    "expire": ("key",),
+}
 # DynamoDB's limits on a key attribute's value, in UTF-8 bytes.
 KEY_BYTES = {"HASH": 2048, "RANGE": 1024}
 BATCH_LIMIT = 25  # requests per BatchWriteItem
@@ -117,7 +137,7 @@ def check(operation: dict[str, Any], keys: KeyTypes) -> None:
         raise ItemsError(f'"{unknown[0]}": not a field of {kind} (its fields: {", ".join(FIELDS[kind])})')
     if kind == "put":
         _check_item("item", operation.get("item"), keys)
-    elif kind == "delete":
+    elif kind in ("delete", "expire"):
         _check_key("key", operation.get("key"), keys)
     elif kind == "update":
         _check_update(operation, keys)
@@ -297,8 +317,8 @@ def describe(operation: dict[str, Any], key_names: list[str]) -> str:
     kind = operation["op"]
     if kind == "put":
         return f"put {key_text(operation['item'])}"
-    if kind == "delete":
-        return f"delete {key_text(operation['key'])}"
+    if kind in ("delete", "expire"):
+        return f"{kind} {key_text(operation['key'])}"
     if kind == "update":
         changes = [f"{name}={_text(value)}" for name, value in operation.get("set", {}).items()]
         changes += [f"-{name}" for name in operation.get("remove", [])]
@@ -320,24 +340,26 @@ def apply(dynamodb: Any, table_name: str, operation: dict[str, Any]) -> str | No
     """
     kind = operation["op"]
     if kind == "put":
-        dynamodb.put_item(TableName=table_name, Item=_attributes(operation["item"]))
+        dynamodb.put_item(TableName=table_name, Item=attributes(operation["item"]))
     elif kind == "delete":
-        deleted = dynamodb.delete_item(TableName=table_name, Key=_attributes(operation["key"]), ReturnValues="ALL_OLD")
+        deleted = dynamodb.delete_item(TableName=table_name, Key=attributes(operation["key"]), ReturnValues="ALL_OLD")
         if "Attributes" not in deleted:
             return "no such item: nothing deleted, no stream record"
     elif kind == "update":
-        dynamodb.update_item(TableName=table_name, Key=_attributes(operation["key"]), **_update(operation))
-    else:
-        requests = [{"PutRequest": {"Item": _attributes(item)}} for item in operation.get("put", [])]
-        requests += [{"DeleteRequest": {"Key": _attributes(key)}} for key in operation.get("delete", [])]
+        dynamodb.update_item(TableName=table_name, Key=attributes(operation["key"]), **_update(operation))
+    elif kind == "batch":
+        requests = [{"PutRequest": {"Item": attributes(item)}} for item in operation.get("put", [])]
+        requests += [{"DeleteRequest": {"Key": attributes(key)}} for key in operation.get("delete", [])]
         for chunk in _chunks(requests, BATCH_LIMIT):
             pending: dict[str, Any] = {table_name: chunk}
             while pending:
                 pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+    else:  # expire is DynamoDB's doing, not a write: local/expiry.py
+        raise ItemsError(f"{kind} is not a write the table takes")
     return None
 
 
-def _attributes(item: dict[str, Any]) -> dict[str, Any]:
+def attributes(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _serialize(value) for name, value in item.items()}
 
 

@@ -6,6 +6,7 @@
     INSERT FRUIT/APPLE#WASHINGTON Stocks=39 Price={"USD":0.8,"INR":50}
     MODIFY FRUIT/APPLE#WASHINGTON Stocks 33 → 32
     REMOVE FRUIT/ORANGE#FLORIDA
+    REMOVE FRUIT/MANGO#ALPHONSO (expired by TTL)
 
 and leaves out the two lines of each invocation that are not changes: its context and its
 metrics (EMF).
@@ -63,7 +64,7 @@ def _change(entry: dict[str, Any]) -> str:
             # With LOG_IMAGES=NEW the old value is not in the line at all.
             parts.append(f"{name} {old} → {new}" if "old_image" in entry or "changes" in entry else f"{name} → {new}")
         return head + " " + ", ".join(parts) if parts else head
-    return head
+    return head + (" (expired by TTL)" if entry.get("ttl_expired") is True else "")
 
 
 def _key(value: Any) -> str:

@@ -52,6 +52,8 @@ class TableDefinition:
     attribute_definitions: list[dict[str, str]]
     stream_view_type: str
     billing_mode: str
+    # The TTL attribute (TimeToLiveSpecification), if TTL is on.
+    ttl_attribute: str | None = None
 
     @property
     def key_names(self) -> list[str]:
@@ -264,6 +266,7 @@ def _table(logical_id: str, resource: dict[str, Any]) -> TableDefinition:
     for name in ("KeySchema", "AttributeDefinitions"):
         if not isinstance(properties.get(name), list):
             raise TemplateError(f"the table {logical_id} has no {name}")
+    ttl = properties.get("TimeToLiveSpecification", {})
     view_type = properties.get("StreamSpecification", {}).get("StreamViewType")
     if not isinstance(view_type, str):
         raise TemplateError(f"the table {logical_id} has no StreamSpecification.StreamViewType")
@@ -273,6 +276,7 @@ def _table(logical_id: str, resource: dict[str, Any]) -> TableDefinition:
         attribute_definitions=properties["AttributeDefinitions"],
         stream_view_type=view_type,
         billing_mode=properties.get("BillingMode", "PROVISIONED"),
+        ttl_attribute=ttl.get("AttributeName") if ttl.get("Enabled") is True else None,
     )
 
 

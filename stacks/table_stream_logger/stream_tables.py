@@ -40,9 +40,10 @@ def check_table_props(
         "encryption_key": encryption_key,
         "time_to_live_attribute": time_to_live_attribute,
     }
-    if time_to_live_attribute is not None and (not isinstance(time_to_live_attribute, str) or not time_to_live_attribute):
+    ttl = time_to_live_attribute
+    if ttl is not None and (not isinstance(ttl, str) or not ttl):
         raise ValueError(
-            f"time_to_live_attribute must be the name of a number attribute, e.g. 'ExpiresAt', got {time_to_live_attribute!r}"
+            f"time_to_live_attribute must be the name of a number attribute, e.g. 'ExpiresAt', got {ttl!r}"
         )
     if table is None:
         if partition_key is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import time
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +22,7 @@ from tests.conftest import CDK_CONTEXT
 from tests.e2e.conftest import Result
 
 APPLE_KEYS = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
+MANGO_KEYS = {"PK": "FRUIT", "SK": "MANGO#ALPHONSO"}
 
 
 def apple(stocks: int, usd: str = "0.8") -> dict[str, Any]:
@@ -27,7 +30,7 @@ def apple(stocks: int, usd: str = "0.8") -> dict[str, Any]:
 
 
 def test_the_story_shows_every_change_of_the_inventory(run_on_each: Any) -> None:
-    # WHEN the story runs: APPLE 39 -> 33 -> 32, its price, ORANGE, and a batch write
+    # WHEN the story runs: APPLE 39 -> 33 -> 32, its price, ORANGE, a batch write, the chair, the mango
     result: Result = run_on_each()
 
     # THEN every change is one log line of the real handler
@@ -44,6 +47,8 @@ def test_the_story_shows_every_change_of_the_inventory(run_on_each: Any) -> None
         "INSERT",
         "INSERT",
         "MODIFY",
+        "INSERT",
+        "REMOVE",
     ]
     inserted, stock_33, stock_32, priced = result.record_lines("APPLE#WASHINGTON")
     assert inserted["keys"] == APPLE_KEYS
@@ -61,19 +66,31 @@ def test_the_story_shows_every_change_of_the_inventory(run_on_each: Any) -> None
     assert '"Price":{"USD":0.8,"INR":50}' in result.stdout
     assert '"USD":"0.8"' not in result.stdout
 
-    (removed,) = [line for line in result.records if line["event_name"] == "REMOVE"]
-    assert removed["keys"] == {"PK": "FRUIT", "SK": "ORANGE#FLORIDA"}
-    assert removed["old_image"]["Stocks"] == 120
-    assert "new_image" not in removed
+    deleted, expired = [line for line in result.records if line["event_name"] == "REMOVE"]
+    assert deleted["keys"] == {"PK": "FRUIT", "SK": "ORANGE#FLORIDA"}
+    assert deleted["old_image"]["Stocks"] == 120
+    assert "new_image" not in deleted
+    assert "ttl_expired" not in deleted  # a delete by the shop
 
-    # one invocation: the eleven records fall within the one-second batching window
+    # The mango's listing ended: DynamoDB's TTL removed it (simulated on moto, DynamoDB Local's own job there).
+    listed, _ = result.record_lines("MANGO#ALPHONSO")
+    assert expired["keys"] == MANGO_KEYS
+    assert expired["message"] == "REMOVE FRUIT / MANGO#ALPHONSO (expired by TTL)"
+    assert expired["ttl_expired"] is True
+    assert expired["old_image"] == listed["new_image"]
+    assert expired["old_image"]["ExpiresAt"] <= Decimal(time.time())
+    assert int(expired["sequence_number"]) > int(listed["sequence_number"])
+    assert "user_identity" not in expired
+    assert [line for line in result.records if "ttl_expired" in line] == [expired]
+
+    # one invocation: the thirteen records fall within the one-second batching window
     (metrics,) = [line for line in result.lines if "_aws" in line]
     counts = [metrics[name] for name in ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRecords")]
-    assert counts == [[6], [4], [1], [0]]
+    assert counts == [[7], [4], [2], [0]]
     (invocation,) = [line for line in result.lines if "record_count" in line]
-    assert invocation["record_count"] == 11
+    assert invocation["record_count"] == 13
     assert {line["request_id"] for line in result.records} == {invocation["request_id"]}
-    assert "11 record(s) read: 11 delivered, 0 filtered, 0 parked, 0 pending; 1 invocation(s)" in result.stderr
+    assert "13 record(s) read: 13 delivered, 0 filtered, 0 parked, 0 pending; 1 invocation(s)" in result.stderr
     assert "# nothing lost" in result.stderr
 
 
@@ -90,7 +107,7 @@ def test_the_event_carries_the_stream_of_the_local_table(run_local: Any) -> None
 def test_pretty_output_reads_like_the_tutorial(run_local: Any) -> None:
     result: Result = run_local("--format", "pretty")
 
-    *lines, published = result.stdout.splitlines()
+    *lines, mango, expired, back, listing_expired, published_back, published_expired = result.stdout.splitlines()
     assert lines == [
         'INSERT FRUIT/APPLE#WASHINGTON Stocks=39 Price={"USD":0.8,"INR":50}',
         'INSERT FRUIT/ORANGE#FLORIDA Stocks=120 Price={"USD":0.5,"INR":35}',
@@ -103,17 +120,28 @@ def test_pretty_output_reads_like_the_tutorial(run_local: Any) -> None:
         'INSERT VEGETABLE/POTATO#IDAHO Stocks=200 Price={"USD":0.3,"INR":20}',
         'INSERT FURNITURE/CHAIR#ERGONOMIC Stocks=0 Price={"USD":129.99,"INR":10999}',
         "MODIFY FURNITURE/CHAIR#ERGONOMIC Stocks 0 → 5",
-        # The alerts read the same stream: one notification, for the chair, none for APPLE's 33 → 32.
-        "SNS (local stand-in) | Back in stock: FURNITURE / CHAIR#ERGONOMIC | Stocks 0 → 5",
     ]
-    # The alerts function's own log line.
-    assert published.startswith("INFO Published: Back in stock: FURNITURE / CHAIR#ERGONOMIC (sequence number ")
+    # The mango is listed until ExpiresAt, the time of the run, and then expires.
+    assert re.fullmatch(r'INSERT FRUIT/MANGO#ALPHONSO Stocks=40 Price=\{"USD":1.5,"INR":120\} ExpiresAt=\d+', mango)
+    assert expired == "REMOVE FRUIT/MANGO#ALPHONSO (expired by TTL)"
+    # The alerts read the same stream: the chair is back, the mango's listing expired; nothing for APPLE's 33 → 32.
+    assert back == "SNS (local stand-in) | Back in stock: FURNITURE / CHAIR#ERGONOMIC | Stocks 0 → 5"
+    assert listing_expired == "SNS (local stand-in) | Listing expired: FRUIT / MANGO#ALPHONSO | expired (TTL)"
+    # The alerts function's own log lines.
+    assert published_back.startswith("INFO Published: Back in stock: FURNITURE / CHAIR#ERGONOMIC (sequence number ")
+    assert published_expired.startswith("INFO Published: Listing expired: FRUIT / MANGO#ALPHONSO (sequence number ")
+    # The expiry is labelled as what it is: moto has no TTL process.
+    (write,) = [line for line in result.stderr.splitlines() if line.startswith("# write: expire ")]
+    assert write == (
+        "# write: expire FRUIT/MANGO#ALPHONSO (simulated TTL expiry: moto does not expire items, so the run "
+        "removed it as DynamoDB's TTL does, a REMOVE by dynamodb.amazonaws.com)"
+    )
 
 
-def test_the_alert_fires_for_the_restocked_chair_only(run_on_each: Any) -> None:
+def test_the_alerts_fire_for_the_restocked_chair_and_the_expired_mango_only(run_on_each: Any) -> None:
     result: Result = run_on_each()
 
-    (notification,) = [line["local_sns_stand_in"] for line in result.lines if "local_sns_stand_in" in line]
+    notification, expiry = [line["local_sns_stand_in"] for line in result.lines if "local_sns_stand_in" in line]
     assert notification["TopicArn"].startswith("arn:aws:sns:us-east-1:000000000000:InventoryStack-InventoryAlertsTopic")
     assert notification["Subject"] == "Back in stock: FURNITURE / CHAIR#ERGONOMIC"
     assert notification["MessageAttributes"]["rule"] == {"DataType": "String", "StringValue": "back-in-stock"}
@@ -124,8 +152,21 @@ def test_the_alert_fires_for_the_restocked_chair_only(run_on_each: Any) -> None:
     (invocation,) = [line for line in result.lines if "record_count" in line]
     assert message["table"] == notification["MessageAttributes"]["table"]["StringValue"] == invocation["table"]
     # The alerts' own mapping filtered out what cannot be a restock before invoking the function.
-    assert "InventoryAlertsFunction9EEF9359: 11 record(s) read: 4 delivered, 7 filtered, 0 parked" in result.stderr
-    assert "1 notification(s) to the SNS stand-in" in result.stderr
+    # The listing-expired alert: the TTL's REMOVE of the mango, not the delete of ORANGE.
+    assert expiry["Subject"] == "Listing expired: FRUIT / MANGO#ALPHONSO"
+    assert {name: value["StringValue"] for name, value in expiry["MessageAttributes"].items()} == {
+        "rule": "listing-expired",
+        "event_name": "REMOVE",
+        "table": invocation["table"],
+    }
+    assert expiry["Message"]["summary"] == "expired (TTL)"
+    assert expiry["Message"]["keys"] == MANGO_KEYS
+    (expired,) = [line for line in result.records if line.get("ttl_expired")]
+    assert expiry["Message"]["old_image"] == expired["old_image"]
+    assert expiry["Message"]["sequence_number"] == expired["sequence_number"]
+    # The alerts' own mapping filtered out what cannot be a restock or an expiry before invoking the function.
+    assert "InventoryAlertsFunction9EEF9359: 13 record(s) read: 5 delivered, 8 filtered, 0 parked" in result.stderr
+    assert "2 notification(s) to the SNS stand-in" in result.stderr
 
 
 POISON_ITEMS = [

@@ -42,7 +42,7 @@ def test_the_alerts_read_the_table_stream_for_restocks_and_ttl_deletions_only(te
     ]
 
 
-def test_the_alerts_function_publishes_back_in_stock_and_listing_expired_to_the_topic(template: assertions.Template) -> None:
+def test_the_alerts_function_publishes_back_in_stock_and_listing_expired(template: assertions.Template) -> None:
     function = template.find_resources("AWS::Lambda::Function")[ALERTS_FUNCTION]["Properties"]
     variables = function["Environment"]["Variables"]
 

@@ -118,3 +118,24 @@ def test_the_embedded_backend_sets_and_restores_the_environment(monkeypatch: pyt
 
     assert os.environ["AWS_PROFILE"] == "someone"
     assert "AWS_ACCOUNT_ID_ENDPOINT_MODE" not in os.environ
+
+
+def test_dynamodb_locals_ttl_deletion_is_read_as_aws_writes_it(streams: tuple[Any, Stubber]) -> None:
+    # GIVEN DynamoDB Local's record of a TTL deletion: an eventName the SDK does not know, no userIdentity
+    client, stubber = streams
+    stream = {"SequenceNumber": SEQUENCE, "Keys": {"PK": {"S": "A"}}, "OldImage": {"PK": {"S": "A"}}}
+    deleted = {"eventName": "REMOVE", "dynamodb": {**stream, "SequenceNumber": "100000000000000000043"}}
+    records = [{"eventName": "UNKNOWN_TO_SDK_VERSION", "dynamodb": stream}, deleted]
+    stubber.add_response("get_records", {"Records": records}, {"ShardIterator": "i1", "Limit": 100})
+
+    read, _ = backend.StreamsSource(client, ARN, "us-east-1").get_records("i1", 100)
+
+    # THEN it is the REMOVE by DynamoDB's TTL that AWS writes; a delete stays a delete
+    assert read == [
+        {
+            "eventName": "REMOVE",
+            "dynamodb": stream,
+            "userIdentity": {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"},
+        },
+        deleted,
+    ]

@@ -206,6 +206,36 @@ def test_the_story_is_the_tutorials() -> None:
     assert items.STORY[-2]["item"]["Stocks"] == 0
 
 
+def test_on_a_table_with_ttl_the_story_ends_with_the_mango_listing_expiring() -> None:
+    assert items.story(1_796_000_000.7, None) == items.STORY
+
+    *story, listed, expired = items.story(1_796_000_000.7, "ExpiresAt")
+
+    assert story == items.STORY
+    assert listed == {
+        "op": "put",
+        "item": {
+            "PK": "FRUIT",
+            "SK": "MANGO#ALPHONSO",
+            "Stocks": 40,
+            "Price": {"USD": Decimal("1.5"), "INR": 120},
+            "ExpiresAt": 1_796_000_000,
+        },
+    }
+    assert expired == {"op": "expire", "key": {"PK": "FRUIT", "SK": "MANGO#ALPHONSO"}}
+    assert items.describe(expired, list(KEYS)) == "expire FRUIT/MANGO#ALPHONSO"
+
+
+def test_expire_takes_a_key_and_is_not_a_write() -> None:
+    with pytest.raises(items.ItemsError, match=r"key\.SK: missing, the table's sort key"):
+        items.parse_operation('{"op": "expire", "key": {"PK": "FRUIT"}}', KEYS)
+    with pytest.raises(items.ItemsError, match='"item": not a field of expire'):
+        items.parse_operation('{"op": "expire", "item": {"PK": "FRUIT", "SK": "A"}}', KEYS)
+
+    with pytest.raises(items.ItemsError, match="expire is not a write the table takes"):
+        items.apply(RecordingClient(), "T", {"op": "expire", "key": {"PK": "FRUIT", "SK": "A"}})
+
+
 @pytest.mark.parametrize(
     ("line", "expected"),
     [

@@ -64,6 +64,15 @@ def test_a_remove_shows_the_key() -> None:
     assert pretty(line) == "REMOVE FRUIT/ORANGE#FLORIDA"
 
 
+def test_a_remove_by_ttl_says_so() -> None:
+    line = (
+        '{"level":"INFO","event_name":"REMOVE","keys":{"PK":"FRUIT","SK":"MANGO#ALPHONSO"},"old_image":{},'
+        '"ttl_expired":true}'
+    )
+
+    assert pretty(line) == "REMOVE FRUIT/MANGO#ALPHONSO (expired by TTL)"
+
+
 def test_errors_metrics_and_other_lines() -> None:
     error = '{"level":"ERROR","message":"Record cannot be processed: Keys is not an object","sequence_number":"101"}'
     assert pretty(error) == "ERROR Record cannot be processed: Keys is not an object (sequence number 101)"

@@ -41,6 +41,7 @@ def test_the_alerts_are_the_streams_other_reader(model: StackModel, synthesized:
     assert alerts.mapping.logical_id.startswith("InventoryAlertsFunction")
     assert alerts.mapping.filter_patterns == (
         '{"eventName":["MODIFY"],"dynamodb":{"NewImage":{"Stocks":{"N":[{"exists":true}]}}}}',
+        '{"eventName":["REMOVE"],"userIdentity":{"type":["Service"],"principalId":["dynamodb.amazonaws.com"]}}',
     )
     # The topic's Ref gets a local stand-in ARN, as the table's name does.
     assert alerts.function.environment["TOPIC_ARN"] == f"arn:aws:sns:us-east-1:000000000000:InventoryStack-{topic}"
@@ -84,6 +85,13 @@ def test_the_table_is_the_deployed_one(model: StackModel) -> None:
         "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         "BillingMode": "PAY_PER_REQUEST",
     }
+
+
+def test_the_tables_ttl_is_the_deployed_one(model: StackModel, synthesized: dict[str, Any]) -> None:
+    assert model.table.ttl_attribute == "ExpiresAt"
+    without = copy.deepcopy(synthesized)
+    del without["Resources"][model.table.logical_id]["Properties"]["TimeToLiveSpecification"]
+    assert read(without, "InventoryStack").table.ttl_attribute is None
 
 
 def test_the_mapping_settings_are_the_deployed_ones(model: StackModel, synthesized: dict[str, Any]) -> None:
