@@ -44,6 +44,11 @@ FAILED_METRIC = "FailedRecords"
 # lines at 256 KiB, and a cut line is no longer JSON. 256,000 leaves room for what Lambda adds.
 MAX_LINE_BYTES = 256_000
 OVERSIZED_PREFIX = "oversized"
+# A record line carries the change's time (``approximate_creation_time``) only when it is
+# logged this many seconds or more after the change (a backlog, a retry, a redrive; or a clock
+# that disagrees): otherwise the line's own timestamp already places the change within a
+# minute, and the 51 bytes would be on every line (the log's bytes are what this stack costs).
+LATE_SECONDS = 60
 # DynamoDB's TTL service deletes an expired item as this identity.
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
@@ -205,10 +210,6 @@ def _key_text(name: str, attribute: dict[str, Any]) -> str:
     return str(value)
 
 
-# How many changed attribute names the message lists; the line's `changed` has them all.
-MESSAGE_NAMES = 5
-
-
 class Rendered:
     """A record's part of the log line, in pieces, so that an oversized line can be shortened."""
 
@@ -286,7 +287,9 @@ def render_record(record: Any) -> Rendered:
         '"sequence_number":' + _json_value(stream.get("SequenceNumber")),
     ]
     if "ApproximateCreationDateTime" in stream:
-        head.append('"approximate_creation_time":"' + _iso_utc(stream["ApproximateCreationDateTime"]) + '"')
+        created = _iso_utc(stream["ApproximateCreationDateTime"])  # checked on every record
+        if abs(time.time() - stream["ApproximateCreationDateTime"]) >= LATE_SECONDS:
+            head.append('"approximate_creation_time":"' + created + '"')
     key_order = _key_order(keys)
     head.append('"keys":' + _object(_shown(raw_keys, keys), key_order))
 
@@ -298,9 +301,6 @@ def render_record(record: Any) -> Rendered:
     changed = None
     if new is not None and old is not None and event_name == "MODIFY":
         changed = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
-        if changed:
-            shown = changed if len(changed) <= MESSAGE_NAMES else [*changed[:MESSAGE_NAMES], "..."]
-            message += ": " + ", ".join(shown)
 
     rendered = Rendered(message, ",".join(head), key_order)
     rendered.raw = (raw_old, raw_new)

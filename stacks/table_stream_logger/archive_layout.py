@@ -68,7 +68,10 @@ TABLE_NAME = "change_lines"
 # (`::`), no date functions (the ISO 8601 strings sort as text), and json_extract_scalar, which
 # the test defines in DuckDB as its json_extract_string.
 
-ORDER = "ORDER BY approximate_creation_time, length(sequence_number), sequence_number"
+# When the change was made: a line written a minute or more after the change carries the
+# change's time; any other line was written within a minute of it (lambda/stream_logger.py).
+CHANGE_TIME = 'coalesce(approximate_creation_time, "timestamp")'
+ORDER = f"ORDER BY {CHANGE_TIME}, length(sequence_number), sequence_number"
 
 
 def athena_queries(key_names: Sequence[str] | None) -> Mapping[str, tuple[str, str, str]]:
@@ -79,19 +82,19 @@ def athena_queries(key_names: Sequence[str] | None) -> Mapping[str, tuple[str, s
         queries["ItemHistory"] = (
             "History of one item",
             f"Every change of one item, oldest first. Parameters: {', '.join(key_names)}.",
-            "SELECT approximate_creation_time, event_name, changed, changes, new_image, old_image, ttl_expired\n"
+            f"SELECT {CHANGE_TIME} AS change_time, event_name, changed, changes, new_image, old_image, ttl_expired\n"
             f"FROM {TABLE_NAME}\nWHERE {conditions}\n{ORDER}",
         )
     queries["AttributeChanges"] = (
         "Changes of one attribute",
         "The modifications that changed one attribute in one month. Parameters: year, month, attribute name.",
-        f"SELECT approximate_creation_time, keys, changes, new_image, old_image\nFROM {TABLE_NAME}\n"
+        f"SELECT {CHANGE_TIME} AS change_time, keys, changes, new_image, old_image\nFROM {TABLE_NAME}\n"
         f"WHERE year = ? AND month = ? AND event_name = 'MODIFY' AND contains(changed, ?)\n{ORDER}",
     )
     queries["TtlExpiries"] = (
         "TTL expiries",
         "The items that DynamoDB's time to live deleted in one month. Parameters: year, month.",
-        f"SELECT approximate_creation_time, keys, old_image\nFROM {TABLE_NAME}\n"
+        f"SELECT {CHANGE_TIME} AS change_time, keys, old_image\nFROM {TABLE_NAME}\n"
         f"WHERE year = ? AND month = ? AND event_name = 'REMOVE' AND ttl_expired = true\n{ORDER}",
     )
     queries["ChangesPerDay"] = (

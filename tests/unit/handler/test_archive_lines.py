@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,3 +98,32 @@ def test_the_ttl_query_finds_the_expiries_and_not_a_users_deletion(tmp_path: Pat
     # THEN it lists the TTL deletion only, with the expired item
     assert [json.loads(row["keys"]) for row in expiries] == [{"PK": "SESSION", "SK": "user#42"}]
     assert json.loads(expiries[0]["old_image"]) == {"PK": "SESSION", "SK": "user#42", "ExpiresAt": 1689508000}
+
+
+def test_item_history_puts_a_change_logged_late_at_its_own_time(tmp_path: Path) -> None:
+    # GIVEN three changes of one item: the first parked for an hour and redriven after the other
+    # two were logged live, so its line is the last written and the only one with its own time
+    template = load_event("tutorial_modify")["Records"][0]
+    now = int(time.time())
+
+    def change(sequence_number: str, created: int, stocks: str) -> dict[str, Any]:
+        record = copy.deepcopy(template)
+        record["dynamodb"].update(SequenceNumber=sequence_number, ApproximateCreationDateTime=created)
+        record["dynamodb"]["NewImage"]["Stocks"] = {"N": stocks}
+        return {"Records": [record]}
+
+    writer = ArchiveWriter(tmp_path, clock=time.time)
+    lines = []
+    for event in (change("200", now, "31"), change("300", now, "30"), change("100", now - 3600, "32")):
+        lines += invoke(event).output.splitlines()
+    writer(lines)
+    logged = [json.loads(line) for line in lines if "event_name" in line]
+    assert ["approximate_creation_time" in line for line in logged] == [False, False, True]
+
+    # WHEN the saved query reads the item's history
+    history = run_saved(connect(tmp_path), "ItemHistory", "FRUIT", "APPLE#WASHINGTON")
+
+    # THEN it comes in the order of the changes, each with its time
+    assert [json.loads(row["new_image"])["Stocks"] for row in history] == [32, 31, 30]
+    assert history[0]["change_time"] == logged[2]["approximate_creation_time"]
+    assert [row["change_time"] for row in history[1:]] == [line["timestamp"] for line in logged[:2]]

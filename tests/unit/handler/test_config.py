@@ -47,7 +47,7 @@ def test_environment_sets_mode_redaction_and_key_order() -> None:
     assert process.returncode == 0, process.stderr
     record_line = json.loads(next(line for line in process.stdout.splitlines() if '"event_name"' in line))
     assert record_line["changes"] == {"Stocks": {"old": "[REDACTED]", "new": "[REDACTED]"}}
-    assert record_line["message"] == "MODIFY APPLE#WASHINGTON / FRUIT: Stocks"
+    assert record_line["message"] == "MODIFY APPLE#WASHINGTON / FRUIT"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from rfc3339_validator import validate_rfc3339
@@ -31,7 +32,7 @@ def test_tutorial_record_comes_out_as_the_tutorial_shows_it() -> None:
     # THEN one line logs the new image and the old values of what changed, with real JSON numbers
     assert result.response == {"batchItemFailures": []}
     (line,) = result.records
-    assert line["message"] == "MODIFY FRUIT / APPLE#WASHINGTON: Stocks"
+    assert line["message"] == "MODIFY FRUIT / APPLE#WASHINGTON"
     assert line["event_name"] == "MODIFY"
     assert line["sequence_number"] == "686242300000000012474772171"
     assert line["approximate_creation_time"] == "2023-07-16T11:57:04Z"
@@ -42,9 +43,16 @@ def test_tutorial_record_comes_out_as_the_tutorial_shows_it() -> None:
     assert "old_image" not in line and "user_identity" not in line
 
 
+def _changed_seconds_ago(seconds: float) -> dict[str, Any]:
+    event = load_event("tutorial_modify")
+    event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"] = int(time.time() - seconds)
+    return event
+
+
 def test_record_line_carries_only_what_places_it_and_the_change() -> None:
-    # The Lambda context is the same for every record of an invocation: it is on its own line.
-    result = invoke(load_event("tutorial_modify"))
+    # The Lambda context is the same for every record of an invocation: it is on its own line;
+    # a change logged as it happens needs no time of its own besides the line's.
+    result = invoke(_changed_seconds_ago(0))
 
     (line,) = result.records
     assert list(line) == [
@@ -54,13 +62,44 @@ def test_record_line_carries_only_what_places_it_and_the_change() -> None:
         "request_id",
         "event_name",
         "sequence_number",
-        "approximate_creation_time",
         "keys",
         "new_image",
         "changes",
         "changed",
     ]
     assert line["request_id"] == "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+@pytest.mark.parametrize(
+    ("age", "shown"),
+    [(0, False), (50, False), (-50, False), (62, True), (3600, True), (86_400 * 3, True), (-120, True)],
+)
+def test_a_change_logged_a_minute_or_more_late_carries_its_own_time(age: float, shown: bool) -> None:
+    # A backlog, a retry or a redrive logs a change late (a negative age: a clock ahead of
+    # the log's): then the line's timestamp no longer says when the change happened, and the
+    # line says it itself.
+    event = _changed_seconds_ago(age)
+    created = event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"]
+
+    (line,) = invoke(event).records
+
+    assert ("approximate_creation_time" in line) is shown
+    if shown:
+        assert line["approximate_creation_time"] == datetime.fromtimestamp(created, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert list(line).index("approximate_creation_time") == list(line).index("sequence_number") + 1
+    else:  # the line's own time is within a minute of the change
+        logged = datetime.fromisoformat(line["timestamp"]).timestamp()
+        assert abs(logged - created) < stream_logger.LATE_SECONDS
+
+
+def test_a_live_change_with_a_bad_creation_time_is_still_refused() -> None:
+    # Not shown is not unchecked: a creation time no stream sends (milliseconds) is refused.
+    event = _changed_seconds_ago(0)
+    event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"] *= 1000
+
+    result = invoke(event)
+
+    assert result.response == {"batchItemFailures": [{"itemIdentifier": "686242300000000012474772171"}]}
 
 
 def test_tutorial_line_is_literal_json_with_exact_numbers_and_key_order() -> None:
@@ -147,7 +186,7 @@ def test_every_type_maps_to_plain_json() -> None:
     }
     assert "old_image" not in insert and "changed" not in insert
     assert modify["changed"] == ["Discontinued", "Rating", "Stocks", "Tags"]
-    assert modify["message"] == "MODIFY FRUIT / MANGO#ALPHONSO: Discontinued, Rating, Stocks, Tags"
+    assert modify["message"] == "MODIFY FRUIT / MANGO#ALPHONSO"
     assert remove["old_image"]["Tags"] == ["ripe", "sweet"]
     assert "new_image" not in remove and "changed" not in remove
     assert remove["message"] == "REMOVE FRUIT / MANGO#ALPHONSO"
@@ -252,7 +291,7 @@ def test_key_order_follows_key_attributes_setting() -> None:
     with configured(key_attributes=["SK", "PK"]):
         (line,) = invoke(load_event("tutorial_modify")).records
 
-    assert line["message"] == "MODIFY APPLE#WASHINGTON / FRUIT: Stocks"
+    assert line["message"] == "MODIFY APPLE#WASHINGTON / FRUIT"
     assert list(line["keys"]) == ["SK", "PK"]
     assert list(line["new_image"])[:2] == ["SK", "PK"]
 
@@ -261,7 +300,7 @@ def test_without_key_attributes_key_names_are_sorted() -> None:
     with configured(key_attributes=[]):
         (line,) = invoke(load_event("tutorial_modify")).records
 
-    assert line["message"] == "MODIFY FRUIT / APPLE#WASHINGTON: Stocks"
+    assert line["message"] == "MODIFY FRUIT / APPLE#WASHINGTON"
     assert list(line["keys"]) == ["PK", "SK"]
 
 

@@ -12,7 +12,7 @@ from local import archive
 
 # One of each kind of line the function writes (README: Log line format).
 RECORD = (
-    '{"level":"INFO","timestamp":"2026-11-23T15:50:08.583Z","message":"MODIFY FRUIT / APPLE#WASHINGTON: Stocks",'
+    '{"level":"INFO","timestamp":"2026-11-23T15:50:08.583Z","message":"MODIFY FRUIT / APPLE#WASHINGTON",'
     '"request_id":"r1","event_name":"MODIFY","sequence_number":"1","keys":{"PK":"FRUIT","SK":"APPLE#WASHINGTON"},'
     '"changes":{"Stocks":{"old":33,"new":32}},"changed":["Stocks"]}'
 )
