@@ -38,8 +38,6 @@ import dynamo_json
 from dynamo_json import InvalidValue
 
 KINDS = ("rises_above", "falls_to_or_below", "becomes", "expires")
-# What DynamoDB's TTL process writes as the userIdentity of the REMOVE it makes.
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 ABSENT = "(none)"
 # SNS: a subject is ASCII, without control characters, shorter than 100 characters; a message
 # (body and attributes) is at most 256 KiB. A body above this leaves out the item image.
@@ -100,7 +98,7 @@ class Rule:
     def fires(self, record: dict[str, Any]) -> bool:
         """Whether this record is what the rule watches for."""
         if self.kind == "expires":
-            return record.get("eventName") == "REMOVE" and _is_ttl(record.get("userIdentity"))
+            return dynamo_json.is_ttl_deletion(record)
         if record.get("eventName") not in self.event_names:
             return False
         stream = record["dynamodb"]
@@ -118,10 +116,6 @@ class Rule:
             return False
         assert self.threshold is not None
         return number > self.threshold if self.kind == "rises_above" else number <= self.threshold
-
-
-def _is_ttl(identity: Any) -> bool:
-    return type(identity) is dict and all(identity.get(name) == value for name, value in TTL_IDENTITY.items())
 
 
 def value_at(image: Any, path: tuple[str, ...]) -> dict[str, Any] | None:

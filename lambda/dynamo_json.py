@@ -19,6 +19,24 @@ from typing import Any
 
 REDACTED = '"[REDACTED]"'
 
+# What DynamoDB's TTL process writes as the userIdentity of the REMOVE it makes.
+TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+
+def is_ttl_deletion(record: dict[str, Any]) -> bool:
+    """Whether a stream record is a REMOVE by DynamoDB's TTL process rather than by a user.
+
+    The identity's two members are compared, not the whole object: a member AWS may add
+    later does not turn an expiry into a delete.
+    """
+    identity = record.get("userIdentity")
+    return (
+        record.get("eventName") == "REMOVE"
+        and type(identity) is dict
+        and all(identity.get(name) == value for name, value in TTL_IDENTITY.items())
+    )
+
+
 # DynamoDB numbers: up to 38 significant digits, magnitude 1E-130 .. 9.99...E+125.
 _MAX_DIGITS = 38
 _MIN_EXPONENT = -130

@@ -49,8 +49,6 @@ OVERSIZED_PREFIX = "oversized"
 # that disagrees): otherwise the line's own timestamp already places the change within a
 # minute, and the 51 bytes would be on every line (the log's bytes are what this stack costs).
 LATE_SECONDS = 60
-# DynamoDB's TTL service deletes an expired item as this identity.
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 # Lambda's log-level filtering knows TRACE, DEBUG, INFO, WARN, ERROR and FATAL; an unknown
 # level such as Python's "WARNING" counts as INFO and would be dropped at log_level WARN.
@@ -295,7 +293,7 @@ def render_record(record: Any) -> Rendered:
 
     message = event_name + " " + " / ".join([_key_text(name, raw_keys[name]) for name in key_order])
     identity = record.get("userIdentity")
-    expired = event_name == "REMOVE" and identity == TTL_IDENTITY
+    expired = dynamo_json.is_ttl_deletion(record)
     if expired:
         message += " (expired by TTL)"
     changed = None
@@ -322,7 +320,7 @@ def render_record(record: Any) -> Rendered:
     tail = []
     if expired:
         tail.append('"ttl_expired":true')
-    elif identity is not None:
+    if identity is not None and not (expired and identity == dynamo_json.TTL_IDENTITY):  # nothing unsaid
         tail.append('"user_identity":' + _json_value(identity))
     rendered.tail = ",".join(tail)
     return rendered

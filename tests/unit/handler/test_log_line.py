@@ -278,6 +278,30 @@ def test_a_remove_by_anyone_else_is_a_delete_with_its_identity(identity: dict[st
     assert line["user_identity"] == identity
 
 
+def test_a_ttl_identity_with_more_members_is_an_expiry_that_keeps_them() -> None:
+    # The TTL's two members decide, as in the alerts' filter; anything more is logged as received.
+    event = load_event("ttl_remove")
+    identity = {"type": "Service", "principalId": "dynamodb.amazonaws.com", "reason": "expired"}
+    event["Records"][0]["userIdentity"] = identity
+
+    (line,) = invoke(event).records
+
+    assert line["ttl_expired"] is True and line["message"].endswith("(expired by TTL)")
+    assert line["user_identity"] == identity
+
+
+def test_a_modify_by_the_ttl_identity_is_no_expiry_and_says_who() -> None:
+    event = load_event("ttl_remove")
+    record = event["Records"][0]
+    record["eventName"] = "MODIFY"
+    record["dynamodb"]["NewImage"] = {**record["dynamodb"]["OldImage"], "ExpiresAt": {"N": "1"}}
+
+    (line,) = invoke(event).records
+
+    assert "ttl_expired" not in line and "expired" not in line["message"]
+    assert line["user_identity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+
 def test_a_user_delete_has_no_ttl_mark() -> None:
     event = load_event("ttl_remove")
     del event["Records"][0]["userIdentity"]
