@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 import tempfile
 import time
@@ -15,6 +16,7 @@ from typing import Any, TextIO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local import archive, backend, expiry, items
+from local.failure_bucket import FailureBucket
 from local.filtering import FilterError, compile_patterns
 from local.function import CapturedHandler, load_handler
 from local.lambda_logs import kept
@@ -169,6 +171,8 @@ class Run:
     ttl_attribute: str | None = None
     # moto has no TTL process: the run simulates it (local/expiry.py).
     simulate_ttl: bool = False
+    # The logger's failure bucket in moto, for the whole copies of oversized records.
+    failure_bucket: FailureBucket | None = None
 
     @property
     def pollers(self) -> list[Poller]:
@@ -295,6 +299,9 @@ def _start(
 
     shown = arguments.format or ("pretty" if stdout.isatty() else "json")
     writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
+    failure_bucket = None
+    if embedded and model.failure_bucket_name and model.function.failure_bucket_variables:
+        failure_bucket = FailureBucket(session.client("s3"), model.failure_bucket_name, arguments.failures)
 
     def reader(
         mapping: MappingSettings,
@@ -303,7 +310,14 @@ def _start(
         label: str = "",
         writer: archive.ArchiveWriter | None = None,
     ) -> tuple[Poller, CapturedHandler, LocalTopic | None]:
-        handler, module = load_handler(function.handler, function.environment)
+        environment = dict(function.environment)
+        # The failure bucket's name, where the run has a bucket for it (see _failure_bucket_note).
+        bucket = failure_bucket if mapping.failure_bucket == model.mapping.failure_bucket else None
+        for variable in function.failure_bucket_variables:
+            progress(_failure_bucket_note(variable, str(mapping.failure_bucket), bucket, arguments))
+            if bucket is not None:
+                environment[variable] = bucket.name
+        handler, module = load_handler(function.handler, environment)
         topic = None
         if "TOPIC_ARN" in function.environment and hasattr(module, "sns"):
             topic = LocalTopic(shown, stdout)
@@ -312,7 +326,10 @@ def _start(
         output: Callable[[list[str]], None] = Printer(shown, stdout, keep=lambda line: kept(line, level))
         if writer is not None:  # the archive keeps the logger's change lines
             output = archive.tee(output, writer)
-        captured = CapturedHandler(handler, module, _until_closed(output))
+        sink = _until_closed(output)
+        if bucket is not None and function.failure_bucket_variables:
+            sink = _copying_first(bucket, sink)
+        captured = CapturedHandler(handler, module, sink)
         poller = Poller(
             backend.StreamsSource(streams, stream_arn, session.region_name),
             dataclasses.replace(mapping, starting_position=position),
@@ -331,7 +348,14 @@ def _start(
 
     poller, captured, _ = reader(model.mapping, model.function, model.function_name, writer=writer)
     run = Run(
-        dynamodb, table_name, poller, captured, writer, ttl_attribute=model.table.ttl_attribute, simulate_ttl=embedded
+        dynamodb,
+        table_name,
+        poller,
+        captured,
+        writer,
+        ttl_attribute=model.table.ttl_attribute,
+        simulate_ttl=embedded,
+        failure_bucket=failure_bucket,
     )
     for other in model.others:
         name = other.function_name(model.stack_name)
@@ -340,6 +364,34 @@ def _start(
         if topic is not None:
             progress(f"{other.function.logical_id} reads the stream too; its notifications print as {LABEL!r}")
     return run
+
+
+def _failure_bucket_note(
+    variable: str, bucket_id: str, bucket: FailureBucket | None, arguments: argparse.Namespace
+) -> str:
+    """What a variable naming the failure bucket is locally: moto's bucket, or unset and why."""
+    if bucket is not None:
+        where = (
+            f"locally {bucket.name}, a bucket in moto (in this process), copied into "
+            f"{_shown_path(bucket.folder)}/ as each invocation ends"
+        )
+    elif arguments.endpoint_url:
+        where = "left unset locally, as there is no S3 beside --endpoint-url"
+    elif arguments.stack_name:
+        where = "left unset locally, as the local handler writes nothing to the deployed stack's bucket"
+    else:
+        where = "left unset locally, as only the logger's failure bucket has a local stand-in"
+    return f"environment variable {variable} is {json.dumps({'Ref': bucket_id})} at deploy time: {where}"
+
+
+def _copying_first(bucket: FailureBucket, show: Callable[[list[str]], None]) -> Callable[[list[str]], None]:
+    """``show``, after copying what the invocation wrote to the bucket: a line never names a missing file."""
+
+    def sink(lines: list[str]) -> None:
+        bucket.copy_new()
+        show(lines)
+
+    return sink
 
 
 def _describe(settings: MappingSettings) -> str:
@@ -443,6 +495,9 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
     )
     for path in stats.parked_files:
         progress(f"parked: {_shown_path(path)}")
+    # The function writes only the whole copies of oversized records to the failure bucket.
+    for path in run.failure_bucket.copied if run.failure_bucket is not None else []:
+        progress(f"oversized: {_shown_path(path)}")
     if run.archive is not None:
         progress(
             f"archived {run.archive.lines} change line(s) in {len(run.archive.objects)} object(s) under "

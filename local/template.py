@@ -6,14 +6,16 @@ of being a second, hand-written copy that drifts.
 
 Values that are CloudFormation intrinsics (``Ref``, ``Fn::GetAtt``, ...) only get a value
 at deploy time. The few the local run needs are resolved to local stand-ins (the local
-table's name and stream ARN); the others are ignored, each with a note that the run
-prints, so nothing is dropped silently.
+table's name and stream ARN, the topic's ARN; the failure bucket's name is the run's to
+give, cli.py); the others are ignored, each with a note that the run prints, so nothing is
+dropped silently.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -102,6 +104,8 @@ class MappingSettings:
     filter_patterns: tuple[str, ...] = ()
     # What the deployed mapping sends failure records to, e.g. "SQS queue FailureQueue2CBD597B".
     on_failure: str | None = None
+    # The logical ID of that destination when it is an S3 bucket (the construct's default).
+    failure_bucket: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,9 @@ class FunctionSettings:
     timeout: int = DEFAULT_TIMEOUT_S
     # Lambda's log-level filter of the function's own lines (LoggingConfig), INFO by default.
     application_log_level: str = "INFO"
+    # The variables that name its mapping's failure bucket (FAILURE_BUCKET: a Ref to it). They
+    # are not in ``environment``: the run sets them if it has a local bucket for it (cli.py).
+    failure_bucket_variables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,18 @@ class StackModel:
     def function_name(self) -> str:
         """A local name for the function, shaped like the one CloudFormation generates."""
         return f"{self.stack_name}-{self.function.logical_id}"
+
+    @property
+    def failure_bucket_name(self) -> str | None:
+        """A local name for the mapping's failure bucket (None if it has none): ends in ``-local``.
+
+        Shaped like the one CloudFormation generates, and valid for S3: lowercase, at most 63
+        characters.
+        """
+        if self.mapping.failure_bucket is None:
+            return None
+        name = re.sub(r"[^a-z0-9-]+", "-", f"{self.stack_name}-{self.mapping.failure_bucket}".lower())
+        return f"{name[:57].strip('-')}-local"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -227,7 +246,8 @@ def read(template: dict[str, Any], stack_name: str) -> StackModel:
         if function_id is None:
             raise TemplateError(f"the mapping {mapping_id} does not name an {FUNCTION} of the template")
         settings = _mapping(mapping_id, mapping["Properties"], resources, notes)
-        consumers.append(Consumer(settings, _function(function_id, resources[function_id]["Properties"], names, notes)))
+        function = _function(function_id, resources[function_id]["Properties"], names, notes, settings.failure_bucket)
+        consumers.append(Consumer(settings, function))
     # The logger first, whatever the template's order; the other readers after it.
     consumers.sort(key=lambda consumer: consumer.function.handler != LOGGER_HANDLER)
     main, *others = consumers
@@ -246,7 +266,8 @@ def _stream_table(mapping: dict[str, Any], resources: dict[str, dict[str, Any]])
 
 
 # What a stream event source mapping can send failure records to.
-ON_FAILURE_DESTINATION_TYPES = ("AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::SNS::Topic")
+BUCKET = "AWS::S3::Bucket"
+ON_FAILURE_DESTINATION_TYPES = (BUCKET, "AWS::SQS::Queue", "AWS::SNS::Topic")
 
 
 def _referenced(value: Any, resources: dict[str, dict[str, Any]], resource_type: str) -> str | None:
@@ -289,7 +310,7 @@ def _mapping(
     patterns = tuple(
         str(item["Pattern"]) for item in properties.get("FilterCriteria", {}).get("Filters", []) if "Pattern" in item
     )
-    on_failure = None
+    on_failure = target = None
     destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
     if destination is not None:
         target = next(
@@ -312,19 +333,29 @@ def _mapping(
         maximum_record_age=int(properties.get("MaximumRecordAgeInSeconds", INFINITE)),
         filter_patterns=patterns,
         on_failure=on_failure,
+        failure_bucket=target if target and resources[target]["Type"] == BUCKET else None,
     )
 
 
-def _function(logical_id: str, properties: dict[str, Any], names: dict[str, str], notes: list[str]) -> FunctionSettings:
+def _function(
+    logical_id: str,
+    properties: dict[str, Any],
+    names: dict[str, str],
+    notes: list[str],
+    failure_bucket: str | None = None,
+) -> FunctionSettings:
     handler = properties.get("Handler")
     if not isinstance(handler, str) or "." not in handler:
         raise TemplateError(f"the function {logical_id} has no Handler of the form module.function")
     environment: dict[str, str] = {}
+    failure_bucket_variables: list[str] = []
     for name, value in properties.get("Environment", {}).get("Variables", {}).items():
         if isinstance(value, str):
             environment[name] = value
         elif isinstance(value, dict) and value.get("Ref") in names:
             environment[name] = names[value["Ref"]]
+        elif failure_bucket is not None and value == {"Ref": failure_bucket}:
+            failure_bucket_variables.append(name)  # set, or noted, by the run (cli.py)
         else:
             notes.append(f"environment variable {name} is {json.dumps(value)} at deploy time: left unset locally")
     if properties.get("Layers"):
@@ -336,6 +367,7 @@ def _function(logical_id: str, properties: dict[str, Any], names: dict[str, str]
         memory_size=_integer(properties, "MemorySize", DEFAULT_MEMORY_MB, notes),
         timeout=_integer(properties, "Timeout", DEFAULT_TIMEOUT_S, notes),
         application_log_level=str(properties.get("LoggingConfig", {}).get("ApplicationLogLevel", "INFO")),
+        failure_bucket_variables=tuple(failure_bucket_variables),
     )
 
 

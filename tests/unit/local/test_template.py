@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -107,16 +109,58 @@ def test_the_mapping_settings_are_the_deployed_ones(model: StackModel, synthesiz
     assert mapping.filter_patterns == ()
     (target, _arn) = properties["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"]
     assert mapping.on_failure == f"{synthesized['Resources'][target]['Type']} {target}"
+    assert mapping.failure_bucket == target == logical_id(synthesized, "AWS::S3::Bucket")
+
+
+def test_the_failure_bucket_gets_a_local_name_s3_accepts(model: StackModel) -> None:
+    assert model.failure_bucket_name == f"inventorystack-{str(model.mapping.failure_bucket).lower()}-local"
+    long = dataclasses.replace(model, stack_name="My_Stack." + "x" * 80)
+    name = str(long.failure_bucket_name)
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", name), name
+    assert name.startswith("my-stack-xxx") and name.endswith("xx-local")
+
+
+def test_an_sqs_failure_destination_gives_the_function_no_failure_bucket(synthesized: dict[str, Any]) -> None:
+    # GIVEN the logger's mapping fails to a queue, and its function has no FAILURE_BUCKET (the construct's SQS mode)
+    template = copy.deepcopy(synthesized)
+    template["Resources"]["FailureQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    mapping = template["Resources"][logical_id(template, "AWS::Lambda::EventSourceMapping")]["Properties"]
+    mapping["DestinationConfig"]["OnFailure"]["Destination"] = {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    function = template["Resources"][logical_id(template, "AWS::Lambda::Function")]["Properties"]
+    del function["Environment"]["Variables"]["FAILURE_BUCKET"]
+
+    model = read(template, "InventoryStack")
+
+    assert (model.mapping.on_failure, model.mapping.failure_bucket) == ("AWS::SQS::Queue FailureQueue", None)
+    assert model.failure_bucket_name is None
+    assert model.function.failure_bucket_variables == ()
+    assert "FAILURE_BUCKET" not in model.function.environment
+
+
+def test_a_ref_to_another_bucket_is_noted_not_taken_for_the_failure_bucket(synthesized: dict[str, Any]) -> None:
+    template = copy.deepcopy(synthesized)
+    template["Resources"]["OtherBucket"] = {"Type": "AWS::S3::Bucket", "Properties": {}}
+    function = template["Resources"][logical_id(template, "AWS::Lambda::Function")]["Properties"]
+    function["Environment"]["Variables"]["OTHER_BUCKET"] = {"Ref": "OtherBucket"}
+
+    model = read(template, "InventoryStack")
+
+    assert model.function.failure_bucket_variables == ("FAILURE_BUCKET",)
+    assert "OTHER_BUCKET" not in model.function.environment
+    assert 'environment variable OTHER_BUCKET is {"Ref": "OtherBucket"} at deploy time: left unset locally' in (
+        model.notes
+    )
 
 
 def test_the_function_environment_is_the_deployed_one(model: StackModel, synthesized: dict[str, Any]) -> None:
     properties = synthesized["Resources"][model.function.logical_id]["Properties"]
     assert model.function.handler == properties["Handler"] == "stream_logger.handler"
     variables = properties["Environment"]["Variables"]
-    # The failure bucket's name exists only at deploy time: locally it is left unset, with a note.
+    # The failure bucket's name exists only at deploy time: the run sets it if it has a bucket for it.
     assert model.function.environment == {name: value for name, value in variables.items() if name != "FAILURE_BUCKET"}
-    assert variables["FAILURE_BUCKET"] == {"Ref": str(model.mapping.on_failure).split()[-1]}
-    assert any("FAILURE_BUCKET" in note for note in model.notes)
+    assert variables["FAILURE_BUCKET"] == {"Ref": model.mapping.failure_bucket}
+    assert model.function.failure_bucket_variables == ("FAILURE_BUCKET",)
+    assert not any("FAILURE_BUCKET" in note for note in model.notes)  # the run's note, which knows the backend
     assert model.function.application_log_level == properties["LoggingConfig"]["ApplicationLogLevel"] == "INFO"
     assert model.function.memory_size == properties["MemorySize"]
     assert model.function.timeout == properties["Timeout"]

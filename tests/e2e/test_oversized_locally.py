@@ -1,0 +1,99 @@
+"""A 400 KB item in ``make local``: the shortened line, and the whole record copied as the deployed function does."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local import cli
+from local.function import CapturedHandler
+from tests.e2e.conftest import Result
+
+LIMIT = 256_000
+JACKFRUIT = {"PK": "FRUIT", "SK": "JACKFRUIT#KERALA"}
+# 399,000 bytes of UTF-8: with its key and Stocks, near DynamoDB's 400 KB item limit.
+NOTES = "€" * 133_000
+TABLE = "InventoryStack-InventoryLoggerTableB5D61A0C"
+BUCKET = "inventorystack-inventoryloggerfailurebucket5426844c-local"
+
+
+@pytest.fixture
+def delivered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Every record the run's handlers were invoked with, as they got it."""
+    records: list[dict[str, Any]] = []
+
+    class Recording(CapturedHandler):
+        def __call__(self, event: dict[str, Any], context: Any) -> Any:
+            records.extend(copy.deepcopy(event["Records"]))
+            return super().__call__(event, context)
+
+    monkeypatch.setattr(cli, "CapturedHandler", Recording)
+    return records
+
+
+@pytest.fixture
+def big_item(tmp_path: Path) -> str:
+    """An items file: the 400 KB item put, then its stock changed."""
+    path = tmp_path / "items.jsonl"
+    operations = [
+        {"op": "put", "item": {**JACKFRUIT, "Stocks": 3, "Notes": NOTES}},
+        {"op": "update", "key": JACKFRUIT, "set": {"Stocks": 2}},
+    ]
+    path.write_text("\n".join(json.dumps(operation, ensure_ascii=False) for operation in operations))
+    return str(path)
+
+
+def test_an_oversized_record_is_copied_whole_into_the_failure_folder(
+    run_local: Any, big_item: str, delivered: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    # WHEN the 400 KB item is put and modified on moto
+    result: Result = run_local("--items", big_item)
+
+    # THEN no line exceeds the limit, and each record's line is shortened and names its copy
+    assert result.code == 0, result.stderr
+    assert max(len(line.encode()) for line in result.stdout.splitlines()) <= LIMIT
+    inserted, modified = result.records
+    assert (inserted["event_name"], modified["event_name"]) == ("INSERT", "MODIFY")
+    assert modified["changes"] == {"Stocks": {"old": 3, "new": 2}}
+    failures = tmp_path / "failures"
+    by_sequence_number = {record["dynamodb"]["SequenceNumber"]: record for record in delivered}
+    progress = result.stderr.splitlines()
+    for line in (inserted, modified):
+        shortened = line["shortened"]
+        assert line["message"].endswith("(shortened)")
+        assert shortened["bytes"] > LIMIT and "new_image.Notes" in shortened["omitted"]
+        key = shortened["full_record"].removeprefix(f"s3://{BUCKET}/")
+        day = key.split("/")[2]
+        assert key == f"oversized/{TABLE}/{day}/{line['sequence_number']}.json"
+        # the file under the same key is the record as the stream delivered it to the handler
+        path = failures / key
+        assert json.loads(path.read_text(encoding="utf-8")) == by_sequence_number[line["sequence_number"]]
+        assert f"# oversized: {path}" in progress
+    assert json.loads((failures / key).read_text(encoding="utf-8"))["dynamodb"]["NewImage"]["Notes"] == {"S": NOTES}
+    assert len([line for line in progress if line.startswith("# oversized: ")]) == 2
+    assert (
+        '# environment variable FAILURE_BUCKET is {"Ref": "InventoryLoggerFailureBucket5426844C"} at deploy time: '
+        f"locally {BUCKET}, a bucket in moto (in this process), copied into {failures}/ as each invocation ends"
+    ) in progress
+    assert "2 record(s) read: 2 delivered, 0 filtered, 0 parked, 0 pending" in result.stderr
+    assert progress[-1].startswith("# nothing lost")
+
+
+def test_with_dynamodb_local_there_is_no_s3_and_the_line_says_so(
+    run_on_dynamodb_local: Any, big_item: str, tmp_path: Path
+) -> None:
+    result: Result = run_on_dynamodb_local("--items", big_item)
+
+    assert result.code == 0, result.stderr
+    for line in result.records:
+        assert line["shortened"]["full_record"] is None
+        assert line["shortened"]["note"].startswith("the failure destination is not an S3 bucket")
+    assert "FAILURE_BUCKET" in result.stderr and "left unset locally, as there is no S3 beside --endpoint-url" in (
+        result.stderr
+    )
+    assert "# oversized:" not in result.stderr
+    assert not (tmp_path / "failures").exists()
