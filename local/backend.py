@@ -78,11 +78,30 @@ def environment(variables: dict[str, str], *, remove: tuple[str, ...] = ()) -> I
 
 @contextmanager
 def embedded() -> Iterator[None]:
-    """moto's DynamoDB and DynamoDB Streams, in this process, for as long as the block runs."""
+    """moto's DynamoDB, DynamoDB Streams and S3, in this process, for as long as the block runs."""
     from moto import mock_aws  # imported here: only the embedded mode needs it
 
     # A profile named in AWS_PROFILE would take precedence over the dummy keys, or fail.
     with environment(EMBEDDED_ENVIRONMENT, remove=("AWS_PROFILE",)), mock_aws():
+        yield
+
+
+@contextmanager
+def local_s3() -> Iterator[None]:
+    """moto's S3 alone, in this process, beside a DynamoDB endpoint: for the failure bucket.
+
+    moto answers only requests to AWS's own addresses, so the endpoint's pass through, and the
+    credentials found stay (DynamoDB Local keeps a database per access key); dummy ones are set
+    only where there are none, as the handler's S3 requests are signed.
+    """
+    from moto import mock_aws
+
+    dummy = (
+        {}
+        if boto3.session.Session().get_credentials()
+        else {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    )
+    with environment(dummy), mock_aws(config={"core": {"mock_credentials": False, "service_whitelist": ["s3"]}}):
         yield
 
 

@@ -278,8 +278,14 @@ def _start(
     settings = dataclasses.replace(model.mapping, starting_position=position)
 
     embedded = not arguments.stack_name and not arguments.endpoint_url
+    # The logger's failure bucket is one in moto's S3, except for a deployed stack, whose bucket is real.
+    local_bucket = (
+        model.failure_bucket_name if model.function.failure_bucket_variables and not arguments.stack_name else None
+    )
     if embedded:
         stack.enter_context(backend.embedded())
+    elif local_bucket:
+        stack.enter_context(backend.local_s3())
     session = backend.session(None, arguments.endpoint_url)
     dynamodb = session.client("dynamodb", endpoint_url=arguments.endpoint_url)
     # DynamoDB Local serves both APIs on one port.
@@ -299,9 +305,7 @@ def _start(
 
     shown = arguments.format or ("pretty" if stdout.isatty() else "json")
     writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
-    failure_bucket = None
-    if embedded and model.failure_bucket_name and model.function.failure_bucket_variables:
-        failure_bucket = FailureBucket(session.client("s3"), model.failure_bucket_name, arguments.failures)
+    failure_bucket = FailureBucket(session.client("s3"), local_bucket, arguments.failures) if local_bucket else None
 
     def reader(
         mapping: MappingSettings,
@@ -375,8 +379,6 @@ def _failure_bucket_note(
             f"locally {bucket.name}, a bucket in moto (in this process), copied into "
             f"{_shown_path(bucket.folder)}/ as each invocation ends"
         )
-    elif arguments.endpoint_url:
-        where = "left unset locally, as there is no S3 beside --endpoint-url"
     elif arguments.stack_name:
         where = "left unset locally, as the local handler writes nothing to the deployed stack's bucket"
     else:
