@@ -7,6 +7,7 @@
     MODIFY FRUIT/APPLE#WASHINGTON Stocks 33 → 32
     REMOVE FRUIT/ORANGE#FLORIDA
     REMOVE FRUIT/MANGO#ALPHONSO (expired by TTL)
+    MODIFY FRUIT/JACKFRUIT#KERALA Stocks 3 → 2 (shortened: the whole record is s3://...)
 
 and leaves out the two lines of each invocation that are not changes: its context and its
 metrics (EMF).
@@ -44,6 +45,14 @@ def pretty(line: str) -> str | None:
 
 
 def _change(entry: dict[str, Any]) -> str:
+    shortened = entry.get("shortened")
+    if not isinstance(shortened, dict):
+        return _change_only(entry)
+    where = shortened.get("full_record") or "not copied"
+    return f"{_change_only(entry)} (shortened: the whole record is {where})"
+
+
+def _change_only(entry: dict[str, Any]) -> str:
     keys: dict[str, Any] = entry.get("keys") or {}
     head = f"{entry['event_name']} " + "/".join(_key(value) for value in keys.values())
     if entry["event_name"] == "INSERT":

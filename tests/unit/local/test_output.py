@@ -73,6 +73,20 @@ def test_a_remove_by_ttl_says_so() -> None:
     assert pretty(line) == "REMOVE FRUIT/MANGO#ALPHONSO (expired by TTL)"
 
 
+def test_a_shortened_line_says_where_the_whole_record_is() -> None:
+    head = '{"level":"INFO","event_name":"MODIFY","keys":{"PK":"FRUIT","SK":"JACKFRUIT#KERALA"},'
+    changes = '"changes":{"Stocks":{"old":3,"new":2}},'
+    copied = '"shortened":{"bytes":399396,"limit":256000,"omitted":["new_image.Notes"],"full_record":"s3://b/k.json"}}'
+    not_copied = '"shortened":{"bytes":399396,"limit":256000,"omitted":[],"full_record":null,"note":"..."}}'
+
+    assert pretty(head + changes + copied) == (
+        "MODIFY FRUIT/JACKFRUIT#KERALA Stocks 3 → 2 (shortened: the whole record is s3://b/k.json)"
+    )
+    assert pretty(head + changes + not_copied) == (
+        "MODIFY FRUIT/JACKFRUIT#KERALA Stocks 3 → 2 (shortened: the whole record is not copied)"
+    )
+
+
 def test_errors_metrics_and_other_lines() -> None:
     error = '{"level":"ERROR","message":"Record cannot be processed: Keys is not an object","sequence_number":"101"}'
     assert pretty(error) == "ERROR Record cannot be processed: Keys is not an object (sequence number 101)"
