@@ -46,7 +46,9 @@ log lines. The story ends with a seasonal listing, FRUIT/MANGO#ALPHONSO, whose E
 items, so that REMOVE is simulated, as DynamoDB's TTL writes it (the progress line says so);
 DynamoDB Local (--endpoint-url) expires it itself. Batches the function fails are retried,
 bisected and finally written to the failure folder, in the shape Lambda writes to an Amazon
-S3 on-failure destination.
+S3 on-failure destination. A record too big for one log line is copied whole by the handler,
+as on AWS, to its failure bucket: here a bucket in moto's S3 (also beside --endpoint-url),
+copied into the failure folder under the same key (oversized/...).
 
 The stream's other reader, the back-in-stock alerts, runs too: its real handler, with its own
 mapping and filter, and a local stand-in for SNS that prints each notification (labelled
@@ -125,7 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=DEFAULT_FAILURES,
         metavar="DIR",
-        help="where records given up on are written (default: .local-failures/ in the project)",
+        help="where records given up on, and whole copies of oversized records, are written "
+        "(default: .local-failures/ in the project)",
     )
     shown.add_argument(
         "--archive",
@@ -498,8 +501,10 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
     for path in stats.parked_files:
         progress(f"parked: {_shown_path(path)}")
     # The function writes only the whole copies of oversized records to the failure bucket.
-    for path in run.failure_bucket.copied if run.failure_bucket is not None else []:
-        progress(f"oversized: {_shown_path(path)}")
+    if run.failure_bucket is not None:
+        for path in run.failure_bucket.copied:
+            replaced = " (replaced an earlier run's file)" if path in run.failure_bucket.replaced else ""
+            progress(f"oversized: {_shown_path(path)}{replaced}")
     if run.archive is not None:
         progress(
             f"archived {run.archive.lines} change line(s) in {len(run.archive.objects)} object(s) under "

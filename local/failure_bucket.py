@@ -31,6 +31,9 @@ class FailureBucket:
         self.folder = folder
         s3.create_bucket(Bucket=name)
         self.copied: list[Path] = []
+        # Copies that replaced a different file of an earlier run: moto's sequence numbers, and
+        # so the keys, start again with each run, where AWS's are never reused.
+        self.replaced: set[Path] = set()
         self._etags: dict[str, str] = {}  # what was copied: an object written again is copied again
 
     def copy_new(self) -> None:
@@ -44,8 +47,11 @@ class FailureBucket:
                 if ".." in parts or PurePosixPath(key).is_absolute():  # never outside the folder
                     raise BackendError(f"s3://{self.name}/{key}: a key that is no path inside {self.folder}")
                 path = self.folder.joinpath(*parts)
+                body = self.s3.get_object(Bucket=self.name, Key=key)["Body"].read()
+                if key not in self._etags and path.exists() and path.read_bytes() != body:
+                    self.replaced.add(path)
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(self.s3.get_object(Bucket=self.name, Key=key)["Body"].read())
+                path.write_bytes(body)
                 self._etags[key] = etag
                 if path not in self.copied:
                     self.copied.append(path)

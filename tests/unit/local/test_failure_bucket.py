@@ -51,6 +51,22 @@ def test_only_what_is_new_or_rewritten_is_copied_again(s3: Any, tmp_path: Path) 
     bucket.copy_new()
     assert copy.read_bytes() == b"2"
     assert bucket.copied == [copy]
+    assert bucket.replaced == set()  # its own copy, not an earlier run's
+
+
+def test_a_different_file_of_an_earlier_run_is_replaced_and_told(s3: Any, tmp_path: Path) -> None:
+    # GIVEN a file an earlier run copied under the same key (moto's sequence numbers start again)
+    (tmp_path / "oversized" / "Inventory" / "2026-12-01").mkdir(parents=True)
+    (tmp_path / KEY).write_bytes(b"an earlier run")
+    (tmp_path / "same.json").write_bytes(b"same")
+    bucket = FailureBucket(s3, "inventorystack-failures-local", tmp_path)
+    s3.put_object(Bucket=bucket.name, Key=KEY, Body=b"this run")
+    s3.put_object(Bucket=bucket.name, Key="same.json", Body=b"same")
+
+    bucket.copy_new()
+
+    assert (tmp_path / KEY).read_bytes() == b"this run"
+    assert bucket.replaced == {tmp_path / KEY}
 
 
 def test_a_key_that_climbs_out_of_the_folder_is_refused(s3: Any, tmp_path: Path) -> None:
