@@ -1,9 +1,10 @@
-"""The alerts end to end on moto: the story's writes, the alerts' mapping, SNS, and an SQS subscriber.
+"""The alerts end to end on moto: the story's writes, the alerts' mapping, SNS, and SQS subscribers.
 
-The same pieces as ``make local`` (the template's table, mapping settings, filter and handler,
-the poller), with moto's SNS in place of the local stand-in: the handler publishes with boto3
-to a moto topic, which delivers to SQS queues subscribed to it, as a subscriber in AWS would
-receive it. Sleeping only moves the poller's clock forward.
+The same pieces as ``make local`` (the template's table and its TTL, mapping settings, filter
+and handler, the poller, the story with the mango's TTL expiry simulated as ``make local`` does),
+with moto's SNS in place of the local stand-in: the handler publishes with boto3 to a moto topic,
+which delivers to SQS queues subscribed to it, as a subscriber in AWS would receive it. Sleeping
+only moves the poller's clock forward.
 """
 
 from __future__ import annotations
@@ -18,22 +19,31 @@ from typing import Any
 
 import pytest
 
-from local import backend, items
+from local import backend, expiry, items
 from local.filtering import compile_patterns
 from local.function import load_handler
 from local.poller import FunctionIdentity, Poller
 from local.template import load, read
 
+TABLE = "InventoryStack-InventoryLoggerTableB5D61A0C"
+# Each queue's subscription filter policy on the notification's ``rule`` attribute (None: every one).
+FILTER_POLICIES: dict[str, dict[str, list[str]] | None] = {
+    "everything": None,
+    "back-in-stock-only": {"rule": ["back-in-stock"]},
+    "listing-expired-only": {"rule": ["listing-expired"]},
+    "low-stock-only": {"rule": ["low-stock"]},  # no rule of the app has this name
+}
+
 
 @dataclass
 class Subscribers:
     sqs: Any
-    everything: str
-    low_stock_only: str
+    queues: dict[str, str]
 
-    def received(self, queue_url: str) -> list[dict[str, Any]]:
+    def received(self, queue: str) -> list[dict[str, Any]]:
         """The SNS notifications (SNS's JSON envelope) that reached a queue."""
         messages = []
+        queue_url = self.queues[queue]
         while batch := self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
             for message in batch:
                 messages.append(json.loads(message["Body"]))
@@ -41,7 +51,8 @@ class Subscribers:
         return messages
 
 
-@pytest.fixture
+# Once for the module: each test reads a queue of its own.
+@pytest.fixture(scope="module")
 def story_on_moto(template_path: Path) -> Iterator[Subscribers]:
     model = read(load(template_path), "InventoryStack")
     (alerts,) = model.others
@@ -50,9 +61,9 @@ def story_on_moto(template_path: Path) -> Iterator[Subscribers]:
         dynamodb, sns, sqs = (session.client(name) for name in ("dynamodb", "sns", "sqs"))
         stream_arn = backend.create_table(dynamodb, model.table, model.table_name)
 
-        topic_arn = sns.create_topic(Name="back-in-stock")["TopicArn"]
+        topic_arn = sns.create_topic(Name="inventory-alerts")["TopicArn"]
         queues = {}
-        for name, policy in (("everything", None), ("low-stock-only", {"rule": ["low-stock"]})):
+        for name, policy in FILTER_POLICIES.items():
             url = sqs.create_queue(QueueName=name)["QueueUrl"]
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             attributes = {"FilterPolicy": json.dumps(policy)} if policy else {}
@@ -61,33 +72,51 @@ def story_on_moto(template_path: Path) -> Iterator[Subscribers]:
 
         handler, _ = load_handler(alerts.function.handler, {**alerts.function.environment, "TOPIC_ARN": topic_arn})
         offset = [0.0]
+
+        def clock() -> float:
+            return time.time() + offset[0]
+
         poller = Poller(
             backend.StreamsSource(session.client("dynamodbstreams"), stream_arn, session.region_name),
             alerts.mapping,
             handler,
             FunctionIdentity("alerts", session.region_name, memory_mb=256, timeout=30),
             filter_record=compile_patterns(alerts.mapping.filter_patterns),
-            clock=lambda: time.time() + offset[0],
+            clock=clock,
             sleep=lambda seconds: offset.__setitem__(0, offset[0] + seconds),
         )
         poller.start()
-        for operation in items.STORY:
-            items.apply(dynamodb, model.table_name, operation)
+        ttl_attribute = model.table.ttl_attribute
+        for operation in items.story(clock(), ttl_attribute):
+            if operation["op"] == "expire":  # the mango's listing ends: DynamoDB's TTL, simulated as make local does
+                expiry.expire(dynamodb, model.table_name, operation["key"], ttl_attribute, simulated=True, now=clock())
+            else:
+                items.apply(dynamodb, model.table_name, operation)
         poller.drain()
 
-        assert poller.lost() == 0 and poller.stats.parked == 0
-        yield Subscribers(sqs, queues["everything"], queues["low-stock-only"])
+        # The mapping's filter lets through the MODIFYs with a stock and the TTL's REMOVE, not ORANGE's delete.
+        assert (poller.stats.delivered, poller.stats.parked, poller.lost()) == (5, 0, 0)
+        yield Subscribers(sqs, queues)
 
 
-def test_a_subscriber_gets_one_notification_for_the_restocked_chair(story_on_moto: Subscribers) -> None:
-    (notification,) = story_on_moto.received(story_on_moto.everything)
+def test_a_subscriber_gets_one_notification_for_the_chair_and_one_for_the_mango(story_on_moto: Subscribers) -> None:
+    received = story_on_moto.received("everything")
+
+    assert sorted(notification["Subject"] for notification in received) == [
+        "Back in stock: FURNITURE / CHAIR#ERGONOMIC",
+        "Listing expired: FRUIT / MANGO#ALPHONSO",
+    ]
+
+
+def test_the_restocked_chair_arrives_with_its_attributes(story_on_moto: Subscribers) -> None:
+    (notification,) = story_on_moto.received("back-in-stock-only")
 
     assert notification["Type"] == "Notification"
     assert notification["Subject"] == "Back in stock: FURNITURE / CHAIR#ERGONOMIC"
     assert notification["MessageAttributes"] == {
         "rule": {"Type": "String", "Value": "back-in-stock"},
         "event_name": {"Type": "String", "Value": "MODIFY"},
-        "table": {"Type": "String", "Value": "InventoryStack-InventoryLoggerTableB5D61A0C"},
+        "table": {"Type": "String", "Value": TABLE},
     }
     message = json.loads(notification["Message"], parse_float=Decimal)
     assert message["summary"] == "Stocks 0 → 5"
@@ -103,5 +132,36 @@ def test_a_subscriber_gets_one_notification_for_the_restocked_chair(story_on_mot
     assert message["event_id"] and message["sequence_number"]
 
 
-def test_a_subscription_filter_policy_on_the_rule_attribute_filters(story_on_moto: Subscribers) -> None:
-    assert story_on_moto.received(story_on_moto.low_stock_only) == []
+def test_the_expired_listing_arrives_with_its_attributes(story_on_moto: Subscribers) -> None:
+    # The mango's REMOVE by DynamoDB's TTL, through moto's SNS, to the queue that asked for this rule only
+    (notification,) = story_on_moto.received("listing-expired-only")
+
+    assert notification["Type"] == "Notification"
+    assert notification["Subject"] == "Listing expired: FRUIT / MANGO#ALPHONSO"
+    assert notification["MessageAttributes"] == {
+        "rule": {"Type": "String", "Value": "listing-expired"},
+        "event_name": {"Type": "String", "Value": "REMOVE"},
+        "table": {"Type": "String", "Value": TABLE},
+    }
+    message = json.loads(notification["Message"], parse_float=Decimal)
+    assert (message["rule"], message["summary"], message["event_name"]) == (
+        "listing-expired",
+        "expired (TTL)",
+        "REMOVE",
+    )
+    assert message["keys"] == {"PK": "FRUIT", "SK": "MANGO#ALPHONSO"}
+    # its last image, as the TTL removed it; no attribute or old/new of a change rule
+    old_image = message["old_image"]
+    assert {name: old_image[name] for name in ("PK", "SK", "Stocks")} == {
+        "PK": "FRUIT",
+        "SK": "MANGO#ALPHONSO",
+        "Stocks": 40,
+    }
+    assert old_image["Price"] == {"USD": Decimal("1.5"), "INR": 120}
+    assert isinstance(old_image["ExpiresAt"], int) and old_image["ExpiresAt"] <= time.time()
+    assert not {"attribute", "old", "new", "new_image"} & set(message)
+    assert message["event_id"] and message["sequence_number"]
+
+
+def test_a_filter_policy_on_a_rule_no_alert_has_gets_nothing(story_on_moto: Subscribers) -> None:
+    assert story_on_moto.received("low-stock-only") == []
