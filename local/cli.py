@@ -317,11 +317,12 @@ def _start(
         label: str = "",
         writer: archive.ArchiveWriter | None = None,
     ) -> tuple[Poller, CapturedHandler, LocalTopic | None]:
+        say: Callable[[str], None] = (lambda line: progress(f"{label}: {line}")) if label else progress
         environment = dict(function.environment)
         # The failure bucket's name, where the run has a bucket for it (see _failure_bucket_note).
         bucket = failure_bucket if mapping.failure_bucket == model.mapping.failure_bucket else None
         for variable in function.failure_bucket_variables:
-            progress(_failure_bucket_note(variable, str(mapping.failure_bucket), bucket, arguments))
+            say(_failure_bucket_note(variable, str(mapping.failure_bucket), bucket, arguments))
             if bucket is not None:
                 environment[variable] = bucket.name
         handler, module = load_handler(function.handler, environment)
@@ -348,7 +349,7 @@ def _start(
             filter_record=compile_patterns(mapping.filter_patterns),
             clock=clock,
             sleep=sleep,
-            on_progress=(lambda line: progress(f"{label}: {line}")) if label else progress,
+            on_progress=say,
         )
         poller.start()  # as creating the mapping does: LATEST means after this
         return poller, captured, topic

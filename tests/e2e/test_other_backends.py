@@ -66,3 +66,25 @@ def test_a_deployed_table_is_read_from_latest_by_default(deployed: Any, run_loca
     assert result.code == 0, result.stderr
     assert [line["keys"]["SK"] for line in result.records] == ["AFTER"]
     assert "LATEST" in result.stderr
+
+
+def test_the_deployed_stacks_failure_bucket_is_left_alone(deployed: Any, run_local: Any) -> None:
+    # GIVEN an item too big for one log line in the deployed table
+    deployed.put_item(
+        TableName="InventoryStack-Table-1A2B3C",
+        Item={"PK": {"S": "FRUIT"}, "SK": {"S": "JACKFRUIT#KERALA"}, "Notes": {"S": "x" * 300_000}},
+    )
+
+    result: Result = run_local(
+        "--stack-name", "InventoryStack", "--starting-position", "TRIM_HORIZON", "--duration", "3"
+    )
+
+    # THEN the local handler copies it nowhere, and both its line and the run say so
+    assert result.code == 0, result.stderr
+    (line,) = result.records
+    assert line["shortened"]["full_record"] is None
+    assert (
+        '# environment variable FAILURE_BUCKET is {"Ref": "InventoryLoggerFailureBucket5426844C"} at deploy time: '
+        "left unset locally, as the local handler writes nothing to the deployed stack's bucket"
+    ) in result.stderr.splitlines()
+    assert "# oversized:" not in result.stderr

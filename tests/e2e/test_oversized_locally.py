@@ -82,3 +82,37 @@ def test_an_oversized_record_is_copied_whole_into_the_failure_folder(
     ) in progress
     assert "2 record(s) read: 2 delivered, 0 filtered, 0 parked, 0 pending" in result.stderr
     assert progress[-1].startswith("# nothing lost")
+
+
+def test_a_function_failing_to_another_bucket_is_told_it_has_no_stand_in(
+    run_local: Any, template_path: Path, tmp_path: Path
+) -> None:
+    # GIVEN the alerts' mapping fails to a bucket of its own, which their function names
+    template = json.loads(template_path.read_text())
+    resources = template["Resources"]
+    resources["OtherBucket"] = {"Type": "AWS::S3::Bucket", "Properties": {}}
+    mapping = next(name for name in resources if name.startswith("InventoryAlertsFunctionDynamo"))
+    resources[mapping]["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] = {
+        "Fn::GetAtt": ["OtherBucket", "Arn"]
+    }
+    function = next(
+        name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::Lambda::Function" and name.startswith("InventoryAlertsFunction")
+    )
+    resources[function]["Properties"]["Environment"]["Variables"]["FAILURE_BUCKET"] = {"Ref": "OtherBucket"}
+    path = tmp_path / "InventoryStack.template.json"
+    path.write_text(json.dumps(template))
+
+    result: Result = run_local("--template", str(path))
+
+    assert result.code == 0, result.stderr
+    progress = result.stderr.splitlines()
+    assert (
+        '# InventoryAlertsFunction9EEF9359: environment variable FAILURE_BUCKET is {"Ref": "OtherBucket"} at deploy '
+        "time: left unset locally, as only the logger's failure bucket has a local stand-in"
+    ) in progress
+    assert (
+        sum("environment variable FAILURE_BUCKET" in line and "locally inventorystack-" in line for line in progress)
+        == 1
+    )
