@@ -282,12 +282,12 @@ def _start(
 
     embedded = not arguments.stack_name and not arguments.endpoint_url
     # The logger's failure bucket is one in moto's S3, except for a deployed stack, whose bucket is real.
-    local_bucket = (
+    bucket_name = (
         model.failure_bucket_name if model.function.failure_bucket_variables and not arguments.stack_name else None
     )
     if embedded:
         stack.enter_context(backend.embedded())
-    elif local_bucket:
+    elif bucket_name:
         stack.enter_context(backend.local_s3())
     session = backend.session(None, arguments.endpoint_url)
     dynamodb = session.client("dynamodb", endpoint_url=arguments.endpoint_url)
@@ -308,7 +308,7 @@ def _start(
 
     shown = arguments.format or ("pretty" if stdout.isatty() else "json")
     writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
-    failure_bucket = FailureBucket(session.client("s3"), local_bucket, arguments.failures) if local_bucket else None
+    failure_bucket = FailureBucket(session.client("s3"), bucket_name, arguments.failures) if bucket_name else None
 
     def reader(
         mapping: MappingSettings,

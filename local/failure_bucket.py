@@ -2,11 +2,11 @@
 
 The logger writes the whole copy of a record too big for one log line to its failure bucket
 (``FAILURE_BUCKET``: ``oversized/<table>/<date>/<sequence number>.json``) before it logs the
-shortened line that names that object. In the embedded mode the bucket is a real one in moto's
-S3, in this process, so the handler's own code runs: its ``put_object``, and its line. As each
-invocation ends, before its lines are shown, what it wrote there is copied into the failure
-folder under the same key, beside the parked batches: the folder stands for the failure bucket,
-and moto's bucket is gone with the process.
+shortened line that names that object. Locally (on moto, and beside ``--endpoint-url``) the
+bucket is a real one in moto's S3, in this process, so the handler's own code runs: its
+``put_object``, and its line. As each invocation ends, before its lines are shown, what it
+wrote there is copied into the failure folder under the same key, beside the parked batches:
+the folder stands for the failure bucket, and moto's bucket is gone with the process.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from local.backend import BackendError
 class FailureBucket:
     """A bucket in moto's S3 whose objects are copied into ``folder``, each under its key.
 
-    :param s3: An S3 client of the embedded moto.
+    :param s3: An S3 client of moto's S3, in this process.
     :param name: The bucket's name, created here.
     :param folder: The run's failure folder.
     """
