@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -247,6 +248,16 @@ def inventory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inventory]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         yield Inventory()
+
+
+@pytest.fixture
+def environment() -> Iterator[None]:
+    """The handler's configuration comes from this process's environment with --folder."""
+    saved = dict(os.environ)
+    os.environ.update({"REDACT_ATTRIBUTES": "[]", "KEY_ATTRIBUTES": '["PK","SK"]', "POWERTOOLS_SERVICE_NAME": "local"})
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture
