@@ -693,8 +693,10 @@ def refusal(batch: Batch, target: Target, local: bool) -> str | None:
     reader = target.reader_of(batch)
     if not target.readers:  # a local folder of one function's batches (check_one_function)
         return None
+    known = " or ".join(sorted(target.readers))
+    if reader is None and isinstance(target.store, FolderStore):  # the one named is the logger's
+        return f"not {known}: --local runs only the logger's handler, and this batch is another function's"
     if reader is None:
-        known = " or ".join(sorted(target.readers))
         return (
             f"not {known}: is the destination shared with another function? "
             f"replay its batches with --function-name {name}"

@@ -107,3 +107,74 @@ def test_every_record_of_the_story_is_logged_exactly_once_overall(story: Story) 
         "KIWI#NZ": 1,
     }
     assert len({number for _, number in story.logged}) == 4
+
+
+# --- both readers park: the alerts see the poison item's restock, and fail on it too ---------------
+TWO_READERS_ITEMS = [
+    {"op": "put", "item": {"PK": "FRUIT", "SK": "POISON#1", "Stocks": 0}},
+    {"op": "update", "key": {"PK": "FRUIT", "SK": "POISON#1"}, "set": {"Stocks": 5}},
+    {"op": "put", "item": {"PK": "FRUIT", "SK": "KIWI#NZ", "Stocks": 12}},
+]
+
+
+@dataclass
+class TwoReaders:
+    parked: Result
+    listed: Result
+    unnamed: Result
+    named: Result
+    failures: Path
+
+
+@pytest.fixture(scope="module")
+def two_readers(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoReaders:
+    """The restock of the poison item parks batches of the logger and of the alerts in one folder;
+    the handlers are fixed; the folder is replayed through the local handler (the logger's)."""
+    tmp = tmp_path_factory.mktemp("two-readers")
+    items = tmp / "items.jsonl"
+    items.write_text("\n".join(json.dumps(operation) for operation in TWO_READERS_ITEMS))
+    failures = tmp / "failures"
+    saved = dict(os.environ)
+    try:
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            poison(monkeypatch, "reported")
+            parked = run(
+                cli.main, "--template", str(template_path), "--format", "json", "--failures", str(failures),
+                "--items", str(items),
+            )  # fmt: skip
+        listed = run(redrive.main, "list", "--folder", str(failures), "--format", "json")
+        (logger,) = {
+            batch["function_arn"].split(":")[-1]
+            for batch in json.loads(listed.stdout)
+            if "InventoryLoggerFunction" in batch["function_arn"]
+        }
+        replay = ("replay", "--all", "--yes", "--local", "--folder", str(failures))
+        unnamed = run(redrive.main, *replay)
+        named = run(redrive.main, *replay, "--function-name", logger)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return TwoReaders(parked, listed, unnamed, named, failures)
+
+
+def test_the_logger_replays_its_own_batches_and_leaves_the_alerts(two_readers: TwoReaders) -> None:
+    # GIVEN batches of both readers in the folder
+    assert two_readers.parked.code == 0, two_readers.parked.stderr
+    functions = Counter(batch["function_arn"].split(":")[-1] for batch in json.loads(two_readers.listed.stdout))
+    (alerts,) = [name for name in functions if "InventoryAlertsFunction" in name]
+    assert functions[alerts] == 1 and len(functions) == 2
+
+    # THEN without a name nothing is replayed; named, the logger's batches are, the alerts' stay parked
+    assert (two_readers.unnamed.code, two_readers.unnamed.stdout) == (2, "")
+    assert "holds batches of 2 functions" in two_readers.unnamed.stderr
+    assert two_readers.named.code == 1, two_readers.named.stderr
+    lines = two_readers.named.stdout.splitlines()
+    assert lines[-2].startswith(f"left 1 batch(es) parked by the function {alerts}, not ")
+    logger_batches = sum(functions.values()) - 1
+    assert lines[-1] == f"{logger_batches} batch(es) replayed, 0 still parked, 1 left for other functions"
+    (left,) = (two_readers.failures / "aws").rglob("*.json")
+    assert alerts in json.loads(left.read_text())["requestContext"]["functionArn"]
+    # every change is logged exactly once overall, by the story and the logger's replay
+    logged = logged_keys(two_readers.parked.stdout) + logged_keys(two_readers.named.stderr)
+    assert Counter(sk for sk, _ in logged) == {"POISON#1": 2, "KIWI#NZ": 1}
+    assert len({number for _, number in logged}) == 3
