@@ -778,11 +778,18 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     where = common.add_argument_group("where the parked batches are")
     where.add_argument(
-        "--stack-name", metavar="NAME", help="read FunctionName and FailureBucketName/FailureQueueUrl from its outputs"
+        "--stack-name",
+        metavar="NAME",
+        help="read FailureBucketName/FailureQueueUrl and the functions (FunctionName, AlertsFunctionName) "
+        "from its outputs",
     )
     where.add_argument("--bucket", metavar="NAME", help="the S3 failure destination")
     where.add_argument("--queue-url", metavar="URL", help="the SQS failure destination")
-    where.add_argument("--function-name", metavar="NAME", help="the function whose batches they are")
+    where.add_argument(
+        "--function-name",
+        metavar="NAME",
+        help="the one function whose batches to replay (with --folder: the logger's); others' batches stay parked",
+    )
     where.add_argument(
         "--folder", type=Path, metavar="DIR", help="a local folder of parked batches, e.g. .local-failures"
     )
@@ -802,7 +809,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="List, inspect and replay the batches that a TableStreamLogger's event source mapping parked.",
+        description="List, inspect and replay the batches that the event source mappings of a TableStreamLogger "
+        "and of ChangeAlerts parked, each with the function that parked it.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -828,8 +836,9 @@ def build_parser() -> argparse.ArgumentParser:
     replaying = commands.add_parser(
         "replay",
         parents=[common],
-        help="invoke the function with parked batches (dry run unless --yes)",
-        description="Invoke the function with parked batches, exactly as the mapping did, one batch at a time. "
+        help="invoke the function that parked each batch with it (dry run unless --yes)",
+        description="Invoke the function that parked each batch with it, exactly as the mapping did, one batch at a "
+        "time; never another function. "
         f"A batch that succeeds moves under {REPLAYED_PREFIX} (an SQS message is deleted); one that still fails "
         "stays parked. A dry run unless --yes.",
     )
@@ -842,7 +851,8 @@ def build_parser() -> argparse.ArgumentParser:
     replaying.add_argument(
         "--local",
         action="store_true",
-        help="run this package's handler in this process instead of the deployed function",
+        help="run this package's logger handler in this process instead of the deployed function "
+        "(the alerts' batches stay parked)",
     )
     replaying.add_argument(
         "--pause", type=float, default=1.0, metavar="SECONDS", help="between two invocations (default: 1)"

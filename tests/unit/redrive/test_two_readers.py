@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from stacks.table_stream_logger import redrive
+from stacks.table_stream_logger.construct import HANDLER
 from tests.unit.redrive.conftest import (
     ALERTS,
     ALERTS_ARN,
@@ -218,3 +220,8 @@ def test_a_local_folder_of_two_functions_needs_the_loggers_name(tmp_path: Path, 
         "1 batch(es) replayed, 0 still parked, 1 left for other functions",
     ]
     assert (tmp_path / alerted).is_file() and not (tmp_path / logged).exists()
+
+
+def test_the_handler_local_runs_is_the_loggers() -> None:
+    # redrive names it without importing the construct (which loads aws-cdk-lib): the two must agree
+    assert redrive.LOGGER_HANDLER == HANDLER
