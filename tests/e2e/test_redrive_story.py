@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,6 +43,30 @@ def logged_keys(lines: str) -> list[tuple[str, str]]:
     return [(entry["keys"]["SK"], entry["sequence_number"]) for entry in entries if "event_name" in entry]
 
 
+@contextlib.contextmanager
+def environment_restored() -> Iterator[None]:
+    """The local run sets the handler's environment in this process: put it back afterwards."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def park_poison(template_path: Path, operations: list[dict[str, Any]], failures: Path) -> Result:
+    """Run ``python -m local`` on ``operations`` with the record of POISON#1 failing in every handler,
+    parking into ``failures``."""
+    items = failures.parent / "items.jsonl"
+    items.write_text("\n".join(json.dumps(operation) for operation in operations))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        poison(monkeypatch, "reported")
+        return run(
+            cli.main, "--template", str(template_path), "--format", "json", "--failures", str(failures),
+            "--items", str(items),
+        )  # fmt: skip
+
+
 @dataclass
 class Story:
     parked: Result
@@ -56,25 +83,13 @@ class Story:
 @pytest.fixture(scope="module")
 def story(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Story:
     """The poison scenario parks FRUIT/POISON#1; the handler is fixed; the batch is replayed, twice."""
-    tmp = tmp_path_factory.mktemp("redrive-story")
-    items = tmp / "items.jsonl"
-    items.write_text("\n".join(json.dumps(operation) for operation in POISON_ITEMS))
-    failures = tmp / "failures"
-    saved = dict(os.environ)
-    try:
-        with pytest.MonkeyPatch.context() as monkeypatch:
-            poison(monkeypatch, "reported")
-            parked = run(
-                cli.main, "--template", str(template_path), "--format", "json", "--failures", str(failures),
-                "--items", str(items),
-            )  # fmt: skip
+    failures = tmp_path_factory.mktemp("redrive-story") / "failures"
+    with environment_restored():
+        parked = park_poison(template_path, POISON_ITEMS, failures)
         # the fix: the handler gets the record whole again
         listed = run(redrive.main, "list", "--folder", str(failures), "--format", "json")
         replayed = run(redrive.main, "replay", "--all", "--yes", "--local", "--folder", str(failures))
         again = run(redrive.main, "replay", "--all", "--yes", "--local", "--folder", str(failures))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     return Story(parked, listed, replayed, again, failures)
 
 
@@ -130,18 +145,9 @@ class TwoReaders:
 def two_readers(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoReaders:
     """The restock of the poison item parks batches of the logger and of the alerts in one folder;
     the handlers are fixed; the folder is replayed through the local handler (the logger's)."""
-    tmp = tmp_path_factory.mktemp("two-readers")
-    items = tmp / "items.jsonl"
-    items.write_text("\n".join(json.dumps(operation) for operation in TWO_READERS_ITEMS))
-    failures = tmp / "failures"
-    saved = dict(os.environ)
-    try:
-        with pytest.MonkeyPatch.context() as monkeypatch:
-            poison(monkeypatch, "reported")
-            parked = run(
-                cli.main, "--template", str(template_path), "--format", "json", "--failures", str(failures),
-                "--items", str(items),
-            )  # fmt: skip
+    failures = tmp_path_factory.mktemp("two-readers") / "failures"
+    with environment_restored():
+        parked = park_poison(template_path, TWO_READERS_ITEMS, failures)
         listed = run(redrive.main, "list", "--folder", str(failures), "--format", "json")
         (logger,) = {
             batch["function_arn"].split(":")[-1]
@@ -151,9 +157,6 @@ def two_readers(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -
         replay = ("replay", "--all", "--yes", "--local", "--folder", str(failures))
         unnamed = run(redrive.main, *replay)
         named = run(redrive.main, *replay, "--function-name", logger)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     return TwoReaders(parked, listed, unnamed, named, failures)
 
 

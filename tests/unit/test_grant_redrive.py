@@ -67,6 +67,36 @@ def objects(bucket: str, pattern: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [get_att(bucket), f"/{pattern}"]]}
 
 
+def bucket_statements(bucket: str) -> list[dict[str, Any]]:
+    """List the bucket, read the parked batches and their copies, move a batch: nothing else."""
+    return [
+        {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(bucket)},
+        {
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Resource": [objects(bucket, "aws/lambda/*"), objects(bucket, "replayed/aws/lambda/*")],
+        },
+        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects(bucket, "replayed/aws/lambda/*")},
+        {"Action": "s3:DeleteObject", "Effect": "Allow", "Resource": objects(bucket, "aws/lambda/*")},
+    ]
+
+
+def queue_statements(template: assertions.Template) -> list[dict[str, Any]]:
+    """Receive, release and delete the queue's messages; read the batch's records back from the stream."""
+    return [
+        {
+            "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
+            "Effect": "Allow",
+            "Resource": get_att(logical_id(template, "AWS::SQS::Queue")),
+        },
+        {
+            "Action": ["dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            "Effect": "Allow",
+            "Resource": get_att(logical_id(template, "AWS::DynamoDB::Table"), "StreamArn"),
+        },
+    ]
+
+
 def test_the_built_bucket_gets_list_read_move_and_nothing_else(new_stack: NewStack) -> None:
     template, policy = operator_policy(new_stack(), partition_key=ID)
     bucket = logical_id(template, "AWS::S3::Bucket")
@@ -75,14 +105,7 @@ def test_the_built_bucket_gets_list_read_move_and_nothing_else(new_stack: NewSta
         "Version": "2012-10-17",
         "Statement": [
             *common_statements(template),
-            {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(bucket)},
-            {
-                "Action": "s3:GetObject",
-                "Effect": "Allow",
-                "Resource": [objects(bucket, "aws/lambda/*"), objects(bucket, "replayed/aws/lambda/*")],
-            },
-            {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects(bucket, "replayed/aws/lambda/*")},
-            {"Action": "s3:DeleteObject", "Effect": "Allow", "Resource": objects(bucket, "aws/lambda/*")},
+            *bucket_statements(bucket),
         ],
     }
 
@@ -109,16 +132,7 @@ def test_the_built_queue_gets_receive_release_delete_and_the_stream(new_stack: N
         "Version": "2012-10-17",
         "Statement": [
             *common_statements(template),
-            {
-                "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
-                "Effect": "Allow",
-                "Resource": get_att(logical_id(template, "AWS::SQS::Queue")),
-            },
-            {
-                "Action": ["dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-                "Effect": "Allow",
-                "Resource": get_att(logical_id(template, "AWS::DynamoDB::Table"), "StreamArn"),
-            },
+            *queue_statements(template),
         ],
     }
 
@@ -155,14 +169,7 @@ def test_the_alerts_built_bucket_gets_the_same_statements_on_their_own_resources
         "Version": "2012-10-17",
         "Statement": [
             *common_statements(template),
-            {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(bucket)},
-            {
-                "Action": "s3:GetObject",
-                "Effect": "Allow",
-                "Resource": [objects(bucket, "aws/lambda/*"), objects(bucket, "replayed/aws/lambda/*")],
-            },
-            {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects(bucket, "replayed/aws/lambda/*")},
-            {"Action": "s3:DeleteObject", "Effect": "Allow", "Resource": objects(bucket, "aws/lambda/*")},
+            *bucket_statements(bucket),
         ],
     }
 
@@ -196,8 +203,7 @@ def test_the_alerts_parking_in_the_loggers_bucket_get_their_function_and_that_bu
         },
         {"Action": "logs:FilterLogEvents", "Effect": "Allow", "Resource": log_group},
     ]
-    assert policy["Statement"][3] == {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(bucket)}
-    assert len(policy["Statement"]) == 7
+    assert policy["Statement"][3:] == bucket_statements(bucket)
 
 
 def test_the_alerts_queue_and_keyed_table_get_receive_release_delete_the_stream_and_decrypt(
@@ -212,16 +218,7 @@ def test_the_alerts_queue_and_keyed_table_get_receive_release_delete_the_stream_
         "Version": "2012-10-17",
         "Statement": [
             *common_statements(template),
-            {
-                "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
-                "Effect": "Allow",
-                "Resource": get_att(logical_id(template, "AWS::SQS::Queue")),
-            },
-            {
-                "Action": ["dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-                "Effect": "Allow",
-                "Resource": get_att(logical_id(template, "AWS::DynamoDB::Table"), "StreamArn"),
-            },
+            *queue_statements(template),
             {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": get_att("TableKeyF581D96F")},
         ],
     }
