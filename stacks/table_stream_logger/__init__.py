@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .alerts import AlertRule, Becomes, Expires, FallsToOrBelow, RisesAbove
     from .archive import ChangeArchive
     from .change_alerts import ChangeAlerts
-    from .construct import HANDLER, HANDLER_METRICS, TableStreamLogger
+    from .construct import HANDLER, HANDLER_METRICS, LogContextKeys, LogImages, TableStreamLogger
     from .failure_destinations import FailureDestinationType
     from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
     from .stream_consumer import (
@@ -43,6 +43,8 @@ _EXPORTS = {
     "HANDLER": "construct",
     "HANDLER_METRICS": "construct",
     "TableStreamLogger": "construct",
+    "LogContextKeys": "construct",
+    "LogImages": "construct",
     "POWERTOOLS_LAYER_PARAMETER": "stream_consumer",
     "POWERTOOLS_VERSION": "stream_consumer",
     "StreamReading": "stream_consumer",
@@ -70,6 +72,8 @@ __all__ = [
     "Expires",
     "FailureDestinationType",
     "FallsToOrBelow",
+    "LogContextKeys",
+    "LogImages",
     "LogLevel",
     "RisesAbove",
     "StreamReading",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import Literal, cast, get_args
 
 from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -43,8 +43,12 @@ from .stream_tables import (
 HANDLER = "stream_logger.handler"
 HANDLER_FILE = "stream_logger.py"
 
-LOG_IMAGES_CHOICES = ("NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES")
-LOG_CONTEXT_KEYS_CHOICES = ("ONCE", "EVERY_LINE")
+#: What a log line carries of the item (``log_images``); typed so that mypy catches a typo.
+LogImages = Literal["NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES"]
+#: Where the Lambda context keys go (``log_context_keys``).
+LogContextKeys = Literal["ONCE", "EVERY_LINE"]
+LOG_IMAGES_CHOICES: tuple[LogImages, ...] = get_args(LogImages)
+LOG_CONTEXT_KEYS_CHOICES: tuple[LogContextKeys, ...] = get_args(LogContextKeys)
 
 # What the handler emits (lambda/stream_logger.py): one embedded-metric-format line per
 # invocation, in the namespace `metrics_namespace`, with the dimension `service`.
@@ -247,8 +251,8 @@ class TableStreamLogger(StreamConsumer):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_encryption_key: kms.IKey | None = None,
         log_group_class: logs.LogGroupClass = logs.LogGroupClass.STANDARD,
-        log_images: str = "NEW_AND_CHANGES",
-        log_context_keys: str = "ONCE",
+        log_images: LogImages = "NEW_AND_CHANGES",
+        log_context_keys: LogContextKeys = "ONCE",
         saved_queries: bool = True,
         redact: Sequence[str] = (),
         memory_size: int = 256,

@@ -18,7 +18,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from stacks.table_stream_logger import HANDLER_METRICS, ChangeFilter, TableStreamLogger, handler_asset_dir
+from stacks.table_stream_logger import HANDLER_METRICS, ChangeFilter, LogImages, TableStreamLogger, handler_asset_dir
 from stacks.table_stream_logger import stream_consumer as stream_consumer_module
 from stacks.table_stream_logger.compliance import QUEUE_REASON
 
@@ -346,6 +346,7 @@ def test_imported_table_without_stream_arn_is_told_to_import_it_with_one(new_sta
     ("prop", "value", "message"),
     [
         ("log_images", "OLD", "log_images must be one of"),
+        ("log_context_keys", "ALWAYS", r"log_context_keys must be one of \['ONCE', 'EVERY_LINE'\], got 'ALWAYS'"),
         ("log_level", "VERBOSE", "log_level must be one of"),
         ("redact", "email", "redact must be a list"),
         ("redact", ["email", ""], "redact must be a list"),
@@ -833,7 +834,7 @@ NEW = "needs the new image of each change"
     ],
 )
 def test_view_type_that_cannot_deliver_the_images_is_an_error(
-    new_stack: NewStack, view_type: dynamodb.StreamViewType, log_images: str, message: str
+    new_stack: NewStack, view_type: dynamodb.StreamViewType, log_images: LogImages, message: str
 ) -> None:
     stack = new_stack()
     table = dynamodb.Table(stack, "Existing", partition_key=ID, stream=view_type)
@@ -866,7 +867,7 @@ def test_view_type_error_says_what_to_do(new_stack: NewStack) -> None:
     ],
 )
 def test_view_type_that_delivers_the_images_is_fine(
-    new_stack: NewStack, view_type: dynamodb.StreamViewType, log_images: str
+    new_stack: NewStack, view_type: dynamodb.StreamViewType, log_images: LogImages
 ) -> None:
     stack = new_stack()
     table = dynamodb.Table(stack, "Existing", partition_key=ID, stream=view_type)
