@@ -67,6 +67,7 @@ ERROR_MESSAGE = "Record cannot be processed"
 LOG_MARGIN = timedelta(minutes=5)
 MAX_LOG_PAGES = 50
 RELATIVE_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+ACCESS_DENIED = "access denied"
 
 EPILOG = """\
 where the parked batches are (one of):
@@ -274,6 +275,8 @@ class Target:
     clients: Callable[[str], Any] | None
     # How the command was told of the functions, for the messages: "the stack X" or "--function-name".
     source: str = ""
+    # Functions of the stack whose configuration the caller may not read: why, by name.
+    denied: dict[str, str] = field(default_factory=dict)
 
     def reader_of(self, batch: Batch) -> Reader | None:
         """The function that parked ``batch``, if it is one of the command's; None otherwise."""
@@ -370,8 +373,22 @@ def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[s
         )
         raise RedriveError(f"{where}: give --function-name (the function whose batches these are)")
     store: S3Store | SqsStore = S3Store(client("s3"), bucket) if bucket else SqsStore(client("sqs"), str(queue_url))
-    readers = [read_configuration(client("lambda"), name) for name in names]
-    return Target(store, {reader.name: reader for reader in readers}, client, source)
+    readers: dict[str, Reader] = {}
+    denied: dict[str, str] = {}
+    for name in names:
+        try:
+            reader = read_configuration(client("lambda"), name)
+        except Exception as error:
+            # An operator granted one reader's redrive only: the other's batches are left, saying why.
+            message = aws_error(error)
+            if len(names) == 1 or message is None or not message.startswith(ACCESS_DENIED):
+                raise
+            denied[name] = message
+            continue
+        readers[reader.name] = reader
+    if not readers:  # every configuration denied: say so for the first
+        raise RedriveError(next(iter(denied.values())))
+    return Target(store, readers, client, source, denied)
 
 
 def read_configuration(lambda_client: Any, name: str) -> Reader:
@@ -693,6 +710,8 @@ def refusal(batch: Batch, target: Target, local: bool) -> str | None:
     reader = target.reader_of(batch)
     if not target.readers:  # a local folder of one function's batches (check_one_function)
         return None
+    if name in target.denied:
+        return f"whose configuration you may not read ({target.denied[name]}): ask for its grant_redrive"
     known = " or ".join(sorted(target.readers))
     if reader is None and isinstance(target.store, FolderStore):  # the one named is the logger's
         return f"not {known}: --local runs only the logger's handler, and this batch is another function's"
@@ -916,7 +935,7 @@ def aws_error(error: Exception) -> str | None:
         operation = error.operation_name
         message = error.response.get("Error", {}).get("Message", "") or code
         if code in ("AccessDenied", "AccessDeniedException", "403", "UnauthorizedOperation"):
-            return f"access denied ({operation}): {message}"
+            return f"{ACCESS_DENIED} ({operation}): {message}"
         if code == "NoSuchBucket":
             return f"no such bucket: {error.response.get('Error', {}).get('BucketName', message)}"
         return f"{operation} failed: {code}: {message}"

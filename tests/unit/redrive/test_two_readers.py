@@ -225,3 +225,44 @@ def test_a_local_folder_of_two_functions_needs_the_loggers_name(tmp_path: Path, 
 def test_the_handler_local_runs_is_the_loggers() -> None:
     # redrive names it without importing the construct (which loads aws-cdk-lib): the two must agree
     assert redrive.LOGGER_HANDLER == HANDLER
+
+
+def test_an_operator_granted_the_loggers_redrive_only_replays_the_loggers_batches(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN the operator may not read the alerts' function
+    logged = inventory.park(inventory.write("A"), "a")
+    alerted = inventory.park(inventory.write("B"), "b", function_arn=ALERTS_ARN)
+    function.configuration()
+    function.stubber.add_client_error(
+        "get_function_configuration", "AccessDeniedException", "User alice is not authorized", http_status_code=403
+    )
+    function.answers(parked_payload(inventory, logged), {"batchItemFailures": []})
+
+    # WHEN every batch of the stack is replayed
+    result: Result = run("replay", "--all", "--yes", *APP)
+
+    # THEN the logger's is, and the alerts' is left, saying why
+    assert result.code == 1, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        f"left 1 batch(es) parked by the function {ALERTS}, whose configuration you may not read (access denied "
+        "(GetFunctionConfiguration): User alice is not authorized): ask for its grant_redrive",
+        "1 batch(es) replayed, 0 still parked, 1 left for other functions",
+    ]
+    assert inventory.keys("aws/") == [alerted]
+
+
+def test_an_operator_who_may_read_neither_function_gets_one_line(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    for _ in range(2):
+        function.stubber.add_client_error(
+            "get_function_configuration", "AccessDeniedException", "User bob is not authorized", http_status_code=403
+        )
+
+    result: Result = run("list", *APP)
+
+    assert (result.code, result.stderr) == (
+        2,
+        "error: access denied (GetFunctionConfiguration): User bob is not authorized\n",
+    )
