@@ -118,11 +118,14 @@ class InventoryStack(Stack):
             "EventSourceMappingUuid",
             value=logger.event_source_mapping.event_source_mapping_id,
         )
-        # With FunctionName, where the redrive command finds parked batches (README: When RecordsParked fires).
+        # With FunctionName and AlertsFunctionName, where the redrive command finds parked batches
+        # (README: When RecordsParked fires).
         CfnOutput(self, "FailureBucketName", value=logger.failure_destination.bucket_name)
         CfnOutput(self, "DashboardName", value=logger.dashboard.dashboard_name)
         # Subscribe to it: `aws sns subscribe --topic-arn ... --protocol email ...` (README: Alerts).
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
+        # The bucket's other reader: the redrive command replays the alerts' batches to it.
+        CfnOutput(self, "AlertsFunctionName", value=self.alerts.function.function_name)
         if logger.archive is not None:
             # Where the archive is read from (README: Keeping changes for years).
             CfnOutput(self, "ArchiveBucketName", value=logger.archive.bucket.bucket_name)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, cast, get_args
 
-from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -474,53 +473,6 @@ class TableStreamLogger(StreamConsumer):
     def dashboard(self) -> cloudwatch.Dashboard | None:
         """The dashboard; ``None`` with ``dashboard=False``."""
         return self._dashboard
-
-    def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Give ``grantee`` what ``python -m table_stream_logger`` needs, and nothing else, to list,
-        show and replay the batches parked by this construct (README: When RecordsParked fires):
-
-        - ``cloudformation:DescribeStacks`` on this stack: ``--stack-name`` reads its outputs;
-        - ``lambda:GetFunctionConfiguration`` (the redacted attributes, the log group) and
-          ``lambda:InvokeFunction`` on the function, and ``logs:FilterLogEvents`` on its log group;
-        - an S3 destination: ``s3:ListBucket`` on the bucket, ``s3:GetObject`` on the parked batches
-          (``aws/lambda/*``) and on their replayed copies (``replayed/aws/lambda/*``), ``s3:PutObject``
-          on the copies and ``s3:DeleteObject`` on the parked batches (a replayed batch is moved); with a
-          KMS key, ``kms:Decrypt`` and ``kms:GenerateDataKey`` on it;
-        - an SQS destination: ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility`` and
-          ``sqs:DeleteMessage`` on the queue (``kms:Decrypt`` on its key, if any), and
-          ``dynamodb:GetShardIterator`` and ``dynamodb:GetRecords`` on the stream (``kms:Decrypt`` on
-          the table's key, if any), from which a replay reads the records back.
-        """
-
-        def allow(actions: list[str], resources: list[str]) -> iam.Grant:
-            return iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
-
-        grant = allow(["cloudformation:DescribeStacks"], [Stack.of(self).stack_id])
-        grant = grant.combine(
-            allow(["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"], [self._function.function_arn])
-        )
-        grant = grant.combine(self._log_group.grant(grantee, "logs:FilterLogEvents"))
-        key: kms.IKey | None
-        if is_bucket(self._failure_destination):
-            bucket = cast(s3.IBucket, self._failure_destination)
-            parked, replayed = bucket.arn_for_objects("aws/lambda/*"), bucket.arn_for_objects("replayed/aws/lambda/*")
-            grant = grant.combine(allow(["s3:ListBucket"], [bucket.bucket_arn]))
-            grant = grant.combine(allow(["s3:GetObject"], [parked, replayed]))
-            grant = grant.combine(allow(["s3:PutObject"], [replayed]))
-            grant = grant.combine(allow(["s3:DeleteObject"], [parked]))
-            key = bucket.encryption_key
-            if key is not None:
-                grant = grant.combine(key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey"))
-        else:
-            queue = cast(sqs.IQueue, self._failure_destination)
-            grant = grant.combine(
-                queue.grant(grantee, "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage")
-            )
-            grant = grant.combine(allow(["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [self._stream_arn]))
-            for key in (queue.encryption_master_key, self._table.encryption_key):
-                if key is not None:
-                    grant = grant.combine(key.grant(grantee, "kms:Decrypt"))
-        return grant
 
     def _build_dashboard(
         self, metrics_namespace: str, service_name: str, iterator_age_threshold: Duration

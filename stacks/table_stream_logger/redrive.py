@@ -2,16 +2,18 @@
 
 When a record still fails after its retries, the event source mapping parks the part of the
 batch that holds it in the failure destination and the ``RecordsParked`` alarm fires. This
-command finds the destination from the stack's outputs (``FunctionName`` and
-``FailureBucketName`` or ``FailureQueueUrl``, as the InventoryStack has them) or from
+command finds the destination from the stack's outputs (``FailureBucketName`` or
+``FailureQueueUrl``, and the functions that park there: ``FunctionName``, and
+``AlertsFunctionName`` where the alerts share the bucket, as in the InventoryStack) or from
 explicit names, and
 
 - ``list``: one row per parked batch, never a key or a value of an item;
 - ``show KEY``: a batch's records by identity (event name and ID, sequence number, keys
   unless ``redact`` covers them) and why each failed, from the function's log;
-- ``replay``: invokes the function with a batch exactly as the mapping did, one batch at a
-  time; a batch that succeeds is moved under ``replayed/`` (or its message deleted), one
-  that still fails stays parked. A dry run unless ``--yes``.
+- ``replay``: invokes the function that parked a batch (and only that one) with the batch,
+  exactly as the mapping did, one batch at a time; a batch that succeeds is moved under
+  ``replayed/`` (or its message deleted), one that still fails stays parked. A batch of a
+  function the command was not told of is never replayed. A dry run unless ``--yes``.
 
 It needs boto3 (``pip install 'table-stream-logger[redrive]'``), and for ``--local`` the
 function's Powertools (``aws-lambda-powertools``).
@@ -30,6 +32,7 @@ import os
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -50,7 +53,12 @@ from .parked import (
 )
 
 PROG = "python -m table_stream_logger"
+# The logger's handler: the one --local runs (construct.HANDLER, not imported: it loads aws-cdk-lib).
+LOGGER_HANDLER = "stream_logger.handler"
 FUNCTION_OUTPUT = "FunctionName"
+# The stack's outputs that name a function parking batches in the failure destination: the
+# logger's and, sharing its bucket in the InventoryStack, the alerts'.
+READER_OUTPUTS = (FUNCTION_OUTPUT, "AlertsFunctionName")
 BUCKET_OUTPUT = "FailureBucketName"
 QUEUE_OUTPUT = "FailureQueueUrl"
 # The handler's ERROR line for a record: {"level":"ERROR",...,"sequence_number":...,"reason":...}.
@@ -59,11 +67,14 @@ ERROR_MESSAGE = "Record cannot be processed"
 LOG_MARGIN = timedelta(minutes=5)
 MAX_LOG_PAGES = 50
 RELATIVE_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+ACCESS_DENIED = "access denied"
 
 EPILOG = """\
 where the parked batches are (one of):
-  --stack-name NAME      the stack's outputs FunctionName and FailureBucketName (or FailureQueueUrl)
-  --bucket / --queue-url with --function-name
+  --stack-name NAME      the stack's outputs FailureBucketName (or FailureQueueUrl) and
+                         FunctionName (and AlertsFunctionName): each batch goes back to the
+                         function that parked it
+  --bucket / --queue-url with --function-name: that function's batches only
   --folder DIR           a folder that python -m local wrote (.local-failures/), with --local
 
 exit status: 0 when everything asked was done (or nothing was parked), 1 when a batch still
@@ -160,13 +171,12 @@ class LocalFunction:
     """
 
     def __init__(self, environment: dict[str, str], log: TextIO, function_name: str) -> None:
-        from .construct import HANDLER
         from .stream_consumer import handler_asset_dir
 
         self.environment = environment
         self.log = log
         self.function_name = function_name
-        module_name, _, function_name = HANDLER.rpartition(".")
+        module_name, _, function_name = LOGGER_HANDLER.rpartition(".")
         lambda_dir = str(handler_asset_dir())
         with self._environment():
             sys.path.insert(0, lambda_dir)
@@ -240,36 +250,72 @@ class _Context:
 
 
 # --- where things are ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Reader:
+    """A deployed function that parks batches in the destination, and its configuration."""
+
+    name: str
+    # Its environment: REDACT_ATTRIBUTES, KEY_ATTRIBUTES, ...
+    environment: dict[str, str]
+    log_group: str
+    # Its handler, e.g. stream_logger.handler (the logger's) or change_alerts.handler.
+    handler: str
+
+
 @dataclass
 class Target:
-    """The parked batches' store and the function they belong to."""
+    """The parked batches' store and the functions whose batches they may be.
+
+    ``readers`` is empty for a local folder (``--folder``): its batches are only ever replayed
+    through the local handler, configured from this process's environment.
+    """
 
     store: S3Store | FolderStore | SqsStore
-    function_name: str | None
-    # The function's environment (REDACT_ATTRIBUTES, ...); None when no function is known.
-    environment: dict[str, str] | None
-    log_group: str | None
+    readers: dict[str, Reader]
     clients: Callable[[str], Any] | None
+    # How the command was told of the functions, for the messages: "the stack X" or "--function-name".
+    source: str = ""
+    # Functions of the stack whose configuration the caller may not read: why, by name.
+    denied: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def redact(self) -> list[str] | None:
-        """The function's redacted paths; None when unknown."""
-        return self._list_setting("REDACT_ATTRIBUTES")
+    def reader_of(self, batch: Batch) -> Reader | None:
+        """The function that parked ``batch``, if it is one of the command's; None otherwise."""
+        return self.readers.get(batch.function_name)
 
-    def keys(self, record: dict[str, Any]) -> dict[str, str] | None:
+    def environment_of(self, batch: Batch) -> dict[str, str] | None:
+        """The configuration of the function that parked ``batch``: its environment, this process's
+        for a local folder, None when unknown (a function the command was not told of)."""
+        reader = self.reader_of(batch)
+        if reader is not None:
+            return reader.environment
+        return dict(os.environ) if isinstance(self.store, FolderStore) else None
+
+    def redact(self, batch: Batch) -> list[str] | None:
+        """The redacted paths of the function that parked ``batch``; None when unknown."""
+        return list_setting(self.environment_of(batch), "REDACT_ATTRIBUTES")
+
+    def keys(self, batch: Batch, record: dict[str, Any]) -> dict[str, str] | None:
         """A record's keys as text, partition key first, ``[REDACTED]`` where redact reaches them."""
-        return shown_keys(record, self.redact, self._list_setting("KEY_ATTRIBUTES") or [])
+        environment = self.environment_of(batch)
+        return shown_keys(record, self.redact(batch), list_setting(environment, "KEY_ATTRIBUTES") or [])
 
-    def _list_setting(self, name: str) -> list[str] | None:
-        """A JSON list of the function's environment (else of this process's); None when unknown."""
-        raw = (self.environment or {}).get(name, os.environ.get(name))
-        if raw is None:
-            return None
-        try:
-            value = json.loads(raw) if raw.strip() else []
-        except ValueError:
-            return None
-        return [str(item) for item in value] if isinstance(value, list) else None
+    def log_group_of(self, batch: Batch) -> str | None:
+        reader = self.reader_of(batch)
+        return reader.log_group if reader is not None else None
+
+
+def list_setting(environment: dict[str, str] | None, name: str) -> list[str] | None:
+    """A JSON list of a function's environment (else of this process's); None when unknown."""
+    if environment is None:
+        return None
+    raw = environment.get(name, os.environ.get(name))
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw) if raw.strip() else []
+    except ValueError:
+        return None
+    return [str(item) for item in value] if isinstance(value, list) else None
 
 
 def boto3_clients(arguments: argparse.Namespace) -> Callable[[str], Any]:
@@ -296,14 +342,15 @@ def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[s
     if arguments.folder is not None:
         if arguments.stack_name or arguments.bucket or arguments.queue_url:
             raise RedriveError("--folder is a place of its own: give it without --stack-name, --bucket or --queue-url")
-        if arguments.function_name:
-            raise RedriveError("--folder goes with --local: a deployed function is never invoked with it")
-        return Target(FolderStore(arguments.folder), None, None, None, None)
+        # Named, the folder's batches of that function only go through the local handler (the
+        # logger's): make local parks the alerts' batches in the same folder.
+        name = arguments.function_name
+        logger = {name: Reader(name, dict(os.environ), "", LOGGER_HANDLER)} if name else {}
+        return Target(FolderStore(arguments.folder), logger, None, "--function-name")
     if not (arguments.stack_name or arguments.bucket or arguments.queue_url):
         raise RedriveError("say where the parked batches are: --stack-name, --bucket, --queue-url or --folder")
     client = clients()
     outputs = stack_outputs(client("cloudformation"), arguments.stack_name) if arguments.stack_name else {}
-    function_name = arguments.function_name or outputs.get(FUNCTION_OUTPUT)
     bucket = arguments.bucket or (None if arguments.queue_url else outputs.get(BUCKET_OUTPUT))
     queue_url = arguments.queue_url or (None if arguments.bucket else outputs.get(QUEUE_OUTPUT))
     if bucket and queue_url:
@@ -313,7 +360,12 @@ def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[s
             f"the stack {arguments.stack_name} has no output {BUCKET_OUTPUT} or {QUEUE_OUTPUT}: "
             "give --bucket or --queue-url"
         )
-    if not function_name:
+    if arguments.function_name:
+        names, source = [arguments.function_name], "--function-name"
+    else:
+        names = [outputs[name] for name in READER_OUTPUTS if outputs.get(name)]
+        source = f"the stack {arguments.stack_name}"
+    if not names:
         where = (
             f"the stack {arguments.stack_name} has no output {FUNCTION_OUTPUT}"
             if arguments.stack_name
@@ -321,11 +373,32 @@ def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[s
         )
         raise RedriveError(f"{where}: give --function-name (the function whose batches these are)")
     store: S3Store | SqsStore = S3Store(client("s3"), bucket) if bucket else SqsStore(client("sqs"), str(queue_url))
-    configuration = client("lambda").get_function_configuration(FunctionName=function_name)
-    environment = configuration.get("Environment", {}).get("Variables", {})
-    log_group = configuration.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{function_name}"
-    return Target(
-        store, function_name_of(configuration.get("FunctionArn", function_name)), environment, log_group, client
+    readers: dict[str, Reader] = {}
+    denied: dict[str, str] = {}
+    for name in names:
+        try:
+            reader = read_configuration(client("lambda"), name)
+        except Exception as error:
+            # An operator granted one reader's redrive only: the other's batches are left, saying why.
+            message = aws_error(error)
+            if len(names) == 1 or message is None or not message.startswith(ACCESS_DENIED):
+                raise
+            denied[name] = message
+            continue
+        readers[reader.name] = reader
+    if not readers:  # every configuration denied: say so for the first
+        raise RedriveError(next(iter(denied.values())))
+    return Target(store, readers, client, source, denied)
+
+
+def read_configuration(lambda_client: Any, name: str) -> Reader:
+    """A deployed function's name (as its ARN says, the way a failure record names it) and configuration."""
+    configuration = lambda_client.get_function_configuration(FunctionName=name)
+    return Reader(
+        name=function_name_of(configuration.get("FunctionArn", name)),
+        environment=configuration.get("Environment", {}).get("Variables", {}),
+        log_group=configuration.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{name}",
+        handler=configuration.get("Handler", ""),
     )
 
 
@@ -359,13 +432,13 @@ def shown_keys(record: dict[str, Any], redact: list[str] | None, order: list[str
     return shown
 
 
-def record_identities(records: list[dict[str, Any]], target: Target) -> list[dict[str, Any]]:
+def record_identities(batch: Batch, records: list[dict[str, Any]], target: Target) -> list[dict[str, Any]]:
     return [
         {
             "event_name": record.get("eventName"),
             "event_id": record.get("eventID"),
             "sequence_number": (record.get("dynamodb") or {}).get("SequenceNumber"),
-            "keys": target.keys(record),
+            "keys": target.keys(batch, record),
         }
         for record in records
     ]
@@ -419,12 +492,24 @@ def command_list(arguments: argparse.Namespace, target: Target, out: TextIO, now
     if not summaries:
         out.write(f"nothing parked in {target.store.where}\n")
         return 0
-    header = ["PARKED", "CONDITION", "ERROR", "SHARD", "FIRST SEQUENCE", "LAST SEQUENCE", "RECORDS", "EVENTS", "KEY"]
+    header = [
+        "PARKED",
+        "CONDITION",
+        "ERROR",
+        "FUNCTION",
+        "SHARD",
+        "FIRST SEQUENCE",
+        "LAST SEQUENCE",
+        "RECORDS",
+        "EVENTS",
+        "KEY",
+    ]
     rows = [header] + [
         [
             s["parked_at"],
             s["condition"],
             s["function_error"] or "-",
+            function_name_of(s["function_arn"]),
             s["shard_id"],
             s["first_sequence_number"],
             s["last_sequence_number"],
@@ -447,14 +532,15 @@ def command_show(arguments: argparse.Namespace, target: Target, out: TextIO, now
     note = None
     try:
         payload = batch.payload if batch.payload is not None else stream_payload(target, batch, now)
-        records = record_identities(json.loads(payload)["Records"], target)
+        records = record_identities(batch, json.loads(payload)["Records"], target)
     except Expired as error:
         records, note = [], str(error)
-    if target.log_group and target.clients and records:
+    log_group = target.log_group_of(batch)
+    if log_group and target.clients and records:
         wanted = {str(record["sequence_number"]) for record in records}
         start = parse_time(batch.first_arrival or batch.parked_at) - LOG_MARGIN
         end = parse_time(batch.parked_at) + LOG_MARGIN
-        reasons = log_reasons(target.clients("logs"), target.log_group, start, end, wanted)
+        reasons = log_reasons(target.clients("logs"), log_group, start, end, wanted)
         for record in records:
             record["reason"] = reasons.get(str(record["sequence_number"]))
     if arguments.format == "json":
@@ -491,9 +577,10 @@ def command_show(arguments: argparse.Namespace, target: Target, out: TextIO, now
             for r in records
         ]
         table(rows, out)
-    if target.redact is None and records:
+    if target.redact(batch) is None and records:
         out.write(
-            "\nkeys are not shown: the function's REDACT_ATTRIBUTES is unknown (give --stack-name or --function-name)\n"
+            f"\nkeys are not shown: the REDACT_ATTRIBUTES of {batch.function_name} is unknown "
+            "(give --stack-name or --function-name)\n"
         )
     return 0
 
@@ -520,37 +607,57 @@ def command_replay(
         batches = select(target.store.parked(), arguments, now)
     else:
         raise RedriveError("say which batches to replay: KEY ..., --all, or --since/--until")
-    if not arguments.local:
-        if target.function_name is None:
+    if not arguments.local and not target.readers:
+        raise RedriveError("a replay invokes the deployed function: give --stack-name or --function-name, or --local")
+    if arguments.local and not target.readers:
+        check_one_function(batches, target)
+    refused = {batch.key: refusal(batch, target, arguments.local) for batch in batches}
+    left: dict[str, list[Batch]] = {}
+    for batch in batches:
+        why = refused[batch.key]
+        if why is not None and arguments.key:  # asked for by key: refuse the whole run
             raise RedriveError(
-                "a replay invokes the deployed function: give --stack-name or --function-name, or --local"
+                f"{batch.key} was parked by the function {batch.function_name}, {why}. Nothing was replayed."
             )
-        for batch in batches:
-            if batch.function_name != target.function_name:
-                raise RedriveError(
-                    f"{batch.key} was parked by the function {batch.function_name}, not {target.function_name}: "
-                    "is this the failure destination of another function? Nothing was replayed."
-                )
-    function_label = "the local handler" if arguments.local else target.function_name
+        if why is not None:
+            left.setdefault(why, []).append(batch)
+    batches = [batch for batch in batches if refused[batch.key] is None]
+    left_text = [
+        f"left {len(them)} batch(es) parked by the function {them[0].function_name}, {why}\n"
+        for why, them in left.items()
+    ]
     if not batches:
         out.write(f"nothing to replay in {target.store.where}\n")
-        return 0
+        out.writelines(left_text)
+        return 1 if left and arguments.yes else 0
+    labels = {batch.key: "the local handler" if arguments.local else batch.function_name for batch in batches}
     if not arguments.yes:
-        out.write(f"dry run: would invoke {function_label} with {len(batches)} batch(es), one at a time:\n")
+        counts = Counter(labels[batch.key] for batch in batches)
+        invocations = " and ".join(f"{label} with {count} batch(es)" for label, count in counts.items())
+        out.write(f"dry run: would invoke {invocations}, one at a time:\n")
         for batch in batches:
+            to = f", to {labels[batch.key]}" if len(counts) > 1 else ""
             out.write(
                 f"  {batch.key}: {batch.size} record(s), "
-                f"{batch.first_sequence_number} to {batch.last_sequence_number}\n"
+                f"{batch.first_sequence_number} to {batch.last_sequence_number}{to}\n"
             )
+        out.writelines(left_text)
         out.write("run again with --yes to replay them\n")
         return 0
 
-    function: DeployedFunction | LocalFunction
-    if arguments.local:
-        function = LocalFunction(target.environment or {}, log, target.function_name or "local")
-    else:
-        assert target.clients is not None and target.function_name is not None
-        function = DeployedFunction(target.clients("lambda"), target.function_name)
+    local_handlers: dict[str, LocalFunction] = {}
+
+    def function_of(batch: Batch) -> DeployedFunction | LocalFunction:
+        """The function that parked the batch: deployed, or the local handler with its configuration."""
+        reader = target.reader_of(batch)
+        if not arguments.local:
+            assert target.clients is not None and reader is not None
+            return DeployedFunction(target.clients("lambda"), reader.name)
+        name = reader.name if reader else "local"
+        if name not in local_handlers:
+            local_handlers[name] = LocalFunction(reader.environment if reader else {}, log, name)
+        return local_handlers[name]
+
     # Through the local handler, a batch of the deployed destination is only tried: its records
     # would be logged here, not in the function's log group, so it stays parked.
     trial = arguments.local and not isinstance(target.store, FolderStore)
@@ -568,7 +675,7 @@ def command_replay(
             out.write(f"{batch.key}: cannot be replayed: {error}\n")
             failing += 1
             continue
-        outcome = function.invoke(payload)
+        outcome = function_of(batch).invoke(payload)
         if outcome.succeeded and trial:
             out.write(
                 f"{batch.key}: the local handler processes its {batch.size} record(s); left parked: replay it "
@@ -577,17 +684,60 @@ def command_replay(
             done += 1
         elif outcome.succeeded:
             where = target.store.mark_replayed(batch)
-            out.write(f"{batch.key}: replayed {batch.size} record(s) through {function_label}; moved to {where}\n")
+            out.write(f"{batch.key}: replayed {batch.size} record(s) through {labels[batch.key]}; moved to {where}\n")
             done += 1
         else:
             failing += 1
             report_failure(batch, payload, outcome, target, out, None if arguments.local else now)
     target.store.release()
+    out.writelines(left_text)
+    others = f", {sum(map(len, left.values()))} left for other functions" if left else ""
     if trial:
-        out.write(f"{done} batch(es) pass through the local handler, {failing} still fail; all left parked\n")
+        out.write(f"{done} batch(es) pass through the local handler, {failing} still fail{others}; all left parked\n")
     else:
-        out.write(f"{done} batch(es) replayed, {failing} still parked\n")
-    return 1 if failing else 0
+        out.write(f"{done} batch(es) replayed, {failing} still parked{others}\n")
+    return 1 if failing or left else 0
+
+
+def refusal(batch: Batch, target: Target, local: bool) -> str | None:
+    """Why ``batch`` is not replayed, and how it can be; None when it goes back to its function.
+
+    A batch goes only to the function that parked it: replayed to another reader of the stream,
+    its records would be handled by the wrong code (the alerts' changes logged twice by the
+    logger, their notifications never sent). ``--local`` runs only the logger's handler.
+    """
+    name = batch.function_name
+    reader = target.reader_of(batch)
+    if not target.readers:  # a local folder of one function's batches (check_one_function)
+        return None
+    if name in target.denied:
+        return f"whose configuration you may not read ({target.denied[name]}): ask for its grant_redrive"
+    known = " or ".join(sorted(target.readers))
+    if reader is None and isinstance(target.store, FolderStore):  # the one named is the logger's
+        return f"not {known}: --local runs only the logger's handler, and this batch is another function's"
+    if reader is None:
+        return (
+            f"not {known}: is the destination shared with another function? "
+            f"replay its batches with --function-name {name}"
+        )
+    if local and reader.handler != LOGGER_HANDLER:
+        return (
+            f"which runs {reader.handler or 'another handler'}: --local runs only the logger's handler "
+            f"({LOGGER_HANDLER}); replay its batches without --local"
+        )
+    return None
+
+
+def check_one_function(batches: Sequence[Batch], target: Target) -> None:
+    """A local folder names no function: the local handler replays its batches if they are all one
+    function's (make local parks the alerts' batches there too)."""
+    names = sorted({batch.function_name for batch in batches})
+    if len(names) > 1:
+        raise RedriveError(
+            f"{target.store.where} holds batches of {len(names)} functions ({', '.join(names)}) and --local runs only "
+            "the logger's handler: give --function-name with the logger's function (the others' batches stay "
+            "parked). Nothing was replayed."
+        )
 
 
 def report_failure(
@@ -598,14 +748,15 @@ def report_failure(
     records = {str((r.get("dynamodb") or {}).get("SequenceNumber")): r for r in json.loads(payload)["Records"]}
     reasons = dict(outcome.reasons)
     missing = set(outcome.failed) - reasons.keys()
-    if missing and invoked is not None and target.log_group and target.clients:
+    log_group = target.log_group_of(batch)
+    if missing and invoked is not None and log_group and target.clients:
         # The invocation's log tail is its last 4 KB: an earlier ERROR line may be only in the log group.
         start = parse_time(batch.first_arrival or batch.parked_at) - LOG_MARGIN
-        reasons.update(log_reasons(target.clients("logs"), target.log_group, start, invoked + LOG_MARGIN, missing))
+        reasons.update(log_reasons(target.clients("logs"), log_group, start, invoked + LOG_MARGIN, missing))
     for number in outcome.failed:
         record = records.get(number, {})
         why = reasons.get(number, "the reason is not in the function's log")
-        out.write(f"  {number} {record.get('eventName', '?')} {keys_text(target.keys(record))}: {why}\n")
+        out.write(f"  {number} {record.get('eventName', '?')} {keys_text(target.keys(batch, record))}: {why}\n")
     numbers = sorted(int(number) for number in records if number.isdigit())
     failed = [int(number) for number in outcome.failed if number.isdigit()]
     processed = sum(1 for number in numbers if failed and number < min(failed))
@@ -646,11 +797,18 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     where = common.add_argument_group("where the parked batches are")
     where.add_argument(
-        "--stack-name", metavar="NAME", help="read FunctionName and FailureBucketName/FailureQueueUrl from its outputs"
+        "--stack-name",
+        metavar="NAME",
+        help="read FailureBucketName/FailureQueueUrl and the functions (FunctionName, AlertsFunctionName) "
+        "from its outputs",
     )
     where.add_argument("--bucket", metavar="NAME", help="the S3 failure destination")
     where.add_argument("--queue-url", metavar="URL", help="the SQS failure destination")
-    where.add_argument("--function-name", metavar="NAME", help="the function whose batches they are")
+    where.add_argument(
+        "--function-name",
+        metavar="NAME",
+        help="the one function whose batches to replay (with --folder: the logger's); others' batches stay parked",
+    )
     where.add_argument(
         "--folder", type=Path, metavar="DIR", help="a local folder of parked batches, e.g. .local-failures"
     )
@@ -670,7 +828,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="List, inspect and replay the batches that a TableStreamLogger's event source mapping parked.",
+        description="List, inspect and replay the batches that the event source mappings of a TableStreamLogger "
+        "and of ChangeAlerts parked, each with the function that parked it.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -696,8 +855,9 @@ def build_parser() -> argparse.ArgumentParser:
     replaying = commands.add_parser(
         "replay",
         parents=[common],
-        help="invoke the function with parked batches (dry run unless --yes)",
-        description="Invoke the function with parked batches, exactly as the mapping did, one batch at a time. "
+        help="invoke the function that parked each batch with it (dry run unless --yes)",
+        description="Invoke the function that parked each batch with it, exactly as the mapping did, one batch at a "
+        "time; never another function. "
         f"A batch that succeeds moves under {REPLAYED_PREFIX} (an SQS message is deleted); one that still fails "
         "stays parked. A dry run unless --yes.",
     )
@@ -710,7 +870,8 @@ def build_parser() -> argparse.ArgumentParser:
     replaying.add_argument(
         "--local",
         action="store_true",
-        help="run this package's handler in this process instead of the deployed function",
+        help="run this package's logger handler in this process instead of the deployed function "
+        "(the alerts' batches stay parked)",
     )
     replaying.add_argument(
         "--pause", type=float, default=1.0, metavar="SECONDS", help="between two invocations (default: 1)"
@@ -774,7 +935,7 @@ def aws_error(error: Exception) -> str | None:
         operation = error.operation_name
         message = error.response.get("Error", {}).get("Message", "") or code
         if code in ("AccessDenied", "AccessDeniedException", "403", "UnauthorizedOperation"):
-            return f"access denied ({operation}): {message}"
+            return f"{ACCESS_DENIED} ({operation}): {message}"
         if code == "NoSuchBucket":
             return f"no such bucket: {error.response.get('Error', {}).get('BucketName', message)}"
         return f"{operation} failed: {code}: {message}"

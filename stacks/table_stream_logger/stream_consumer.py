@@ -208,6 +208,63 @@ class StreamConsumer(Construct):
         ``RecordsDropped``; empty with ``alarms=False``."""
         return dict(self._alarms)
 
+    def grant_redrive(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Give ``grantee`` what ``python -m table_stream_logger`` needs, and nothing else, to list,
+        show and replay the batches parked by this construct (README: When RecordsParked fires).
+
+        The same for every reader of the stream (``TableStreamLogger``, ``ChangeAlerts``), each on its
+        own function and log group:
+
+        - ``cloudformation:DescribeStacks`` on this stack: ``--stack-name`` reads its outputs;
+        - ``lambda:GetFunctionConfiguration`` (the redacted attributes, the log group) and
+          ``lambda:InvokeFunction`` on the function, and ``logs:FilterLogEvents`` on its log group;
+        - an S3 destination: ``s3:ListBucket`` on the bucket, ``s3:GetObject`` on the parked batches
+          (``aws/lambda/*``) and on their replayed copies (``replayed/aws/lambda/*``), ``s3:PutObject``
+          on the copies and ``s3:DeleteObject`` on the parked batches (a replayed batch is moved); with a
+          KMS key, ``kms:Decrypt`` and ``kms:GenerateDataKey`` on it;
+        - an SQS destination: ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility`` and
+          ``sqs:DeleteMessage`` on the queue (``kms:Decrypt`` on its key, if any), and
+          ``dynamodb:GetShardIterator`` and ``dynamodb:GetRecords`` on the stream (``kms:Decrypt`` on
+          the table's key, if any), from which a replay reads the records back.
+
+        A destination shared by several readers (the app's failure bucket) holds all their batches
+        under ``aws/lambda/``, in objects that do not say whose they are before they are read: the
+        S3 statements cover them all, and the command replays each batch to the function that
+        parked it, refusing a batch of any other function.
+        """
+
+        def allow(actions: list[str], resources: list[str]) -> iam.Grant:
+            return iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
+
+        grant = allow(["cloudformation:DescribeStacks"], [Stack.of(self).stack_id])
+        grant = grant.combine(
+            allow(["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"], [self._function.function_arn])
+        )
+        grant = grant.combine(self._log_group.grant(grantee, "logs:FilterLogEvents"))
+        key: kms.IKey | None
+        if is_bucket(self._failure_destination):
+            bucket = cast(s3.IBucket, self._failure_destination)
+            parked, replayed = bucket.arn_for_objects("aws/lambda/*"), bucket.arn_for_objects("replayed/aws/lambda/*")
+            grant = grant.combine(allow(["s3:ListBucket"], [bucket.bucket_arn]))
+            grant = grant.combine(allow(["s3:GetObject"], [parked, replayed]))
+            grant = grant.combine(allow(["s3:PutObject"], [replayed]))
+            grant = grant.combine(allow(["s3:DeleteObject"], [parked]))
+            key = bucket.encryption_key
+            if key is not None:
+                grant = grant.combine(key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey"))
+        else:
+            queue = cast(sqs.IQueue, self._failure_destination)
+            grant = grant.combine(
+                queue.grant(grantee, "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage")
+            )
+            stream_arn = self._table.table_stream_arn
+            assert stream_arn is not None  # required when the construct was built
+            grant = grant.combine(allow(["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [stream_arn]))
+            for key in (queue.encryption_master_key, self._table.encryption_key):
+                if key is not None:
+                    grant = grant.combine(key.grant(grantee, "kms:Decrypt"))
+        return grant
+
 
 # "No more than two processes at most should be reading from the same streams shard at the same
 # time. Having more than two readers per shard can result in throttling." (DynamoDB developer guide,

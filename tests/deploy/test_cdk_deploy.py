@@ -313,6 +313,7 @@ def test_alerts_topic_and_function_are_deployed(deployed: Path, endpoint: str) -
     assert outputs["AlertTopicArn"] in topics
     (alerts,) = [function for function in functions if function["Handler"] == "change_alerts.handler"]
     assert alerts["Environment"]["Variables"]["TOPIC_ARN"] == outputs["AlertTopicArn"]
+    assert outputs["AlertsFunctionName"] == alerts["FunctionName"]  # where the redrive command finds it
 
 
 def test_destroy_removes_the_stack_and_keeps_the_table(deployed: Path, endpoint: str, cli_env: dict[str, str]) -> None:

@@ -1,4 +1,5 @@
-"""grant_redrive: exactly what the redrive command uses, on exactly this construct's resources."""
+"""grant_redrive: exactly what the redrive command uses, on exactly this construct's resources,
+for each reader of a stream (the logger and the alerts)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import ChangeAlerts, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger.stream_consumer import StreamConsumer
 
 NewStack = Callable[[], cdk.Stack]
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
@@ -30,9 +32,13 @@ def logical_id(template: assertions.Template, resource_type: str) -> str:
 
 def operator_policy(stack: cdk.Stack, **props: Any) -> tuple[assertions.Template, dict[str, Any]]:
     """Grant a role of the stack the redrive of a logger built with ``props``; return its policy document."""
-    logger = TableStreamLogger(stack, "Logger", **props)
+    return granted_policy(stack, TableStreamLogger(stack, "Logger", **props))
+
+
+def granted_policy(stack: cdk.Stack, reader: StreamConsumer) -> tuple[assertions.Template, dict[str, Any]]:
+    """Grant a role of the stack the redrive of ``reader``; return the template and the role's policy document."""
     operator = iam.Role(stack, "Operator", assumed_by=iam.AccountRootPrincipal())
-    logger.grant_redrive(operator)
+    reader.grant_redrive(operator)
     template = assertions.Template.from_stack(stack)
     role = stack.resolve(stack.get_logical_id(operator.node.default_child))  # type: ignore[arg-type]
     (policy,) = (
@@ -61,6 +67,36 @@ def objects(bucket: str, pattern: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [get_att(bucket), f"/{pattern}"]]}
 
 
+def bucket_statements(bucket: str) -> list[dict[str, Any]]:
+    """List the bucket, read the parked batches and their copies, move a batch: nothing else."""
+    return [
+        {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(bucket)},
+        {
+            "Action": "s3:GetObject",
+            "Effect": "Allow",
+            "Resource": [objects(bucket, "aws/lambda/*"), objects(bucket, "replayed/aws/lambda/*")],
+        },
+        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects(bucket, "replayed/aws/lambda/*")},
+        {"Action": "s3:DeleteObject", "Effect": "Allow", "Resource": objects(bucket, "aws/lambda/*")},
+    ]
+
+
+def queue_statements(template: assertions.Template) -> list[dict[str, Any]]:
+    """Receive, release and delete the queue's messages; read the batch's records back from the stream."""
+    return [
+        {
+            "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
+            "Effect": "Allow",
+            "Resource": get_att(logical_id(template, "AWS::SQS::Queue")),
+        },
+        {
+            "Action": ["dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+            "Effect": "Allow",
+            "Resource": get_att(logical_id(template, "AWS::DynamoDB::Table"), "StreamArn"),
+        },
+    ]
+
+
 def test_the_built_bucket_gets_list_read_move_and_nothing_else(new_stack: NewStack) -> None:
     template, policy = operator_policy(new_stack(), partition_key=ID)
     bucket = logical_id(template, "AWS::S3::Bucket")
@@ -69,14 +105,7 @@ def test_the_built_bucket_gets_list_read_move_and_nothing_else(new_stack: NewSta
         "Version": "2012-10-17",
         "Statement": [
             *common_statements(template),
-            {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(bucket)},
-            {
-                "Action": "s3:GetObject",
-                "Effect": "Allow",
-                "Resource": [objects(bucket, "aws/lambda/*"), objects(bucket, "replayed/aws/lambda/*")],
-            },
-            {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects(bucket, "replayed/aws/lambda/*")},
-            {"Action": "s3:DeleteObject", "Effect": "Allow", "Resource": objects(bucket, "aws/lambda/*")},
+            *bucket_statements(bucket),
         ],
     }
 
@@ -103,16 +132,7 @@ def test_the_built_queue_gets_receive_release_delete_and_the_stream(new_stack: N
         "Version": "2012-10-17",
         "Statement": [
             *common_statements(template),
-            {
-                "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
-                "Effect": "Allow",
-                "Resource": get_att(logical_id(template, "AWS::SQS::Queue")),
-            },
-            {
-                "Action": ["dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-                "Effect": "Allow",
-                "Resource": get_att(logical_id(template, "AWS::DynamoDB::Table"), "StreamArn"),
-            },
+            *queue_statements(template),
         ],
     }
 
@@ -130,3 +150,75 @@ def test_a_queue_and_a_table_with_keys_add_decrypt_on_each(new_stack: NewStack) 
         "Resource": [get_att("QueueKey8E59F72C"), get_att("TableKeyF581D96F")],
     }
     assert len(policy["Statement"]) == 6
+
+
+# --- the alerts: the same contract, on their own function and log group -------------------------------
+def alerts(stack: cdk.Stack, **props: Any) -> ChangeAlerts:
+    table = dynamodb.Table(
+        stack, "Table", partition_key=ID, stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES, **props.pop("table", {})
+    )
+    return ChangeAlerts(stack, "Alerts", table=table, rules=[RisesAbove("Stocks", 0)], **props)
+
+
+def test_the_alerts_built_bucket_gets_the_same_statements_on_their_own_resources(new_stack: NewStack) -> None:
+    stack = new_stack()
+    template, policy = granted_policy(stack, alerts(stack))
+    bucket = logical_id(template, "AWS::S3::Bucket")
+
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            *common_statements(template),
+            *bucket_statements(bucket),
+        ],
+    }
+
+
+def test_the_alerts_parking_in_the_loggers_bucket_get_their_function_and_that_bucket(new_stack: NewStack) -> None:
+    # GIVEN the app's layout: the alerts park their batches in the logger's bucket
+    stack = new_stack()
+    logger = TableStreamLogger(stack, "Logger", partition_key=ID)
+    reader = ChangeAlerts(
+        stack,
+        "Alerts",
+        table=logger.table,
+        rules=[RisesAbove("Stocks", 0)],
+        failure_destination=logger.failure_destination,
+    )
+
+    # WHEN an operator is given the alerts' redrive
+    _, policy = granted_policy(stack, reader)
+
+    # THEN the function and log group are the alerts', the bucket the logger's
+    function = stack.resolve(reader.function.function_arn)
+    log_group = stack.resolve(reader.log_group.log_group_arn)
+    bucket = stack.get_logical_id(logger.failure_destination.node.default_child)  # type: ignore[arg-type]
+    assert function != stack.resolve(logger.function.function_arn)
+    assert policy["Statement"][:3] == [
+        {"Action": "cloudformation:DescribeStacks", "Effect": "Allow", "Resource": {"Ref": "AWS::StackId"}},
+        {
+            "Action": ["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"],
+            "Effect": "Allow",
+            "Resource": function,
+        },
+        {"Action": "logs:FilterLogEvents", "Effect": "Allow", "Resource": log_group},
+    ]
+    assert policy["Statement"][3:] == bucket_statements(bucket)
+
+
+def test_the_alerts_queue_and_keyed_table_get_receive_release_delete_the_stream_and_decrypt(
+    new_stack: NewStack,
+) -> None:
+    stack = new_stack()
+    table_key = kms.Key(stack, "TableKey")
+    table = {"encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED, "encryption_key": table_key}
+    template, policy = granted_policy(stack, alerts(stack, table=table, failure_destination_type="SQS"))
+
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            *common_statements(template),
+            *queue_statements(template),
+            {"Action": "kms:Decrypt", "Effect": "Allow", "Resource": get_att("TableKeyF581D96F")},
+        ],
+    }

@@ -451,6 +451,7 @@ def test_outputs(template: assertions.Template) -> None:
         "FailureBucketName": {"Value": ref(BUCKET)},
         "DashboardName": {"Value": ref(DASHBOARD)},
         "AlertTopicArn": {"Value": ref(ALERTS_TOPIC)},
+        "AlertsFunctionName": {"Value": ref(ALERTS_FUNCTION)},
     }
 
 

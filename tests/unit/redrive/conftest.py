@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,11 @@ FUNCTION = "inventory-fn"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}"
 LOG_GROUP = f"/aws/lambda/{FUNCTION}"
 STACK = "InventoryStack"
+# The stream's second reader, parking in the same bucket (the app's ChangeAlerts).
+ALERTS = "inventory-alerts-fn"
+ALERTS_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{ALERTS}"
+ALERTS_LOG_GROUP = f"/aws/lambda/{ALERTS}"
+APP_STACK = "InventoryApp"
 STACK_TEMPLATE = {
     "Resources": {
         "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "inventory-failures"}},
@@ -40,6 +46,15 @@ STACK_TEMPLATE = {
         "FunctionName": {"Value": FUNCTION},
         "FailureBucketName": {"Value": {"Ref": "Bucket"}},
         "TableName": {"Value": "inventory"},
+    },
+}
+# The app's outputs: both readers of the stream park in one bucket.
+APP_TEMPLATE = {
+    "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+    "Outputs": {
+        "FunctionName": {"Value": FUNCTION},
+        "AlertsFunctionName": {"Value": ALERTS},
+        "FailureBucketName": {"Value": "inventory-failures"},
     },
 }
 
@@ -60,15 +75,24 @@ class Function:
     environment: dict[str, str] = field(default_factory=lambda: {"REDACT_ATTRIBUTES": '["SK"]', "LOG_IMAGES": "NEW"})
 
     def configuration(self) -> None:
+        """Expect the command to read the logger's configuration."""
+        self.configuration_of(FUNCTION, "stream_logger.handler", self.environment)
+
+    def alerts_configuration(self, environment: dict[str, str] | None = None) -> None:
+        """Expect the command to read the alerts' configuration."""
+        self.configuration_of(ALERTS, "change_alerts.handler", environment or {"REDACT_ATTRIBUTES": "[]"})
+
+    def configuration_of(self, name: str, handler: str, environment: dict[str, str]) -> None:
         self.stubber.add_response(
             "get_function_configuration",
             {
-                "FunctionName": FUNCTION,
-                "FunctionArn": FUNCTION_ARN,
-                "Environment": {"Variables": self.environment},
-                "LoggingConfig": {"LogFormat": "JSON", "LogGroup": LOG_GROUP},
+                "FunctionName": name,
+                "FunctionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{name}",
+                "Handler": handler,
+                "Environment": {"Variables": environment},
+                "LoggingConfig": {"LogFormat": "JSON", "LogGroup": f"/aws/lambda/{name}"},
             },
-            {"FunctionName": FUNCTION},
+            {"FunctionName": name},
         )
 
     def answers(
@@ -78,6 +102,7 @@ class Function:
         *,
         function_error: str | None = None,
         log: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        function_name: str = FUNCTION,
     ) -> None:
         """Expect an invocation with exactly ``payload``; answer ``response`` and these log lines."""
         body = json.dumps(response).encode()
@@ -93,7 +118,7 @@ class Function:
             "invoke",
             answer,
             {
-                "FunctionName": FUNCTION,
+                "FunctionName": function_name,
                 "InvocationType": "RequestResponse",
                 "LogType": "Tail",
                 "Payload": payload.encode(),
@@ -133,11 +158,13 @@ class Inventory:
             "cloudformation": cloudformation,
         }
         cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(STACK_TEMPLATE))
+        cloudformation.create_stack(StackName=APP_STACK, TemplateBody=json.dumps(APP_TEMPLATE))
         self.bucket = "inventory-failures"
         self.s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
         self.queue_url = self.sqs.get_queue_url(QueueName="inventory-failures")["QueueUrl"]
-        self.logs.create_log_group(logGroupName=LOG_GROUP)
-        self.logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName="2026/12/01/[$LATEST]abc")
+        for group in (LOG_GROUP, ALERTS_LOG_GROUP):
+            self.logs.create_log_group(logGroupName=group)
+            self.logs.create_log_stream(logGroupName=group, logStreamName="2026/12/01/[$LATEST]abc")
         self.stream_arn = self.dynamodb.create_table(
             TableName="inventory",
             KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
@@ -202,10 +229,10 @@ class Inventory:
             document["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"] = first_arrival
         return str(self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(document))["MessageId"])
 
-    def log(self, *lines: dict[str, Any]) -> None:
+    def log(self, *lines: dict[str, Any], group: str = LOG_GROUP) -> None:
         now = int(datetime.now(UTC).timestamp() * 1000)
         self.logs.put_log_events(
-            logGroupName=LOG_GROUP,
+            logGroupName=group,
             logStreamName="2026/12/01/[$LATEST]abc",
             logEvents=[{"timestamp": now, "message": json.dumps(line)} for line in lines],
         )
@@ -221,6 +248,16 @@ def inventory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inventory]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     with mock_aws():
         yield Inventory()
+
+
+@pytest.fixture
+def environment() -> Iterator[None]:
+    """The handler's configuration comes from this process's environment with --folder."""
+    saved = dict(os.environ)
+    os.environ.update({"REDACT_ATTRIBUTES": "[]", "KEY_ATTRIBUTES": '["PK","SK"]', "POWERTOOLS_SERVICE_NAME": "local"})
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 @pytest.fixture

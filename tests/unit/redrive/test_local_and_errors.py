@@ -6,7 +6,6 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +40,13 @@ def record(sk: str, sequence_number: str, *, keys: bool = True) -> dict[str, Any
     }
 
 
-def park(folder: Path, name: str, records: list[dict[str, Any]]) -> str:
+def park(folder: Path, name: str, records: list[dict[str, Any]], *, function_arn: str = FUNCTION_ARN) -> str:
     """Write a failure record the way ``python -m local`` does; return its key."""
     document = failure_document(
         [Entry(r, "shard-1", invocations=11) for r in records],
         condition="RetryAttemptsExhausted",
         outcome=Outcome(False, request_id="req"),
-        function_arn=FUNCTION_ARN,
+        function_arn=function_arn,
         stream_arn=STREAM_ARN,
         now=1_796_000_100.0,
     )
@@ -55,16 +54,6 @@ def park(folder: Path, name: str, records: list[dict[str, Any]]) -> str:
     (folder / key).parent.mkdir(parents=True, exist_ok=True)
     (folder / key).write_text(json.dumps(document))
     return key
-
-
-@pytest.fixture
-def environment() -> Iterator[None]:
-    """The handler's configuration comes from this process's environment with --folder."""
-    saved = dict(os.environ)
-    os.environ.update({"REDACT_ATTRIBUTES": "[]", "KEY_ATTRIBUTES": '["PK","SK"]', "POWERTOOLS_SERVICE_NAME": "local"})
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
 
 
 def run_local(*arguments: str) -> Result:

@@ -30,6 +30,7 @@ def test_list_shows_one_row_per_parked_batch_and_never_a_value(
         "PARKED",
         "CONDITION",
         "ERROR",
+        "FUNCTION",
         "SHARD",
         "FIRST",
         "SEQUENCE",
@@ -39,7 +40,10 @@ def test_list_shows_one_row_per_parked_batch_and_never_a_value(
         "EVENTS",
         "KEY",
     ]
-    assert [row.split()[1:3] for row in rows] == [["RetryAttemptsExhausted", "Unhandled"], ["RecordAgeExceeded", "-"]]
+    assert [row.split()[1:4] for row in rows] == [
+        ["RetryAttemptsExhausted", "Unhandled", FUNCTION],
+        ["RecordAgeExceeded", "-", FUNCTION],
+    ]
     assert [row.split()[-1] for row in rows] == [first, second]
     assert rows[0].split()[-3:-1] == ["2", "INSERTx2"]
     for secret in ("APPLE", "KIWI", "POISON", "s3cr3t", "FRUIT"):
