@@ -19,7 +19,8 @@ from typing import Any
 
 REDACTED = '"[REDACTED]"'
 
-# What DynamoDB's TTL process writes as the userIdentity of the REMOVE it makes.
+# What DynamoDB's TTL process writes as the userIdentity of the REMOVE it makes (the library's
+# copy, for the alerts' event filter, is table_stream_logger.parked.TTL_IDENTITY; a test pins both).
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 

@@ -34,11 +34,9 @@ from botocore.exceptions import ClientError
 
 from local.poller import Shard
 from local.template import TableDefinition
+from stacks.table_stream_logger.parked import STREAMS_TTL_IDENTITY
 
 REGION = "us-east-1"
-# The userIdentity of a REMOVE by DynamoDB's TTL process, in the Streams API's shape (Lambda's
-# event names it {"type", "principalId"}: parked.lambda_record).
-TTL_USER_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 # DynamoDB Local (2026-05-28) deletes expired items, but writes each such REMOVE with this
 # eventName (the AWS SDK's name for a value it does not know, its internal EXPIRE) and no
 # userIdentity: its code means to rewrite it into a REMOVE by the TTL process, and never does.
@@ -161,7 +159,7 @@ def expire_in_moto(table_name: str, key: dict[str, Any]) -> None:
     assert shard is not None  # the local table has a stream
     if database.delete_item(table_name, key) is None:
         raise BackendError(f"moto's table {table_name} has no such item: nothing to expire")
-    shard.items[-1].record["userIdentity"] = dict(TTL_USER_IDENTITY)
+    shard.items[-1].record["userIdentity"] = dict(STREAMS_TTL_IDENTITY)
 
 
 def table_stream(dynamodb: Any, table_name: str) -> str:
@@ -228,7 +226,7 @@ class StreamsSource:
             response = self.streams.get_records(ShardIterator=fresh, Limit=limit)
         # DynamoDB Local's TTL deletion, read as AWS writes it.
         records: list[dict[str, Any]] = [
-            {**record, "eventName": "REMOVE", "userIdentity": dict(TTL_USER_IDENTITY)}
+            {**record, "eventName": "REMOVE", "userIdentity": dict(STREAMS_TTL_IDENTITY)}
             if record.get("eventName") == DYNAMODB_LOCAL_EXPIRY
             else record
             for record in response["Records"]

@@ -35,11 +35,10 @@ from typing import Any, ClassVar
 from aws_cdk import aws_lambda as lambda_
 
 from .filters import MAX_FILTERS, EventName, image_condition
+from .parked import TTL_IDENTITY
 
 # DynamoDB numbers: up to 38 significant digits.
 MAX_DIGITS = 38
-# What DynamoDB's TTL process writes as the userIdentity of the REMOVE it makes.
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 CHANGE_EVENTS: tuple[EventName, ...] = ("INSERT", "MODIFY")
 
 

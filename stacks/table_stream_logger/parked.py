@@ -29,6 +29,11 @@ PARKED_PREFIX = "aws/lambda/"
 REPLAYED_PREFIX = "replayed/"
 # How long a DynamoDB stream keeps a record.
 STREAM_RETENTION = timedelta(hours=24)
+# What DynamoDB's TTL process writes as the userIdentity of the REMOVE it makes, as Lambda's
+# event names it (and the alerts' event filter matches it; the handlers' copy is in
+# lambda/dynamo_json.py, which cannot import this package), and as the Streams API names it.
+TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+STREAMS_TTL_IDENTITY = {"Type": TTL_IDENTITY["type"], "PrincipalId": TTL_IDENTITY["principalId"]}
 
 
 class RedriveError(Exception):

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from rfc3339_validator import validate_rfc3339
 
+import dynamo_json
 import stream_logger
 
 from .conftest import configured, invoke, load_event
@@ -276,6 +277,15 @@ def test_a_remove_by_anyone_else_is_a_delete_with_its_identity(identity: dict[st
 
     assert "ttl_expired" not in line and "expired" not in line["message"]
     assert line["user_identity"] == identity
+
+
+def test_the_handlers_and_the_alerts_filter_know_one_ttl_identity() -> None:
+    # The handlers cannot import the library: its copy, which the alerts' event filter and
+    # the local run use, must say the same.
+    from stacks.table_stream_logger.parked import STREAMS_TTL_IDENTITY, TTL_IDENTITY
+
+    assert dynamo_json.TTL_IDENTITY == TTL_IDENTITY == load_event("ttl_remove")["Records"][0]["userIdentity"]
+    assert STREAMS_TTL_IDENTITY == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
 
 
 def test_a_ttl_identity_with_more_members_is_an_expiry_that_keeps_them() -> None:
