@@ -143,6 +143,7 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
     with zipfile.ZipFile(consumer.wheel) as wheel:
         names = sorted(name for name in wheel.namelist() if ".dist-info/" not in name)
         metadata = wheel.read(f"table_stream_logger-{__version__}.dist-info/METADATA").decode()
+        licence = wheel.read(f"table_stream_logger-{__version__}.dist-info/licenses/LICENSE").decode()
     assert names == [
         "table_stream_logger/__init__.py",
         "table_stream_logger/__main__.py",
@@ -173,6 +174,11 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
     # boto3 only for the redrive command, as an extra
     assert "Requires-Dist: boto3<2,>=1.34; extra == 'redrive'" in metadata.splitlines()
     assert "Requires-Python: >=3.11" in metadata.splitlines()
+    # The licence, as aws-cdk-lib's: named in the metadata and carried in full.
+    assert "License-Expression: Apache-2.0" in metadata.splitlines()
+    assert "License-File: LICENSE" in metadata.splitlines()
+    assert licence == (ROOT / "LICENSE").read_text()
+    assert licence.lstrip().startswith("Apache License\n                           Version 2.0, January 2004")
 
 
 def test_the_redrive_command_is_installed_and_says_when_boto3_is_missing(consumer: Consumer) -> None:
