@@ -3,7 +3,8 @@
 Without them the CDK CLI prints "Unable to resolve AWS account to use" twice, after
 synthesizing, and says nothing of how to give them. This looks where the CLI looks (the
 environment, the shared config and credentials files, SSO, container and instance roles),
-through boto3, with the ``--profile`` of the cdk arguments if there is one. It makes no call
+through boto3, with the ``--profile`` of the cdk arguments if there is one, and the region as
+the CLI reads it (AWS_REGION first, which boto3 alone ignores). It makes no call
 to AWS, so expired credentials are still the CLI's to report.
 
 Usage: python tools/check_aws.py [cdk arguments...]
@@ -12,6 +13,7 @@ Usage: python tools/check_aws.py [cdk arguments...]
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import boto3
@@ -33,13 +35,27 @@ def problem(cdk_arguments: list[str]) -> str | None:
         credentials = session.get_credentials()
     except BotoCoreError as error:
         return f"AWS credentials could not be read: {error}. To fix: {HOW}."
+    region_name = cli_region(session)
     region = "set AWS_REGION (e.g. AWS_REGION=eu-west-1) or a region in your AWS profile"
     if credentials is None:
-        also = "" if session.region_name else f", and {region}"
+        also = "" if region_name else f", and {region}"
         return f"No AWS credentials found. To give them, {HOW}{also}."
-    if not session.region_name:
+    if not region_name:
         return f"No AWS region set: {region}."
     return None
+
+
+def cli_region(session: boto3.Session) -> str | None:
+    """The region the CDK CLI uses: AWS_REGION, then AWS_DEFAULT_REGION, then the profile's.
+
+    boto3 alone reads AWS_DEFAULT_REGION and the profile but not AWS_REGION, which the CLI
+    (the AWS SDK for JavaScript) reads first.
+    """
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(name, "").strip():
+            return os.environ[name].strip()
+    region: str | None = session.region_name
+    return region
 
 
 if __name__ == "__main__":
