@@ -6,8 +6,9 @@ line (``Invalid setting: ...``) and stops before anything is synthesized.
 
 from __future__ import annotations
 
+import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, cast
 
 from constructs import Node
@@ -23,6 +24,12 @@ SERVICE_NAME = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]{0,1022}[\x21-\x7e])?")
 SNS_TOPIC_ARN = re.compile(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(?:\.fifo)?")
 # Enough to catch a typo or a missing value; SNS and the confirmation mail do the rest.
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# The CDK's own context keys, which are not the app's settings: the feature flags
+# (`@aws-cdk/core:...`), what the CLI injects (`aws:cdk:enable-path-metadata`, ...), the cached
+# lookups of cdk.context.json (`availability-zones:account=...:region=...`), all with a ":" or
+# a "/"; and the CLI's settings of cdk.json (`cli-telemetry`, `acknowledged-issue-numbers`).
+CDK_KEY_PREFIXES = ("cdk-", "cli-", "aws-cdk")
+CDK_KEYS = frozenset({"acknowledged-issue-numbers"})
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,10 @@ class AppSettings:
         """Read the settings from the context (cdk.json and ``-c key=value``).
 
         Values given with ``-c`` arrive as strings, hence ``"true"``/``"false"`` for a flag.
-        A log level is read in any case (``debug`` is ``DEBUG``).
+        A log level is read in any case (``debug`` is ``DEBUG``). A key that is neither a
+        setting nor the CDK's own is refused, so that ``-c stagee=prod`` cannot deploy dev.
         """
+        check_keys(node.get_all_context())
         return cls(
             service_name=_text(node, "service_name", strip=False),
             # Checked in __post_init__.
@@ -81,6 +90,17 @@ class AppSettings:
             alarm_topic_arn=_text(node, "alarm_topic_arn") or None,
             alert_email=_text(node, "alert_email") or None,
         )
+
+
+def check_keys(context: dict[str, Any]) -> None:
+    """Raise a ValueError for the first key that is no setting, naming the nearest setting."""
+    settings = [field.name for field in fields(AppSettings)]
+    for key, value in context.items():
+        if key in settings or key in CDK_KEYS or ":" in key or "/" in key or key.startswith(CDK_KEY_PREFIXES):
+            continue
+        nearest = difflib.get_close_matches(key.replace("-", "_").lower(), settings, n=1, cutoff=0.6)
+        hint = f"did you mean {nearest[0]}?" if nearest else f"the settings are {', '.join(settings)}"
+        raise ValueError(f"-c {key}={value}: no such setting; {hint}")
 
 
 def check_stage(stage: str, destroy_on_delete: bool) -> None:

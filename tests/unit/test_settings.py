@@ -78,6 +78,45 @@ def test_invalid_context_is_an_error(context: dict[str, Any], message: str) -> N
         settings(**context)
 
 
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"stagee": "prod"}, "-c stagee=prod: no such setting; did you mean stage?"),
+        ({"log-level": "DEBUG"}, "-c log-level=DEBUG: no such setting; did you mean log_level?"),
+        ({"Stage": "prod"}, "-c Stage=prod: no such setting; did you mean stage?"),
+        ({"alert-email": "a@b.c"}, "-c alert-email=a@b.c: no such setting; did you mean alert_email?"),
+        (
+            {"colour": "red"},
+            "-c colour=red: no such setting; the settings are service_name, log_level, stage, "
+            "destroy_on_delete, alarm_topic_arn, alert_email",
+        ),
+    ],
+)
+def test_an_unknown_key_is_refused_with_the_nearest_setting(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        settings(**context)
+
+    assert str(error.value) == message
+
+
+def test_the_cdks_own_keys_pass() -> None:
+    # Feature flags, what the CLI injects, cached lookups, the CLI's own settings of cdk.json.
+    assert (
+        settings(
+            **{
+                "@aws-cdk/aws-lambda:recognizeLayerVersion": True,
+                "aws:cdk:enable-path-metadata": True,
+                "aws:cdk:bundling-stacks": ["**"],
+                "availability-zones:account=123456789012:region=eu-west-1": ["eu-west-1a"],
+                "cli-telemetry": False,
+                "acknowledged-issue-numbers": [12345],
+                "cdk-foo": "bar",
+            }
+        )
+        == settings()
+    )
+
+
 def test_a_log_level_is_read_in_any_case() -> None:
     assert settings(log_level="debug").log_level == "DEBUG"
     assert settings(log_level=" Warn ").log_level == "WARN"
@@ -95,6 +134,7 @@ def test_valid_values_pass() -> None:
         ('"log_level": "verbose"', "log_level must be one of DEBUG, INFO, WARN, ERROR (any case), got 'VERBOSE'"),
         ('"alarm_topic_arn": "on-call"', "alarm_topic_arn must be the ARN of an SNS topic, "),
         ('"service_name": ""', "service_name must be 1 to 1024 printable ASCII characters"),
+        ('"stagee": "prod"', "-c stagee=prod: no such setting; did you mean stage?"),
     ],
 )
 def test_app_reports_an_invalid_setting_in_one_line_without_a_traceback(context: str, message: str) -> None:
