@@ -24,6 +24,7 @@ from local.notifications import LABEL, LocalTopic
 from local.output import FORMATS, Printer, Progress
 from local.poller import POLL_INTERVAL, FunctionIdentity, Poller, StopRun
 from local.template import FunctionSettings, MappingSettings, StackModel, TemplateError, load, read, synthesize
+from stacks.table_stream_logger.redrive import OneLineParser, endpoint_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FAILURES = ROOT / ".local-failures"
@@ -88,7 +89,7 @@ exit status: 0 when every record read is delivered, filtered or parked and every
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m local",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -105,7 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     writes.add_argument("--interactive", action="store_true", help="type operations at a prompt")
     writes.add_argument("--tail", action="store_true", help="write nothing: only read the stream (Ctrl-C ends)")
     dynamodb = parser.add_argument_group("DynamoDB (default: moto, in this process)")
-    dynamodb.add_argument("--endpoint-url", metavar="URL", help="use this DynamoDB endpoint, e.g. DynamoDB Local")
+    dynamodb.add_argument(
+        "--endpoint-url",
+        type=endpoint_url,
+        metavar="URL",
+        help="use this DynamoDB endpoint, e.g. DynamoDB Local (http://...)",
+    )
     dynamodb.add_argument("--stack-name", metavar="NAME", help="use the table of this deployed stack (AWS credentials)")
     dynamodb.add_argument(
         "--table-name", metavar="NAME", help="name of the table to create (default: <stack>-<table's logical ID>)"

@@ -31,6 +31,7 @@ import logging
 import os
 import sys
 import time
+import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -793,8 +794,26 @@ def select(batches: list[Batch], arguments: argparse.Namespace, now: datetime) -
 
 
 # --- command line ---------------------------------------------------------------------------------
+class OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are one line on stderr and exit status 2, as the
+    command's own errors: ``error: argument --endpoint-url: ... (see --help)``."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def endpoint_url(text: str) -> str:
+    """An --endpoint-url: a URL with its scheme, which botocore needs (``localhost:8000`` is refused)."""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a URL with a scheme: give http:// or https://, e.g. http://{text}"
+        )
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     where = common.add_argument_group("where the parked batches are")
     where.add_argument(
         "--stack-name",
@@ -815,7 +834,9 @@ def build_parser() -> argparse.ArgumentParser:
     aws = common.add_argument_group("AWS (the standard credential chain)")
     aws.add_argument("--region", help="default: from your AWS configuration")
     aws.add_argument("--profile", help="a profile of your AWS configuration")
-    aws.add_argument("--endpoint-url", metavar="URL", help="another endpoint, e.g. a moto server")
+    aws.add_argument(
+        "--endpoint-url", type=endpoint_url, metavar="URL", help="another endpoint, e.g. a moto server (http://...)"
+    )
 
     def output_format(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
@@ -826,7 +847,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         parser.add_argument("--until", metavar="TIME", help="parked at or before, same forms")
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROG,
         description="List, inspect and replay the batches that the event source mappings of a TableStreamLogger "
         "and of ChangeAlerts parked, each with the function that parked it.",

@@ -191,3 +191,29 @@ def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
             redrive.main([command, "--help"])
         assert exit_.value.code == 0
         assert f"usage: python -m table_stream_logger {command}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["list", "--endpoint-url", "localhost:8000", "--folder", "."],
+            "argument --endpoint-url: 'localhost:8000' is not a URL with a scheme: give http:// or https://, "
+            "e.g. http://localhost:8000 (see python -m table_stream_logger list --help)",
+        ),
+        (["list", "--bogus"], "unrecognized arguments: --bogus (see python -m table_stream_logger --help)"),
+        (
+            ["replay", "--pause", "x"],
+            "argument --pause: invalid float value: 'x' (see python -m table_stream_logger replay --help)",
+        ),
+        ([], "the following arguments are required: {list,show,replay} (see python -m table_stream_logger --help)"),
+    ],
+)
+def test_argument_errors_are_one_line_and_exit_2(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An endpoint without a scheme used to be a 36-line traceback and exit status 1 ("a record was lost").
+    with pytest.raises(SystemExit) as exit_:
+        redrive.main(arguments)
+
+    assert (exit_.value.code, capsys.readouterr().err) == (2, f"error: {message}\n")
