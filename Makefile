@@ -124,4 +124,4 @@ destroy: deps ## Delete the stack (the table, the failure bucket and the log gro
 	$(CDK) destroy $(CDK_ARGS)
 
 clean: ## Remove what runs leave behind (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis .local-failures dist bench/.data
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis .local-failures .local-archive dist bench/.data

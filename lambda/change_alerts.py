@@ -175,8 +175,9 @@ KEY_ATTRIBUTES = _names_env("KEY_ATTRIBUTES")
 TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
 
 # RFC 3339 timestamps: Lambda's log-level filter (the function's ApplicationLogLevel) reads a
-# JSON line's level only when its timestamp is one.
-logger = Logger(use_rfc3339=True, utc=True)
+# JSON line's level only when its timestamp is one. In UTC with a Z, as the logger's lines
+# (%F: Powertools' milliseconds).
+logger = Logger(utc=True, datefmt="%Y-%m-%dT%H:%M:%S.%FZ")
 
 
 @functools.cache
