@@ -86,6 +86,10 @@ KEY_ATTRIBUTES = _json_list_env("KEY_ATTRIBUTES")
 FAILURE_BUCKET = os.environ.get("FAILURE_BUCKET", "").strip()
 
 logger = Logger(utc=True, datefmt=TIMESTAMP_FORMAT)
+# The user's log_level, read from POWERTOOLS_LOG_LEVEL itself and not from ``logger.log_level``:
+# in Lambda, the function's application log level sets AWS_LAMBDA_LOG_LEVEL, which Powertools
+# obeys over POWERTOOLS_LOG_LEVEL, and the construct keeps that at INFO for the metrics line.
+LOG_LEVEL = logging.getLevelName((os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO").strip().upper())
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "TableStreamLogger")
 
 
@@ -662,7 +666,7 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
 
     # Lambda's own level filter stays at INFO or below (see _metrics_line); the user's
     # log_level is applied here.
-    info = logger.log_level <= logging.INFO
+    info = LOG_LEVEL <= logging.INFO
     lines = _Lines(sys.stdout.write)
     try:
         if info and records:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +19,7 @@ import pytest
 from rfc3339_validator import validate_rfc3339
 
 import stream_logger
+from local import LAMBDA_DIR
 from local.lambda_logs import kept, level_of
 from stacks.table_stream_logger.stream_consumer import LOG_LEVELS
 
@@ -24,13 +28,15 @@ from .conftest import invoke, load_event
 
 @pytest.fixture
 def log_level() -> Iterator[Any]:
-    saved = stream_logger.logger.log_level
+    saved = stream_logger.logger.log_level, stream_logger.LOG_LEVEL
 
     def set_level(level: str) -> None:
         stream_logger.logger.setLevel(level)
+        stream_logger.LOG_LEVEL = logging.getLevelName(level)
 
     yield set_level
-    stream_logger.logger.setLevel(saved)
+    stream_logger.logger.setLevel(saved[0])
+    stream_logger.LOG_LEVEL = saved[1]
 
 
 def _batch() -> dict[str, Any]:
@@ -125,3 +131,35 @@ def test_the_handler_follows_the_loggers_level_for_change_lines(log_level: Any) 
 
     assert result.records == []
     assert len(result.metrics) == 1
+
+
+@pytest.mark.parametrize("setting", ["WARN", "ERROR"])
+def test_no_change_line_when_lambdas_own_log_level_is_info(setting: str) -> None:
+    # GIVEN the function's environment in Lambda: the construct keeps the application log level
+    # at INFO, so Lambda sets AWS_LAMBDA_LOG_LEVEL=INFO, which Powertools obeys over ours
+    environment = {
+        **os.environ,
+        "POWERTOOLS_LOG_LEVEL": setting,
+        "AWS_LAMBDA_LOG_LEVEL": _application_log_level(setting),
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "KEY_ATTRIBUTES": '["PK","SK"]',
+    }
+    program = (
+        "import json, sys, stream_logger\nevent = json.loads(sys.stdin.read())\nstream_logger.handler(event, None)\n"
+    )
+    # WHEN the handler module is imported fresh in that environment and handles a MODIFY
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        input=json.dumps(load_event("tutorial_modify")),
+        env=environment,
+        cwd=LAMBDA_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # THEN Lambda lets no change line through, and the metrics line still
+    assert environment["AWS_LAMBDA_LOG_LEVEL"] == "INFO"
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    received = [line for line in lines if kept(json.dumps(line), environment["AWS_LAMBDA_LOG_LEVEL"])]
+    assert [line for line in received if "event_name" in line] == []
+    assert len([line for line in received if "_aws" in line]) == 1
