@@ -89,7 +89,7 @@ logger = Logger(utc=True, datefmt=TIMESTAMP_FORMAT)
 # The user's log_level, read from POWERTOOLS_LOG_LEVEL itself and not from ``logger.log_level``:
 # in Lambda, the function's application log level sets AWS_LAMBDA_LOG_LEVEL, which Powertools
 # obeys over POWERTOOLS_LOG_LEVEL, and the construct keeps that at INFO for the metrics line.
-LOG_LEVEL = logging.getLevelName((os.environ.get("POWERTOOLS_LOG_LEVEL") or "INFO").strip().upper())
+LOG_LEVEL = logging.getLevelName(_choice_env("POWERTOOLS_LOG_LEVEL", ("INFO", "DEBUG", "WARN", "ERROR")))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "TableStreamLogger")
 
 
