@@ -23,10 +23,12 @@ Known differences of the embedded backend, moto 5.2.5, measured against what AWS
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -84,23 +86,45 @@ def embedded() -> Iterator[None]:
         yield
 
 
+# The credentials the function's process gets for the local services, as Lambda gives it its role's.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing"}
+
+
+@dataclass(frozen=True)
+class LocalServices:
+    """moto's S3, SNS and SQS as a server on a local port: what the function's own process calls."""
+
+    url: str
+    region: str
+
+    @property
+    def function_environment(self) -> dict[str, str]:
+        """What the function's process needs to reach them: the SDK's endpoint variables, credentials."""
+        return {**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL_S3": self.url, "AWS_ENDPOINT_URL_SNS": self.url}
+
+    def client(self, service: str) -> Any:
+        keys = {name.lower(): value for name, value in LOCAL_CREDENTIALS.items()}
+        return boto3.session.Session(region_name=self.region, **keys).client(service, endpoint_url=self.url)
+
+
 @contextmanager
-def local_s3() -> Iterator[None]:
-    """moto's S3 alone, in this process, beside a DynamoDB endpoint: for the failure bucket.
+def local_services(region: str) -> Iterator[LocalServices]:
+    """Start moto's server on a free local port for as long as the block runs.
 
-    moto answers only requests to AWS's own addresses, so the endpoint's pass through, and the
-    credentials found stay (DynamoDB Local keeps a database per access key); dummy ones are set
-    only where there are none, as the handler's S3 requests are signed.
+    The function runs in a process of its own (table_stream_logger.lambda_runtime), which moto
+    in this process cannot reach: its AWS calls (the oversized copies, the alerts' Publish)
+    go to this server, whose state this process reads.
     """
-    from moto import mock_aws
+    from moto.server import ThreadedMotoServer
 
-    dummy = (
-        {}
-        if boto3.session.Session().get_credentials()
-        else {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-    )
-    with environment(dummy), mock_aws(config={"core": {"mock_credentials": False, "service_whitelist": ["s3"]}}):
-        yield
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request on stderr
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield LocalServices(f"http://{host}:{port}", region)
+    finally:
+        server.stop()
 
 
 def session(region: str | None, endpoint_url: str | None) -> boto3.session.Session:

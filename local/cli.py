@@ -18,12 +18,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from local import archive, backend, expiry, items
 from local.failure_bucket import FailureBucket
 from local.filtering import FilterError, compile_patterns
-from local.function import CapturedHandler, load_handler
+from local.function import LoggedFunction
 from local.lambda_logs import kept
 from local.notifications import LABEL, LocalTopic
 from local.output import FORMATS, Printer, Progress
 from local.poller import POLL_INTERVAL, FunctionIdentity, Poller, StopRun
 from local.template import FunctionSettings, MappingSettings, StackModel, TemplateError, load, read, synthesize
+from stacks.table_stream_logger.lambda_runtime import LambdaRuntime, runtime_client_version
 from stacks.table_stream_logger.redrive import OneLineParser, endpoint_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,7 +175,7 @@ class Run:
     dynamodb: Any
     table_name: str
     poller: Poller
-    captured: CapturedHandler
+    captured: LoggedFunction
     archive: archive.ArchiveWriter | None = None
     others: list[tuple[Poller, LocalTopic | None]] = dataclasses.field(default_factory=list)
     ttl_attribute: str | None = None
@@ -268,7 +269,7 @@ def _model(arguments: argparse.Namespace, stack: ExitStack, progress: Progress) 
         outdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="local-cdk-out-")))
         path = synthesize(ROOT, outdir)
         progress(f"synthesized {path.name} in {time.monotonic() - began:.1f} s")
-    model = read(load(path), path.name.removesuffix(".template.json"))
+    model = read(load(path), path.name.removesuffix(".template.json"), path.parent)
     for note in model.notes:
         progress(note)
     return model
@@ -293,9 +294,9 @@ def _start(
     )
     if embedded:
         stack.enter_context(backend.embedded())
-    elif bucket_name:
-        stack.enter_context(backend.local_s3())
     session = backend.session(None, arguments.endpoint_url)
+    # What the functions call from their own processes: moto's S3 and SNS, as a local server.
+    services = stack.enter_context(backend.local_services(session.region_name))
     dynamodb = session.client("dynamodb", endpoint_url=arguments.endpoint_url)
     # DynamoDB Local serves both APIs on one port.
     streams = session.client("dynamodbstreams", endpoint_url=arguments.endpoint_url)
@@ -314,7 +315,8 @@ def _start(
 
     shown = arguments.format or ("pretty" if stdout.isatty() else "json")
     writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
-    failure_bucket = FailureBucket(session.client("s3"), bucket_name, arguments.failures) if bucket_name else None
+    failure_bucket = FailureBucket(services.client("s3"), bucket_name, arguments.failures) if bucket_name else None
+    version = runtime_client_version()
 
     def reader(
         mapping: MappingSettings,
@@ -322,7 +324,7 @@ def _start(
         function_name: str,
         label: str = "",
         writer: archive.ArchiveWriter | None = None,
-    ) -> tuple[Poller, CapturedHandler, LocalTopic | None]:
+    ) -> tuple[Poller, LoggedFunction, LocalTopic | None]:
         say: Callable[[str], None] = (lambda line: progress(f"{label}: {line}")) if label else progress
         environment = dict(function.environment)
         # The failure bucket's name, where the run has a bucket for it (see _failure_bucket_note).
@@ -331,19 +333,23 @@ def _start(
             say(_failure_bucket_note(variable, str(mapping.failure_bucket), bucket, arguments))
             if bucket is not None:
                 environment[variable] = bucket.name
-        handler, module = load_handler(function.handler, environment)
         topic = None
-        if "TOPIC_ARN" in function.environment and hasattr(module, "sns"):
-            topic = LocalTopic(shown, stdout)
-            vars(module)["sns"] = lambda: topic  # what the handler publishes with
+        if "TOPIC_ARN" in function.environment:  # what the alerts publish to: a topic of the local services
+            name = function.environment["TOPIC_ARN"].rpartition(":")[2]
+            topic = LocalTopic(services.client("sns"), services.client("sqs"), name, shown, stdout)
+            environment["TOPIC_ARN"] = topic.arn
+        config = function.config(function_name, session.region_name, environment)
+        runtime = stack.enter_context(LambdaRuntime(config, environment=services.function_environment))
+        say(
+            f"runtime: awslambdaric {version}, {function.runtime} environment from the template, "
+            f"asset {_shown_path(config.code)}"
+        )
         level = function.application_log_level
         output: Callable[[list[str]], None] = Printer(shown, stdout, keep=lambda line: kept(line, level))
         if writer is not None:  # the archive keeps the logger's change lines
             output = archive.tee(output, writer)
         sink = _until_closed(output)
-        if bucket is not None and function.failure_bucket_variables:
-            sink = _copying_first(bucket, sink)
-        captured = CapturedHandler(handler, module, sink)
+        captured = LoggedFunction(runtime, sink, before_lines=_before_lines(bucket, topic, function))
         poller = Poller(
             backend.StreamsSource(streams, stream_arn, session.region_name),
             dataclasses.replace(mapping, starting_position=position),
@@ -396,14 +402,22 @@ def _failure_bucket_note(
     return f"environment variable {variable} is {json.dumps({'Ref': bucket_id})} at deploy time: {where}"
 
 
-def _copying_first(bucket: FailureBucket, show: Callable[[list[str]], None]) -> Callable[[list[str]], None]:
-    """``show``, after copying what the invocation wrote to the bucket: a line never names a missing file."""
+def _before_lines(
+    bucket: FailureBucket | None, topic: LocalTopic | None, function: FunctionSettings
+) -> Callable[[], None]:
+    """What to do as an invocation ends, before its lines are shown.
 
-    def sink(lines: list[str]) -> None:
-        bucket.copy_new()
-        show(lines)
+    Copy what it wrote to the failure bucket (a line never names a missing file), and print the
+    notifications it published.
+    """
 
-    return sink
+    def before() -> None:
+        if bucket is not None and function.failure_bucket_variables:
+            bucket.copy_new()
+        if topic is not None:
+            topic.show()
+
+    return before
 
 
 def _describe(settings: MappingSettings) -> str:

@@ -28,8 +28,9 @@ Choices where Lambda's docs are silent, each the one that never loses a record:
   failure of the whole batch: with bisecting on, the batch is halved.
 - A retry without bisecting re-reads from the checkpoint: the remaining records, topped up
   with the ones that follow, up to ``BatchSize``. Each retry consumes one attempt.
-- A handler that runs longer than the function's timeout fails its batch, as Lambda would
-  have stopped it (it cannot be stopped here, only judged afterwards).
+- A handler that runs longer than the function's timeout fails its batch. The function's
+  runtime (local/function.py) stops it at the deadline, as Lambda does; a handler called in
+  this process cannot be stopped, only judged afterwards.
 - Not emulated: ``ParallelizationFactor`` (shards are read one batch at a time, in order),
   tumbling windows and the 6 MB payload limit.
 """
@@ -47,6 +48,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from local.template import INFINITE, MappingSettings
+from stacks.table_stream_logger.lambda_runtime import FunctionError
 
 # The record Lambda delivers: a replay from the stream (the redrive command) delivers the same.
 from stacks.table_stream_logger.parked import lambda_record as lambda_record
@@ -453,10 +455,13 @@ class Poller:
             response = self.handler({"Records": [entry.record for entry in entries]}, context)
         except StopRun:
             raise
-        except Exception as error:  # a function error, as Lambda reports an unhandled exception
+        except FunctionError as error:  # the runtime's report: an uncaught exception, a timeout, an init error
+            self.on_progress(f"function error: {error}")
+            return Outcome(False, function_error="Unhandled", request_id=request_id)
+        except Exception as error:  # a handler called in this process raised
             self.on_progress(f"function error: {type(error).__name__}: {error}")
             return Outcome(False, function_error="Unhandled", request_id=request_id)
-        if self.clock() - started > self.function.timeout:
+        if not getattr(self.handler, "enforces_timeout", False) and self.clock() - started > self.function.timeout:
             self.on_progress(f"function error: timed out after {self.function.timeout:g} s")
             return Outcome(False, function_error="Unhandled", request_id=request_id)
         if not self.settings.report_batch_item_failures:

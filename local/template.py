@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stacks.table_stream_logger.lambda_runtime import FunctionConfig
+
 TABLE = "AWS::DynamoDB::Table"
 MAPPING = "AWS::Lambda::EventSourceMapping"
 FUNCTION = "AWS::Lambda::Function"
@@ -122,6 +124,30 @@ class FunctionSettings:
     # The variables that name its mapping's failure bucket (FAILURE_BUCKET: a Ref to it). They
     # are not in ``environment``: the run sets them if it has a local bucket for it (cli.py).
     failure_bucket_variables: tuple[str, ...] = ()
+    runtime: str = "python3.14"
+    # LoggingConfig.LogFormat: Lambda sets AWS_LAMBDA_LOG_LEVEL only for JSON.
+    log_format: str = "Text"
+    # Its code: the asset's folder in the cloud assembly (None: the template was read alone).
+    code: Path | None = None
+    # Why ``code`` is None, for the error of a run that needs it.
+    code_missing: str = ""
+
+    def config(self, name: str, region: str, environment: dict[str, str] | None = None) -> FunctionConfig:
+        """The configuration its execution environment is made from (``environment``: default the template's)."""
+        if self.code is None:
+            raise TemplateError(self.code_missing)
+        return FunctionConfig(
+            name=name,
+            handler=self.handler,
+            code=self.code,
+            runtime=self.runtime,
+            memory_size=self.memory_size,
+            timeout=self.timeout,
+            environment=self.environment if environment is None else environment,
+            log_format=self.log_format,
+            application_log_level=self.application_log_level,
+            region=region,
+        )
 
 
 @dataclass(frozen=True)
@@ -217,9 +243,14 @@ def synthesize(app_dir: Path, outdir: Path) -> Path:
     return templates[0]
 
 
-def read(template: dict[str, Any], stack_name: str) -> StackModel:
-    """Find the stream mapping and the table and function it connects."""
+def read(template: dict[str, Any], stack_name: str, assembly: Path | None = None) -> StackModel:
+    """Find the stream mapping and the table and function it connects.
+
+    ``assembly`` is the cloud assembly the template is in (``cdk.out/``): its asset manifest
+    says which folder holds each function's code.
+    """
     resources: dict[str, dict[str, Any]] = template["Resources"]
+    assets = _assets(assembly, stack_name)
     notes: list[str] = []
 
     mappings = [
@@ -246,7 +277,9 @@ def read(template: dict[str, Any], stack_name: str) -> StackModel:
         if function_id is None:
             raise TemplateError(f"the mapping {mapping_id} does not name an {FUNCTION} of the template")
         settings = _mapping(mapping_id, mapping["Properties"], resources, notes)
-        function = _function(function_id, resources[function_id]["Properties"], names, notes, settings.failure_bucket)
+        function = _function(
+            function_id, resources[function_id]["Properties"], names, notes, settings.failure_bucket, assets
+        )
         consumers.append(Consumer(settings, function))
     # The logger first, whatever the template's order; the other readers after it.
     consumers.sort(key=lambda consumer: consumer.function.handler != LOGGER_HANDLER)
@@ -337,12 +370,50 @@ def _mapping(
     )
 
 
+def _assets(assembly: Path | None, stack_name: str) -> dict[str, Path] | None:
+    """``S3Key -> folder`` of the stack's file assets, from ``<stack>.assets.json`` (None: no assembly)."""
+    if assembly is None:
+        return None
+    manifest = assembly / f"{stack_name}.assets.json"
+    try:
+        files = json.loads(manifest.read_text()).get("files", {})
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for asset in files.values():
+        for destination in asset.get("destinations", {}).values():
+            key = destination.get("objectKey")
+            path = asset.get("source", {}).get("path")
+            if isinstance(key, str) and isinstance(path, str):
+                found[key] = assembly / path
+    return found
+
+
+def _code(logical_id: str, code: Any, assets: dict[str, Path] | None) -> tuple[Path | None, str]:
+    """The folder of the function's code in the cloud assembly, or None and why not."""
+    key = code.get("S3Key") if isinstance(code, dict) else None
+    if not isinstance(key, str):
+        return None, f"the function {logical_id}'s code is no asset of a cloud assembly (Code: {json.dumps(code)})"
+    if assets is None:
+        return None, f"the function {logical_id}'s code is the asset {key}: read the template in its cloud assembly"
+    folder = assets.get(key)
+    if folder is None:
+        return None, (
+            f"the function {logical_id}'s code is the asset {key}, which no <stack>.assets.json beside the "
+            "template lists: give a template in its cloud assembly (cdk.out/)"
+        )
+    if not folder.is_dir():
+        return None, f"the function {logical_id}'s code, {folder}, is not a folder of the cloud assembly"
+    return folder, ""
+
+
 def _function(
     logical_id: str,
     properties: dict[str, Any],
     names: dict[str, str],
     notes: list[str],
     failure_bucket: str | None = None,
+    assets: dict[str, Path] | None = None,
 ) -> FunctionSettings:
     handler = properties.get("Handler")
     if not isinstance(handler, str) or "." not in handler:
@@ -360,14 +431,20 @@ def _function(
             notes.append(f"environment variable {name} is {json.dumps(value)} at deploy time: left unset locally")
     if properties.get("Layers"):
         notes.append("layers are not loaded: the handler's libraries come from this virtualenv")
+    logging_config = properties.get("LoggingConfig", {})
+    code, code_missing = _code(logical_id, properties.get("Code"), assets)
     return FunctionSettings(
         logical_id=logical_id,
         handler=handler,
         environment=environment,
         memory_size=_integer(properties, "MemorySize", DEFAULT_MEMORY_MB, notes),
         timeout=_integer(properties, "Timeout", DEFAULT_TIMEOUT_S, notes),
-        application_log_level=str(properties.get("LoggingConfig", {}).get("ApplicationLogLevel", "INFO")),
+        application_log_level=str(logging_config.get("ApplicationLogLevel", "INFO")),
         failure_bucket_variables=tuple(failure_bucket_variables),
+        runtime=str(properties.get("Runtime", "python3.14")),
+        log_format=str(logging_config.get("LogFormat", "Text")),
+        code=code,
+        code_missing=code_missing,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import assertions
+from aws_cdk import cx_api
 
 from local import cli
 from tests.conftest import ROOT
@@ -51,11 +52,25 @@ class Result:
 
 
 @pytest.fixture(scope="session")
-def template_path(template: assertions.Template, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The InventoryStack's template, as `make synth` writes it, from the session's synthesis."""
-    path = tmp_path_factory.mktemp("cdk.out") / "InventoryStack.template.json"
-    path.write_text(json.dumps(template.to_json()))
-    return path
+def template_path(cloud_assembly: cx_api.CloudAssembly) -> Path:
+    """The InventoryStack's template in the session's cloud assembly, beside its assets, as `make synth` writes it."""
+    return Path(cloud_assembly.directory) / "InventoryStack.template.json"
+
+
+def assembly_with(template_path: Path, folder: Path, handler_code: dict[str, str]) -> Path:
+    """A copy of the cloud assembly whose function assets have code appended to their handler files.
+
+    ``handler_code`` maps a handler file (``stream_logger.py``) to the code appended to it in every
+    asset that has it, as a library user's own handler would differ: the run must run what the
+    asset holds. Returns the copy's template.
+    """
+    shutil.copytree(template_path.parent, folder)
+    for name, code in handler_code.items():
+        files = list(folder.glob(f"asset.*/{name}"))
+        assert files, f"no asset of {folder} has {name}"
+        for path in files:
+            path.write_text(path.read_text() + "\n" + code)
+    return folder / template_path.name
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -21,9 +22,9 @@ import pytest
 
 from local import backend, expiry, items
 from local.filtering import compile_patterns
-from local.function import load_handler
 from local.poller import FunctionIdentity, Poller
 from local.template import load, read
+from stacks.table_stream_logger.lambda_runtime import LambdaRuntime
 
 TABLE = "InventoryStack-InventoryLoggerTableB5D61A0C"
 # Each queue's subscription filter policy on the notification's ``rule`` attribute (None: every one).
@@ -54,11 +55,12 @@ class Subscribers:
 # Once for the module: each test reads a queue of its own.
 @pytest.fixture(scope="module")
 def story_on_moto(template_path: Path) -> Iterator[Subscribers]:
-    model = read(load(template_path), "InventoryStack")
+    model = read(load(template_path), "InventoryStack", template_path.parent)
     (alerts,) = model.others
-    with backend.embedded():
+    with backend.embedded(), backend.local_services(backend.REGION) as services, ExitStack() as stack:
         session = backend.session(None, None)
-        dynamodb, sns, sqs = (session.client(name) for name in ("dynamodb", "sns", "sqs"))
+        dynamodb = session.client("dynamodb")
+        sns, sqs = services.client("sns"), services.client("sqs")
         stream_arn = backend.create_table(dynamodb, model.table, model.table_name)
 
         topic_arn = sns.create_topic(Name="inventory-alerts")["TopicArn"]
@@ -70,7 +72,11 @@ def story_on_moto(template_path: Path) -> Iterator[Subscribers]:
             sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, Attributes=attributes)
             queues[name] = url
 
-        handler, _ = load_handler(alerts.function.handler, {**alerts.function.environment, "TOPIC_ARN": topic_arn})
+        # The handler in its own process, as Lambda runs it; it publishes to moto's SNS with boto3.
+        config = alerts.function.config(
+            "alerts", session.region_name, {**alerts.function.environment, "TOPIC_ARN": topic_arn}
+        )
+        runtime = stack.enter_context(LambdaRuntime(config, environment=services.function_environment))
         offset = [0.0]
 
         def clock() -> float:
@@ -79,7 +85,7 @@ def story_on_moto(template_path: Path) -> Iterator[Subscribers]:
         poller = Poller(
             backend.StreamsSource(session.client("dynamodbstreams"), stream_arn, session.region_name),
             alerts.mapping,
-            handler,
+            runtime,
             FunctionIdentity("alerts", session.region_name, memory_mb=256, timeout=30),
             filter_record=compile_patterns(alerts.mapping.filter_patterns),
             clock=clock,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from local import cli
-from local.function import CapturedHandler
-from tests.e2e.conftest import Result
+from local.function import LoggedFunction
+from tests.e2e.conftest import Result, assembly_with
 
 LIMIT = 256_000
 JACKFRUIT = {"PK": "FRUIT", "SK": "JACKFRUIT#KERALA"}
@@ -26,12 +26,12 @@ def delivered(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Every record the run's handlers were invoked with, as they got it."""
     records: list[dict[str, Any]] = []
 
-    class Recording(CapturedHandler):
+    class Recording(LoggedFunction):
         def __call__(self, event: dict[str, Any], context: Any) -> Any:
             records.extend(copy.deepcopy(event["Records"]))
             return super().__call__(event, context)
 
-    monkeypatch.setattr(cli, "CapturedHandler", Recording)
+    monkeypatch.setattr(cli, "LoggedFunction", Recording)
     return records
 
 
@@ -101,7 +101,7 @@ def test_a_function_failing_to_another_bucket_is_told_it_has_no_stand_in(
         if resource["Type"] == "AWS::Lambda::Function" and name.startswith("InventoryAlertsFunction")
     )
     resources[function]["Properties"]["Environment"]["Variables"]["FAILURE_BUCKET"] = {"Ref": "OtherBucket"}
-    path = tmp_path / "InventoryStack.template.json"
+    path = assembly_with(template_path, tmp_path / "cdk.out", {})  # a copy, its assets beside it
     path.write_text(json.dumps(template))
 
     result: Result = run_local("--template", str(path))

@@ -18,7 +18,7 @@ import pytest
 from local import cli
 from stacks.table_stream_logger import redrive
 from tests.e2e.conftest import Result
-from tests.e2e.test_story import POISON_ITEMS, poison
+from tests.e2e.test_story import POISON_ITEMS, poisoned
 
 
 def run(main: object, *arguments: str) -> Result:
@@ -59,12 +59,11 @@ def park_poison(template_path: Path, operations: list[dict[str, Any]], failures:
     parking into ``failures``."""
     items = failures.parent / "items.jsonl"
     items.write_text("\n".join(json.dumps(operation) for operation in operations))
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        poison(monkeypatch, "reported")
-        return run(
-            cli.main, "--template", str(template_path), "--format", "json", "--failures", str(failures),
-            "--items", str(items),
-        )  # fmt: skip
+    template = poisoned(template_path, failures.parent / "cdk.out", "reported")
+    return run(
+        cli.main, "--template", str(template), "--format", "json", "--failures", str(failures),
+        "--items", str(items),
+    )  # fmt: skip
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import time
@@ -13,13 +12,11 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import assertions
 from aws_cdk import aws_dynamodb as dynamodb
 
-from local.function import load_handler
 from stacks.table_stream_logger import ChangeFilter, TableStreamLogger
 from tests.conftest import CDK_CONTEXT
-from tests.e2e.conftest import Result
+from tests.e2e.conftest import Result, assembly_with
 
 APPLE_KEYS = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
 MANGO_KEYS = {"PK": "FRUIT", "SK": "MANGO#ALPHONSO"}
@@ -143,7 +140,9 @@ def test_the_alerts_fire_for_the_restocked_chair_and_the_expired_mango_only(run_
     result: Result = run_on_each()
 
     notification, expiry = [line["local_sns_stand_in"] for line in result.lines if "local_sns_stand_in" in line]
-    assert notification["TopicArn"].startswith("arn:aws:sns:us-east-1:000000000000:InventoryStack-InventoryAlertsTopic")
+    # A topic in moto's SNS, which the alerts' own process published to.
+    topic = notification["TopicArn"]
+    assert re.fullmatch(r"arn:aws:sns:us-east-1:\d{12}:InventoryStack-InventoryAlertsTopic\w+", topic)
     assert notification["Subject"] == "Back in stock: FURNITURE / CHAIR#ERGONOMIC"
     assert notification["MessageAttributes"]["rule"] == {"DataType": "String", "StringValue": "back-in-stock"}
     message = notification["Message"]
@@ -178,29 +177,33 @@ POISON_ITEMS = [
 ]
 
 
-def poison(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
-    """Make the record of FRUIT/POISON#1 fail in the real handler, every time.
+# Appended to each handler of a copy of the assembly: the record of FRUIT/POISON#1 fails in it.
+POISON = """
+import copy as _copy
+
+_unpoisoned = handler
+
+
+def handler(event, context):
+    event = _copy.deepcopy(event)
+    for record in event["Records"]:
+        if record["dynamodb"]["Keys"]["SK"]["S"] == "POISON#1":
+            if {raised}:
+                raise RuntimeError("the poison record")
+            del record["dynamodb"]["Keys"]
+    return _unpoisoned(event, context)
+"""
+
+
+def poisoned(template_path: Path, folder: Path, how: str) -> Path:
+    """A cloud assembly in which the record of FRUIT/POISON#1 fails in every handler, every time.
 
     ``reported``: the handler receives the record without its Keys, logs it at ERROR and
     reports it in batchItemFailures. ``raised``: the function raises. Either way the
-    poller's own copy of the record stays whole.
+    poller's own copy of the record stays whole. Returns its template.
     """
-
-    def poisoned_load(handler: str, environment: dict[str, str]) -> Any:
-        function, module = load_handler(handler, environment)
-
-        def poisoned(event: dict[str, Any], context: Any) -> Any:
-            event = copy.deepcopy(event)
-            for record in event["Records"]:
-                if record["dynamodb"]["Keys"]["SK"]["S"] == "POISON#1":
-                    if how == "raised":
-                        raise RuntimeError("the poison record")
-                    del record["dynamodb"]["Keys"]
-            return function(event, context)
-
-        return poisoned, module
-
-    monkeypatch.setattr("local.cli.load_handler", poisoned_load)
+    code = POISON.format(raised=how == "raised")
+    return assembly_with(template_path, folder, {"stream_logger.py": code, "change_alerts.py": code})
 
 
 @pytest.mark.parametrize(
@@ -216,7 +219,7 @@ def poison(monkeypatch: pytest.MonkeyPatch, how: str) -> None:
 )
 def test_a_poison_record_is_retried_bisected_and_parked_and_nothing_is_lost(
     run_on_each: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    template_path: Path,
     tmp_path: Path,
     how: str,
     invocations: int,
@@ -224,12 +227,12 @@ def test_a_poison_record_is_retried_bisected_and_parked_and_nothing_is_lost(
     function_error: str | None,
 ) -> None:
     # GIVEN four items, one of which the function can never process
-    poison(monkeypatch, how)
+    template = poisoned(template_path, tmp_path / "cdk.out", how)
     items = tmp_path / "items.jsonl"
     items.write_text("\n".join(json.dumps(operation) for operation in POISON_ITEMS))
 
     # WHEN they are written and the stream is processed with the template's settings
-    result: Result = run_on_each("--items", str(items))
+    result: Result = run_on_each("--items", str(items), "--template", str(template))
 
     # THEN the poison record went through bisecting and every retry the template allows
     assert result.code == 0, result.stderr
@@ -264,7 +267,9 @@ def test_a_poison_record_is_retried_bisected_and_parked_and_nothing_is_lost(
 @pytest.fixture(scope="session")
 def filtered_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A logger given only the changes of items that have a stock, and the vegetables' inserts."""
-    stack = cdk.Stack(cdk.App(context=CDK_CONTEXT), "FilteredStack")
+    outdir = tmp_path_factory.mktemp("cdk.out-filtered")
+    app = cdk.App(context=CDK_CONTEXT, outdir=str(outdir))
+    stack = cdk.Stack(app, "FilteredStack")
     TableStreamLogger(
         stack,
         "Logger",
@@ -275,9 +280,8 @@ def filtered_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ChangeFilter(event_names=["INSERT"], keys_equal={"PK": "VEGETABLE"}),
         ],
     )
-    path = tmp_path_factory.mktemp("cdk.out-filtered") / "FilteredStack.template.json"
-    path.write_text(json.dumps(assertions.Template.from_stack(stack).to_json()))
-    return path
+    app.synth()  # the template beside its assets, as `cdk synth` writes them
+    return outdir / "FilteredStack.template.json"
 
 
 def test_filters_deliver_only_the_matching_changes(run_on_each: Any, filtered_template_path: Path) -> None:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from aws_cdk import assertions
+from aws_cdk import cx_api
 
 from tests.conftest import ROOT
 
@@ -40,11 +40,9 @@ def shell(command: str, **environment: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def template_file(template: assertions.Template, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The InventoryStack's template, as `make synth` writes it, from the session's synthesis."""
-    path = tmp_path_factory.mktemp("cdk.out") / "InventoryStack.template.json"
-    path.write_text(json.dumps(template.to_json()))
-    return path
+def template_file(cloud_assembly: cx_api.CloudAssembly) -> Path:
+    """The InventoryStack's template in the session's cloud assembly, beside its assets, as `make synth` writes it."""
+    return Path(cloud_assembly.directory) / "InventoryStack.template.json"
 
 
 def test_make_local_piped_to_jq_gives_jq_only_json(tmp_path: Path) -> None:

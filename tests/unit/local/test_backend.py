@@ -141,27 +141,26 @@ def test_dynamodb_locals_ttl_deletion_is_read_as_aws_writes_it(streams: tuple[An
     ]
 
 
-@pytest.mark.parametrize(("found", "signed_with"), [(None, "local"), ("mine", "mine")])
-def test_moto_s3_beside_an_endpoint_keeps_the_credentials_found(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, found: str | None, signed_with: str
+def test_the_local_services_are_what_a_function_process_reaches_with_their_environment(
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # GIVEN credentials in the environment, or none anywhere
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    if found:
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", found)
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", found)
+    # GIVEN the developer's own credentials in the environment
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "mine")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "mine")
 
-    with backend.local_s3():
-        # THEN S3 is moto's, signed with them (or dummy ones), and no other AWS service is mocked
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="inventorystack-failures-local")
-        assert [bucket["Name"] for bucket in s3.list_buckets()["Buckets"]] == ["inventorystack-failures-local"]
-        assert os.environ["AWS_ACCESS_KEY_ID"] == signed_with
-        with pytest.raises(Exception, match=r"Service sqs not whitelisted"):
-            boto3.client("sqs", region_name="us-east-1").list_queues()
+    with backend.local_services("us-east-1") as services:
+        # WHEN the run creates a bucket and a topic there
+        services.client("s3").create_bucket(Bucket="inventorystack-failures-local")
+        topic = services.client("sns").create_topic(Name="alerts")["TopicArn"]
 
-    assert os.environ.get("AWS_ACCESS_KEY_ID") == found
+        # THEN a client made from the function's environment alone (the SDK's endpoint variables) sees them
+        with monkeypatch.context() as function:
+            for name, value in services.function_environment.items():
+                function.setenv(name, value)
+            session = boto3.session.Session(region_name="us-east-1")
+            assert [bucket["Name"] for bucket in session.client("s3").list_buckets()["Buckets"]] == [
+                "inventorystack-failures-local"
+            ]
+            assert [item["TopicArn"] for item in session.client("sns").list_topics()["Topics"]] == [topic]
+        # AND the process's own credentials are left as they were
+        assert os.environ["AWS_ACCESS_KEY_ID"] == "mine"
