@@ -24,6 +24,7 @@ Lambda's own platform lines (``START``, ``REPORT``).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import json
@@ -284,6 +285,7 @@ class LambdaRuntime:
         self.environment: dict[str, str] = {}
         self._pending = bytearray()
         self.cold_starts = 0
+        atexit.register(self._stop)  # no process outlives this one, whatever stops it
 
     # --- the process --------------------------------------------------------------------
     def _start(self) -> None:
@@ -322,6 +324,7 @@ class LambdaRuntime:
 
     def close(self) -> None:
         """Stop the process and the Runtime API."""
+        atexit.unregister(self._stop)
         self._stop()
         self.server.shutdown()
         self.server.server_close()

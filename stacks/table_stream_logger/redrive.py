@@ -25,16 +25,14 @@ import argparse
 import base64
 import contextlib
 import importlib
-import io
+import importlib.util
 import json
-import logging
 import os
 import sys
 import time
 import urllib.parse
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -165,89 +163,48 @@ class DeployedFunction:
 
 
 class LocalFunction:
-    """The handler of this package, in this process, as ``python -m local`` runs it.
+    """The logger's handler of this package, run as Lambda runs it, on this machine (``--local``).
 
-    Its configuration (``LOG_IMAGES``, ``REDACT_ATTRIBUTES``, ...) is the given environment
-    on top of this process's. The log lines it writes go to ``log``.
+    In an execution environment of its own (lambda_runtime.py: AWS's runtime client, the
+    reserved variables, the construct's JSON log format at INFO, its 30 s timeout), with the
+    given environment as the function's own. The log lines it writes go to ``log``.
     """
 
     def __init__(self, environment: dict[str, str], log: TextIO, function_name: str) -> None:
+        from .lambda_runtime import FunctionConfig, LambdaRuntime
         from .stream_consumer import handler_asset_dir
 
-        self.environment = environment
+        for module, package in (
+            ("awslambdaric", "'table-stream-logger[redrive]'"),
+            ("aws_lambda_powertools", "aws-lambda-powertools"),
+        ):
+            if importlib.util.find_spec(module) is None:
+                raise Missing(f"--local runs the handler, which needs {module}: pip install {package}")
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        config = FunctionConfig(
+            name=function_name,
+            handler=LOGGER_HANDLER,
+            code=handler_asset_dir(),
+            memory_size=256,
+            timeout=30,
+            environment=environment,
+            log_format="JSON",
+            application_log_level="INFO",
+            region=region,
+        )
+        self.runtime = LambdaRuntime(config)
         self.log = log
-        self.function_name = function_name
-        module_name, _, function_name = LOGGER_HANDLER.rpartition(".")
-        lambda_dir = str(handler_asset_dir())
-        with self._environment():
-            sys.path.insert(0, lambda_dir)
-            previous = sys.modules.pop(module_name, None)
-            try:
-                self.module = importlib.import_module(module_name)
-            except ModuleNotFoundError as error:
-                raise Missing(
-                    f"--local runs the handler, which needs {error.name}: pip install aws-lambda-powertools"
-                ) from None
-            finally:
-                sys.path.remove(lambda_dir)
-                if previous is not None:
-                    sys.modules[module_name] = previous
-        self.handler = getattr(self.module, function_name)
         self.name = "local handler"
 
-    @contextlib.contextmanager
-    def _environment(self) -> Iterator[None]:
-        saved = dict(os.environ)
-        os.environ.update(self.environment)
-        try:
-            yield
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-
     def invoke(self, payload: str) -> Outcome:
-        from aws_lambda_powertools import Logger  # there: the handler imported it
+        result = self.runtime.invoke(json.loads(payload))
+        self.log.writelines(line + "\n" for line in result.lines)
+        if result.error is not None:
+            return read_response(result.error, "Unhandled", result.lines)
+        return read_response(result.response, None, result.lines)
 
-        # The Powertools loggers hold the stdout of their creation: point them at the buffer too.
-        loggers = [
-            value.registered_handler
-            for value in vars(self.module).values()
-            if isinstance(value, Logger) and isinstance(value.registered_handler, logging.StreamHandler)
-        ]
-        buffer = io.StringIO()
-        streams = [handler.setStream(buffer) for handler in loggers]
-        try:
-            with self._environment(), contextlib.redirect_stdout(buffer):
-                try:
-                    result = self.handler(json.loads(payload), _Context(self.function_name))
-                    function_error = None
-                except Exception as error:  # an unhandled exception is the function's error
-                    result = {"errorType": type(error).__name__, "errorMessage": str(error)}
-                    function_error = "Unhandled"
-        finally:
-            for handler, stream in zip(loggers, streams, strict=True):
-                handler.setStream(stream)
-        lines = buffer.getvalue().splitlines()
-        self.log.writelines(line + "\n" for line in lines)
-        return read_response(result, function_error, lines)
-
-
-class _Context:
-    """The ``context`` a handler gets from Lambda's Python runtime, for a local invocation."""
-
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    log_stream_name = "local"
-
-    def __init__(self, function_name: str) -> None:
-        self.function_name = function_name
-        self.invoked_function_arn = f"arn:aws:lambda:local:123456789012:function:{function_name}"
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
+    def close(self) -> None:
+        self.runtime.close()
 
 
 # --- where things are ---------------------------------------------------------------------------
@@ -691,6 +648,8 @@ def command_replay(
             failing += 1
             report_failure(batch, payload, outcome, target, out, None if arguments.local else now)
     target.store.release()
+    for function in local_handlers.values():
+        function.close()
     out.writelines(left_text)
     others = f", {sum(map(len, left.values()))} left for other functions" if left else ""
     if trial:
