@@ -329,3 +329,59 @@ def test_a_template_problem_is_a_usage_error(run_local: Any, tmp_path: Path) -> 
 
     assert result.code == 2
     assert "error: the template has no AWS::Lambda::EventSourceMapping" in result.stderr
+
+
+# Appended to the logger's handler of a copy of the assembly: a batch with FRUIT/SLOW#1 outlasts any timeout.
+SLOW = """
+import time as _time
+
+_fast = handler
+
+
+def handler(event, context):
+    if any(record["dynamodb"]["Keys"]["SK"]["S"] == "SLOW#1" for record in event["Records"]):
+        _time.sleep(600)
+    return _fast(event, context)
+"""
+
+
+def test_a_timeout_is_a_failed_batch_retried_and_parked_and_nothing_is_logged_twice(
+    run_local: Any, template_path: Path, tmp_path: Path
+) -> None:
+    # GIVEN the logger with a 3 s timeout and one retry, and a record that makes it outlast it
+    path = assembly_with(template_path, tmp_path / "cdk.out", {"stream_logger.py": SLOW})
+    template = json.loads(path.read_text())
+    for resource in template["Resources"].values():
+        if resource["Properties"].get("Handler") == "stream_logger.handler":
+            resource["Properties"]["Timeout"] = 3
+        if resource["Type"] == "AWS::Lambda::EventSourceMapping" and "Logger" in json.dumps(
+            resource["Properties"]["FunctionName"]
+        ):
+            resource["Properties"]["MaximumRetryAttempts"] = 1
+    path.write_text(json.dumps(template))
+    items = tmp_path / "items.jsonl"
+    slow = [dict(operation) for operation in POISON_ITEMS]
+    slow[1] = {"op": "put", "item": {"PK": "FRUIT", "SK": "SLOW#1", "Stocks": 1}}
+    items.write_text("\n".join(json.dumps(operation) for operation in slow))
+
+    # WHEN they are written and the stream is processed
+    result: Result = run_local("--items", str(items), "--template", str(path))
+
+    # THEN each invocation with the slow record was stopped at its deadline, as Lambda stops it
+    assert result.code == 0, result.stderr
+    assert result.stderr.count("function error: Sandbox.Timedout: ") == 4
+    assert "Task timed out after 3.00 seconds" in result.stderr
+    # AND the batch was bisected down to the slow record, which used its retry and was parked
+    assert "4 record(s) read: 3 delivered, 0 filtered, 1 parked, 0 pending; 6 invocation(s)" in result.stderr
+    (parked,) = (tmp_path / "failures").rglob("*.json")
+    document = json.loads(parked.read_text())
+    assert document["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert document["responseContext"]["functionError"] == "Unhandled"
+    (record,) = json.loads(document["payload"])["Records"]
+    assert record["dynamodb"]["Keys"]["SK"] == {"S": "SLOW#1"}
+    # AND every other record is logged exactly once
+    assert Counter(line["keys"]["SK"] for line in result.records) == {
+        "APPLE#WASHINGTON": 1,
+        "ORANGE#FLORIDA": 1,
+        "KIWI#NZ": 1,
+    }
