@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -85,7 +87,8 @@ a deployed stack (--stack-name): with your AWS credentials, tail the deployed ta
 exit status: 0 when every record read is delivered, filtered or parked and every delivered
   record shows in the log lines; 1 when one is lost; 2 for a usage or setup error, or an
   operation DynamoDB would refuse (all of --items is checked before anything is written);
-  130 when interrupted; 141 when the output was closed before the end (`| head -1`).
+  130 when interrupted (143 on SIGTERM) with records pending; 141 when the output was
+  closed before the end (`| head -1`).
 """
 
 
@@ -146,6 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--duration", type=float, metavar="SECONDS", help="with --tail: stop after this long")
     shown.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     return parser
+
+
+class Terminated(KeyboardInterrupt):
+    """The run got SIGTERM: it stops as on Ctrl-C, and exits 143 as a program stopped by it."""
+
+
+TERMINATED = 143
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
 
 
 class OutputClosed(StopRun):
@@ -227,6 +241,10 @@ def main(
     arguments = build_parser().parse_args(argv)
     progress = Progress(stderr, quiet=arguments.quiet)
     started = time.monotonic()
+    # SIGTERM (a container's or CI's stop, `kill`) ends the run as Ctrl-C does: the invocation in
+    # flight is reported, the summary printed with what is pending.
+    main_thread = threading.current_thread() is threading.main_thread()  # where signals can be handled
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         # Read before synthesizing, so that a missing file is reported at once.
         items_text = arguments.items.read_text() if arguments.items else None
@@ -240,6 +258,9 @@ def main(
             run = _start(arguments, model, stack, stdout, progress, clock, sleep)
             try:
                 _play(arguments, model, run, operations, stdin, stderr, progress, clock)
+            except Terminated:
+                progress("terminated (SIGTERM)")
+                return _summary(run, model, progress, time.monotonic() - started, stopped=TERMINATED)
             except KeyboardInterrupt:
                 progress("interrupted")
             return _summary(run, model, progress, time.monotonic() - started)
@@ -257,8 +278,13 @@ def main(
     ) as error:
         stderr.writelines(f"error: {line}\n" for line in str(error).splitlines())
         return 2
-    except KeyboardInterrupt:  # before the run started: nothing to account for
+    except Terminated:  # before the run started: nothing to account for
+        return TERMINATED
+    except KeyboardInterrupt:
         return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _model(arguments: argparse.Namespace, stack: ExitStack, progress: Progress) -> StackModel:
@@ -362,6 +388,7 @@ def _start(
             clock=clock,
             sleep=sleep,
             on_progress=say,
+            on_delivered=captured.settle,
         )
         poller.start()  # as creating the mapping does: LATEST means after this
         return poller, captured, topic
@@ -510,7 +537,7 @@ def _prompt(run: Run, keys: items.KeyTypes, stdin: TextIO, stderr: TextIO) -> No
         run.drain()
 
 
-def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) -> int:
+def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float, stopped: int = 130) -> int:
     """Account for every record read; 1 if one is lost."""
     poller, stats = run.poller, run.poller.stats
     progress(
@@ -545,13 +572,13 @@ def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float) ->
     unlogged: list[str] = []
     # A delivered record must show in the log lines, unless the function logs above INFO.
     if model.function.environment.get("POWERTOOLS_LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO"):
-        unlogged = [number for number in stats.delivered_sequence_numbers if number not in run.captured.logged]
+        unlogged = sorted(run.captured.unlogged)
     if lost or unlogged:
         progress(f"LOST: {lost} record(s) unaccounted for, {len(unlogged)} delivered without a log line")
         return 1
     if pending:  # interrupted: read, not finished, and gone with this process's stream
         progress(f"stopped with {pending} record(s) read but not yet delivered: not logged, not parked")
-        return 130
+        return stopped
     progress("nothing lost: every record read was delivered and logged, filtered, or parked")
     return 0
 

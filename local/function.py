@@ -20,8 +20,9 @@ class LoggedFunction:
     A function error (an uncaught exception, an init error, a timeout) is raised as
     ``FunctionError`` after its lines are shown: the event source mapping fails the batch.
 
-    ``logged`` collects the ``sequence_number`` of every record the function logged at INFO, so
-    that the run can check that each delivered record shows in the logs.
+    ``unlogged`` holds the records the mapping delivered (``settle``) that the function did not
+    log at INFO, so that the run can check that each delivered record shows in the logs. Only
+    what is not matched yet is kept: a long run's memory does not grow with what it logged.
 
     :param before_lines: Called before each invocation's lines are shown (e.g. to copy what it
         wrote to the failure bucket, so that a line never names a file not there yet).
@@ -39,7 +40,9 @@ class LoggedFunction:
         self.runtime = runtime
         self.sink = sink
         self.before_lines = before_lines
+        # Logged and not yet delivered (the mapping delivers when the invocation returns).
         self.logged: set[str] = set()
+        self.unlogged: set[str] = set()
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         result = self.runtime.invoke(event, request_id=getattr(context, "aws_request_id", None))
@@ -49,6 +52,14 @@ class LoggedFunction:
         if result.error is not None:
             raise FunctionError(result.error)
         return result.response
+
+    def settle(self, delivered: list[str]) -> None:
+        """Match the records the mapping counts as delivered with the ones the function logged."""
+        for number in delivered:
+            if number in self.logged:
+                self.logged.remove(number)
+            else:
+                self.unlogged.add(number)
 
     def _note(self, lines: list[str]) -> None:
         for line in lines:

@@ -173,7 +173,6 @@ class Stats:
     retries: int = 0
     bisections: int = 0
     parked_files: list[Path] = field(default_factory=list)
-    delivered_sequence_numbers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -213,6 +212,7 @@ class Poller:
     :param clock: Seconds since the epoch. Default: ``time.time``; tests pass a fake one.
     :param sleep: Waits that long. Default: ``time.sleep``; tests pass a fake one.
     :param on_progress: Called with a line about each invocation, retry and parked batch.
+    :param on_delivered: Called with the sequence numbers of the records each time some are done.
     """
 
     def __init__(
@@ -227,6 +227,7 @@ class Poller:
         clock: Clock = time.time,
         sleep: Sleep = time.sleep,
         on_progress: Callable[[str], None] = lambda line: None,
+        on_delivered: Callable[[list[str]], None] = lambda sequence_numbers: None,
     ) -> None:
         self.source = source
         self.settings = settings
@@ -237,6 +238,7 @@ class Poller:
         self.clock = clock
         self.sleep = sleep
         self.on_progress = on_progress
+        self.on_delivered = on_delivered
         self.stats = Stats()
         self.readers: dict[str, ShardReader] = {}
         self._window_start = 0.0
@@ -429,7 +431,7 @@ class Poller:
 
     def _deliver(self, entries: list[Entry]) -> None:
         self.stats.delivered += len(entries)
-        self.stats.delivered_sequence_numbers.extend(entry.sequence_number for entry in entries)
+        self.on_delivered([entry.sequence_number for entry in entries])
 
     # --- one invocation -------------------------------------------------------------------
     def _invoke(self, entries: list[Entry]) -> Outcome:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from aws_cdk import cx_api
 
 from tests.conftest import ROOT
+from tests.e2e.conftest import assembly_with
 
 # jq when the machine has it, else a stand-in that fails on a line that is not JSON, as jq does.
 JQ_EVENT_NAME = (
@@ -108,3 +110,38 @@ def test_make_help_aligns_every_target() -> None:
     columns = {line.index(line.split()[2]) for line in result.stdout.splitlines()}
     assert len(columns) == 1, result.stdout
     assert "make deploy-local" in result.stdout
+
+
+def test_sigterm_ends_a_run_like_ctrl_c_with_the_invocation_in_flight_reported(
+    tmp_path: Path, template_file: Path
+) -> None:
+    # GIVEN a run whose logger is in the middle of an invocation (a handler that sleeps)
+    slow = "import time as _time\n\n_fast = handler\n\ndef handler(event, context):\n    _time.sleep(600)\n"
+    template = assembly_with(template_file, tmp_path / "cdk.out", {"stream_logger.py": slow})
+    run = subprocess.Popen(
+        [sys.executable, "-m", "local", "--interactive", "--template", str(template), "--failures", str(tmp_path)],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert run.stdin is not None and run.stderr is not None
+    run.stdin.write("put FRUIT KIWI#NZ Stocks=3\n")
+    run.stdin.flush()
+    seen = []
+    while not any("# invocation 1: 1 record(s)" in line for line in seen):  # after the prompt, "local> "
+        line = run.stderr.readline()
+        assert line, "".join(seen)
+        seen.append(line)
+
+    # WHEN it gets SIGTERM, as from `kill` or a CI job's stop
+    run.send_signal(signal.SIGTERM)
+    _, rest = run.communicate(timeout=60)
+
+    # THEN it stops as on Ctrl-C: the summary, the record in flight pending, and the exit status of SIGTERM
+    assert run.returncode == 143, rest
+    assert "# terminated (SIGTERM)" in rest
+    assert "1 record(s) read: 0 delivered, 0 filtered, 0 parked, 1 pending; 1 invocation(s)" in rest
+    assert "stopped with 1 record(s) read but not yet delivered: not logged, not parked" in rest
+    assert "Traceback" not in rest
