@@ -90,6 +90,9 @@ logger = Logger(utc=True, datefmt=TIMESTAMP_FORMAT)
 # in Lambda, the function's application log level sets AWS_LAMBDA_LOG_LEVEL, which Powertools
 # obeys over POWERTOOLS_LOG_LEVEL, and the construct keeps that at INFO for the metrics line.
 LOG_LEVEL = logging.getLevelName(_choice_env("POWERTOOLS_LOG_LEVEL", ("INFO", "DEBUG", "WARN", "ERROR")))
+# The Logger's own lines (a warning, the ERROR lines) follow it too; set on its standard logger,
+# as the Logger's setLevel() would obey AWS_LAMBDA_LOG_LEVEL again.
+logging.getLogger(logger.name).setLevel(LOG_LEVEL)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "TableStreamLogger")
 
 

@@ -133,10 +133,12 @@ def test_the_handler_follows_the_loggers_level_for_change_lines(log_level: Any) 
     assert len(result.metrics) == 1
 
 
-@pytest.mark.parametrize("setting", ["WARN", "ERROR"])
-def test_no_change_line_when_lambdas_own_log_level_is_info(setting: str) -> None:
-    # GIVEN the function's environment in Lambda: the construct keeps the application log level
-    # at INFO, so Lambda sets AWS_LAMBDA_LOG_LEVEL=INFO, which Powertools obeys over ours
+def _received_in_lambda(setting: str, event: Any) -> list[dict[str, Any]]:
+    """The lines Lambda keeps of the handler's output, the module imported fresh in Lambda's environment.
+
+    The construct keeps the application log level at INFO (DEBUG for DEBUG), so Lambda sets
+    AWS_LAMBDA_LOG_LEVEL=INFO, which Powertools obeys over POWERTOOLS_LOG_LEVEL.
+    """
     environment = {
         **os.environ,
         "POWERTOOLS_LOG_LEVEL": setting,
@@ -147,19 +149,35 @@ def test_no_change_line_when_lambdas_own_log_level_is_info(setting: str) -> None
     program = (
         "import json, sys, stream_logger\nevent = json.loads(sys.stdin.read())\nstream_logger.handler(event, None)\n"
     )
-    # WHEN the handler module is imported fresh in that environment and handles a MODIFY
     result = subprocess.run(
         [sys.executable, "-c", program],
-        input=json.dumps(load_event("tutorial_modify")),
+        input=json.dumps(event),
         env=environment,
         cwd=LAMBDA_DIR,
         capture_output=True,
         text=True,
         check=True,
     )
+    return [json.loads(line) for line in result.stdout.splitlines() if kept(line, environment["AWS_LAMBDA_LOG_LEVEL"])]
+
+
+@pytest.mark.parametrize("setting", ["WARN", "ERROR"])
+def test_no_change_line_when_lambdas_own_log_level_is_info(setting: str) -> None:
+    # GIVEN the function's environment in Lambda, WHEN the handler handles a MODIFY
+    received = _received_in_lambda(setting, load_event("tutorial_modify"))
+
     # THEN Lambda lets no change line through, and the metrics line still
-    assert environment["AWS_LAMBDA_LOG_LEVEL"] == "INFO"
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    received = [line for line in lines if kept(json.dumps(line), environment["AWS_LAMBDA_LOG_LEVEL"])]
     assert [line for line in received if "event_name" in line] == []
+    assert len([line for line in received if "_aws" in line]) == 1
+
+
+@pytest.mark.parametrize(("setting", "warnings"), [("INFO", 1), ("WARN", 1), ("ERROR", 0)])
+def test_the_no_records_warning_follows_log_level_when_lambdas_own_log_level_is_info(
+    setting: str, warnings: int
+) -> None:
+    # GIVEN the function's environment in Lambda, WHEN an event without records comes
+    received = _received_in_lambda(setting, {"Records": []})
+
+    # THEN the WARN line is written below ERROR only; the metrics line always
+    assert len([line for line in received if "no Records" in line.get("message", "")]) == warnings
     assert len([line for line in received if "_aws" in line]) == 1
