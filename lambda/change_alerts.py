@@ -11,6 +11,7 @@ Configuration (the function's environment, set by the ChangeAlerts construct):
   ``attribute`` may be a dotted path into maps (``"Price.USD"``). Numbers compare exactly.
 - ``TOPIC_ARN``: the SNS topic to publish to.
 - ``REDACT_ATTRIBUTES``, ``KEY_ATTRIBUTES``: as for the logger (JSON arrays of names).
+- ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_LOG_LEVEL``.
 
 Delivery is at least once: a batch that Lambda retries may publish again, so each message
 carries the record's ``event_id`` for subscribers to drop duplicates.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -162,6 +164,13 @@ def _names_env(name: str) -> list[str]:
     return value
 
 
+def _choice_env(name: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().upper() or choices[0]
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def load_rules() -> list[Rule]:
     raw = _json_env("ALERT_RULES", "[]")
     if not isinstance(raw, list) or not raw:
@@ -178,6 +187,12 @@ TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
 # JSON line's level only when its timestamp is one. In UTC with a Z, as the logger's lines
 # (%F: Powertools' milliseconds).
 logger = Logger(utc=True, datefmt="%Y-%m-%dT%H:%M:%S.%FZ")
+# The user's log_level, read from POWERTOOLS_LOG_LEVEL itself and set on the Logger's standard
+# logger: in Lambda, the function's application log level sets AWS_LAMBDA_LOG_LEVEL, which
+# Powertools (its setLevel() too) obeys over POWERTOOLS_LOG_LEVEL, and the construct keeps that
+# at INFO (DEBUG for DEBUG), as for the logger.
+LOG_LEVEL = logging.getLevelName(_choice_env("POWERTOOLS_LOG_LEVEL", ("INFO", "DEBUG", "WARN", "ERROR")))
+logging.getLogger(logger.name).setLevel(LOG_LEVEL)
 
 
 @functools.cache

@@ -181,3 +181,91 @@ def test_the_no_records_warning_follows_log_level_when_lambdas_own_log_level_is_
     # THEN the WARN line is written below ERROR only; the metrics line always
     assert len([line for line in received if "no Records" in line.get("message", "")]) == warnings
     assert len([line for line in received if "_aws" in line]) == 1
+
+
+# --- the alerts function: a line per message published, an ERROR line per failed record --------
+ALERTS_PROGRAM = """
+import json, sys, types
+import change_alerts
+
+class Sns:
+    def publish(self, **arguments):
+        return {"MessageId": "message-1"}
+
+change_alerts.sns = Sns
+context = types.SimpleNamespace(
+    function_name="alerts", memory_limit_in_mb=256, aws_request_id="request-1",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:alerts",
+)
+change_alerts.handler(json.loads(sys.stdin.read()), context)
+"""
+
+
+def _alerts_batch() -> dict[str, Any]:
+    """A change that fires the rule (Stocks 33 -> 32), then one that cannot be read."""
+    event = load_event("tutorial_modify")
+    bad = copy.deepcopy(event["Records"][0])
+    bad["dynamodb"]["SequenceNumber"] = "999"
+    bad["dynamodb"]["NewImage"]["Stocks"] = {"N": "many"}
+    event["Records"].append(bad)
+    return event
+
+
+def _alerts_received_in_lambda(setting: str, event: Any) -> list[dict[str, Any]]:
+    """As ``_received_in_lambda``, for the alerts handler."""
+    rules = [{"name": "low", "kind": "falls_to_or_below", "attribute": "Stocks", "threshold": "32", "title": "Low"}]
+    environment = {
+        **os.environ,
+        "POWERTOOLS_SERVICE_NAME": "change-alerts",
+        "POWERTOOLS_LOG_LEVEL": setting,
+        "AWS_LAMBDA_LOG_LEVEL": _application_log_level(setting),
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "ALERT_RULES": json.dumps(rules),
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
+        "KEY_ATTRIBUTES": '["PK","SK"]',
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", ALERTS_PROGRAM],
+        input=json.dumps(event),
+        env=environment,
+        cwd=LAMBDA_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [json.loads(line) for line in result.stdout.splitlines() if kept(line, environment["AWS_LAMBDA_LOG_LEVEL"])]
+
+
+def _alerts_kind(entry: dict[str, Any]) -> str:
+    if entry["message"].startswith("Published: "):
+        return "notification"
+    if entry["level"] == "ERROR":
+        return "error"
+    return "other"
+
+
+@pytest.mark.parametrize(
+    ("setting", "kinds"),
+    [
+        ("DEBUG", ["notification", "error"]),
+        ("INFO", ["notification", "error"]),
+        ("WARN", ["error"]),
+        ("ERROR", ["error"]),
+    ],
+)
+def test_the_alerts_function_writes_exactly_the_intended_lines_in_lambda(setting: str, kinds: list[str]) -> None:
+    # GIVEN the alerts function's environment in Lambda, as the construct configures it
+    # WHEN a batch with a change that fires a rule and a bad record runs
+    received = _alerts_received_in_lambda(setting, _alerts_batch())
+
+    # THEN, after Lambda's filtering, the lines CloudWatch receives are exactly these
+    assert [_alerts_kind(entry) for entry in received] == kinds
+    for entry in received:
+        assert validate_rfc3339(entry["timestamp"]), entry["timestamp"]
+
+
+@pytest.mark.parametrize(("setting", "warnings"), [("INFO", 1), ("WARN", 1), ("ERROR", 0)])
+def test_the_alerts_no_records_warning_follows_log_level_in_lambda(setting: str, warnings: int) -> None:
+    received = _alerts_received_in_lambda(setting, {})
+
+    assert len([entry for entry in received if "no Records" in entry["message"]]) == warnings
