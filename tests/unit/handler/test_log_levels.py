@@ -21,7 +21,7 @@ from rfc3339_validator import validate_rfc3339
 import stream_logger
 from local import LAMBDA_DIR
 from local.lambda_logs import kept, level_of
-from stacks.table_stream_logger.stream_consumer import LOG_LEVELS
+from stacks.table_stream_logger.stream_consumer import lambda_log_level
 
 from .conftest import invoke, load_event
 
@@ -50,8 +50,8 @@ def _batch() -> dict[str, Any]:
 
 
 def _application_log_level(log_level: str) -> str:
-    """What the construct sets as the function's ApplicationLogLevel for a log_level."""
-    return str(LOG_LEVELS["DEBUG" if log_level == "DEBUG" else "INFO"].value)
+    """What the constructs set as the function's ApplicationLogLevel for a log_level."""
+    return str(lambda_log_level(log_level).value)
 
 
 @pytest.mark.parametrize(
