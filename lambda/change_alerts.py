@@ -183,6 +183,9 @@ REDACT = dynamo_json.redaction_tree(_names_env("REDACT_ATTRIBUTES"))
 KEY_ATTRIBUTES = _names_env("KEY_ATTRIBUTES")
 TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
 
+# Lambda's log-level filtering knows TRACE, DEBUG, INFO, WARN, ERROR and FATAL; an unknown
+# level such as Python's "WARNING" counts as INFO.
+logging.addLevelName(logging.WARNING, "WARN")
 # RFC 3339 timestamps: Lambda's log-level filter (the function's ApplicationLogLevel) reads a
 # JSON line's level only when its timestamp is one. In UTC with a Z, as the logger's lines
 # (%F: Powertools' milliseconds).

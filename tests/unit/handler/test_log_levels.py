@@ -268,4 +268,6 @@ def test_the_alerts_function_writes_exactly_the_intended_lines_in_lambda(setting
 def test_the_alerts_no_records_warning_follows_log_level_in_lambda(setting: str, warnings: int) -> None:
     received = _alerts_received_in_lambda(setting, {})
 
-    assert len([entry for entry in received if "no Records" in entry["message"]]) == warnings
+    warning_lines = [entry for entry in received if "no Records" in entry["message"]]
+    assert len(warning_lines) == warnings
+    assert all(entry["level"] == "WARN" for entry in warning_lines)  # not WARNING, which Lambda takes for INFO
