@@ -196,6 +196,12 @@ logger = Logger(utc=True, datefmt="%Y-%m-%dT%H:%M:%S.%FZ")
 # at INFO (DEBUG for DEBUG), as for the logger.
 LOG_LEVEL = logging.getLevelName(_choice_env("POWERTOOLS_LOG_LEVEL", ("INFO", "DEBUG", "WARN", "ERROR")))
 logging.getLogger(logger.name).setLevel(LOG_LEVEL)
+# Lambda's runtime sets the root logger to the function's application log level (DEBUG at
+# log_level=DEBUG): botocore would log every request, an SNS message with the item in it, and
+# urllib3 every connection. The AWS SDK and its HTTP client keep their warnings, unless
+# log_level is ERROR.
+for _library in ("botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_library).setLevel(max(logging.WARNING, LOG_LEVEL))
 
 
 @functools.cache

@@ -93,6 +93,12 @@ LOG_LEVEL = logging.getLevelName(_choice_env("POWERTOOLS_LOG_LEVEL", ("INFO", "D
 # The Logger's own lines (a warning, the ERROR lines) follow it too; set on its standard logger,
 # as the Logger's setLevel() would obey AWS_LAMBDA_LOG_LEVEL again.
 logging.getLogger(logger.name).setLevel(LOG_LEVEL)
+# Lambda's runtime sets the root logger to the function's application log level (DEBUG at
+# log_level=DEBUG): botocore would log every request, an SNS message with the item in it, and
+# urllib3 every connection. The AWS SDK and its HTTP client keep their warnings, unless
+# log_level is ERROR.
+for _library in ("botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_library).setLevel(max(logging.WARNING, LOG_LEVEL))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "TableStreamLogger")
 
 
