@@ -95,14 +95,14 @@ def configured(
         stream_logger.LOG_IMAGES, stream_logger.REDACT, stream_logger.KEY_ATTRIBUTES = saved
 
 
-def invoke(event: Any) -> Invocation:
+def invoke(event: Any, context: Any = None) -> Invocation:
     """Call the handler; every line it prints must be JSON (numbers parsed as Decimal)."""
     buffer = _Stdout()
     log_handler = stream_logger.logger.registered_handler
     previous_stream = log_handler.setStream(buffer)  # type: ignore[attr-defined]
     previous_stdout, sys.stdout = sys.stdout, buffer
     try:
-        response = stream_logger.handler(event, LambdaContext())
+        response = stream_logger.handler(event, context or LambdaContext())
     finally:
         sys.stdout = previous_stdout
         log_handler.setStream(previous_stream)  # type: ignore[attr-defined]
