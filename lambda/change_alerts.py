@@ -401,5 +401,8 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
 
 
 def _failure_reason(error: Exception) -> str:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code") if hasattr(error, "response") else None
+    # A service's error has a response; one of the connection's (a timeout, a closed connection)
+    # may have it as None.
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     return f"publish failed: {type(error).__name__}" + (f" ({code})" if code else "")

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from rfc3339_validator import validate_rfc3339
 
 # The function's environment, as the ChangeAlerts construct sets it (read at import).
@@ -452,6 +453,35 @@ def test_a_failed_publish_is_reported_and_the_batch_stops_there(monkeypatch: pyt
     assert [(line["rule"], line["message_id"]) for line in log.level("INFO")] == [("test-rises_above", "message-1")]
     # RFC 3339, so that Lambda's log-level filter reads the lines' levels.
     assert all(validate_rfc3339(line["timestamp"]) for line in log.level("INFO") + log.level("ERROR"))
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ConnectionClosedError(endpoint_url="https://sns"), "publish failed: ConnectionClosedError"),
+        (ReadTimeoutError(endpoint_url="https://sns"), "publish failed: ReadTimeoutError"),
+        (
+            ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish"),
+            "publish failed: ClientError (Throttling)",
+        ),
+    ],
+)
+def test_a_publish_that_fails_on_the_connection_is_reported(
+    monkeypatch: pytest.MonkeyPatch, log: LogLines, error: Exception, reason: str
+) -> None:
+    # GIVEN SNS that fails with a connection's error (its response is None) or a service's
+    class FailingSns:
+        def publish(self, **arguments: Any) -> dict[str, Any]:
+            raise error
+
+    monkeypatch.setattr(change_alerts, "sns", FailingSns)
+
+    with configured([rule()]):
+        response = change_alerts.handler({"Records": [stocks("0", "1")]}, LambdaContext())
+
+    # THEN the record is reported, with the error's type (and a service's code)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+    assert [line["reason"] for line in log.level("ERROR")] == [reason]
 
 
 def test_a_malformed_number_is_reported_without_its_value(sns: FakeSns, log: LogLines) -> None:
