@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 import socket
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -20,22 +18,9 @@ from moto import mock_aws
 
 import stream_logger
 
-from .conftest import Invocation, LambdaContext, invoke, load_event
+from .conftest import DeadlineContext, Invocation, connections, invoke, load_event
 
 BUCKET = "inventory-failures"
-
-
-@dataclass
-class DeadlineContext(LambdaContext):
-    """A context whose remaining time counts down from ``seconds``, as Lambda's does."""
-
-    seconds: float = 30.0
-
-    def __post_init__(self) -> None:
-        self.deadline = time.monotonic() + self.seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
 @pytest.fixture(autouse=True)
@@ -51,17 +36,14 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def stalled_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
+def stalled_s3(stalled_server: socket.socket, monkeypatch: pytest.MonkeyPatch) -> socket.socket:
     """S3 at a socket that the kernel connects and nobody ever reads; a copy may take 2 s."""
-    server = socket.create_server(("127.0.0.1", 0), backlog=8)
-    server.setblocking(False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{server.getsockname()[1]}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{stalled_server.getsockname()[1]}")
     # Shorter than the handler's limits, so that the test takes seconds; the test below
     # checks that the real limits fit the function's timeout.
     monkeypatch.setattr(stream_logger, "COPY_CONNECT_TIMEOUT", 1)
     monkeypatch.setattr(stream_logger, "COPY_READ_TIMEOUT", 1)
-    with server:
-        yield server
+    return stalled_server
 
 
 def _batch() -> list[dict[str, Any]]:
@@ -73,17 +55,6 @@ def _batch() -> list[dict[str, Any]]:
         record["dynamodb"]["NewImage"]["Stocks"] = stocks
         records.append(record)
     return records
-
-
-def _connections(server: socket.socket) -> int:
-    count = 0
-    while True:
-        try:
-            connection, _ = server.accept()
-        except BlockingIOError:
-            return count
-        connection.close()
-        count += 1
 
 
 def _logged(*results: Invocation) -> list[str]:
@@ -104,7 +75,7 @@ def test_a_stalled_copy_fails_the_record_in_time_and_the_retry_logs_nothing_twic
 
     # THEN it returns before the function's time is up, the copy having been tried and given up
     assert 1 <= elapsed < 3
-    assert _connections(stalled_s3) == 1
+    assert connections(stalled_s3) == 1
     assert result.response == {"batchItemFailures": [{"itemIdentifier": "200"}]}
     (error,) = result.level("ERROR")
     assert error["reason"].endswith(f"could not be written to s3://{BUCKET}/oversized/ (ReadTimeoutError)")
@@ -130,7 +101,7 @@ def test_a_copy_that_cannot_end_in_time_is_not_started(stalled_s3: socket.socket
 
     # THEN the record fails at once, without a connection to S3
     assert time.monotonic() - started < 1
-    assert _connections(stalled_s3) == 0
+    assert connections(stalled_s3) == 0
     assert result.response == {"batchItemFailures": [{"itemIdentifier": "200"}]}
     (error,) = result.level("ERROR")
     assert "could not be written to s3://inventory-failures/oversized/ in the time left" in error["reason"]
