@@ -16,9 +16,10 @@ Configuration (the function's environment, set by the ChangeAlerts construct):
 Delivery is at least once: a batch that Lambda retries may publish again, so each message
 carries the record's ``event_id`` for subscribers to drop duplicates.
 
-On the first record that cannot be processed (its publish failed, or it is malformed) the
-handler reports it in ``batchItemFailures`` and stops: Lambda retries from that record, so
-the records after it are not published twice and stay in order.
+On the first record that cannot be processed (its publish failed or could not end before the
+function's time does, or it is malformed) the handler reports it in ``batchItemFailures`` and
+stops: Lambda retries from that record, so the records after it are not published twice and
+stay in order.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
 import dynamo_json
 from dynamo_json import InvalidValue
@@ -204,10 +206,40 @@ for _library in ("botocore", "boto3", "urllib3", "s3transfer"):
     logging.getLogger(_library).setLevel(max(logging.WARNING, LOG_LEVEL))
 
 
+# A publish's limits. With botocore's defaults (60 s to connect, 60 s for each read, retries) a
+# stalled publish outlasts the function's timeout (30 s by default): the invocation times out and
+# Lambda retries the whole batch, which publishes and logs again what was published before it.
+# With these, a stalled publish gives up within _publish_ms(); one that might not end
+# PUBLISH_MARGIN_MS before the function's time is up is not started. Either way the record fails,
+# and Lambda retries from it.
+PUBLISH_CONNECT_TIMEOUT = 2  # seconds, also for each write of the request; SNS connects in milliseconds
+PUBLISH_READ_TIMEOUT = 5  # seconds, for each read of the answer
+PUBLISH_ATTEMPTS = 1  # no retry inside the invocation: Lambda's retry of the record is the retry
+PUBLISH_MARGIN_MS = 1_000  # for what follows a publish: its line, the response
+
+
+def _publish_ms() -> int:
+    """The longest a publish can take, in milliseconds."""
+    return (PUBLISH_CONNECT_TIMEOUT + PUBLISH_READ_TIMEOUT) * PUBLISH_ATTEMPTS * 1000
+
+
 @functools.cache
 def sns() -> Any:
     """The SNS client, made on first use and kept for the execution environment's life."""
-    return boto3.client("sns")
+    config = Config(
+        connect_timeout=PUBLISH_CONNECT_TIMEOUT,
+        read_timeout=PUBLISH_READ_TIMEOUT,
+        retries={"total_max_attempts": PUBLISH_ATTEMPTS},
+    )
+    return boto3.client("sns", config=config)
+
+
+def _check_time_to_publish(context: Any) -> None:
+    # Lambda's context always has it; a caller's stand-in may not (then a publish is not timed).
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    left = remaining_ms() if remaining_ms else None
+    if left is not None and left < _publish_ms() + PUBLISH_MARGIN_MS:
+        raise RecordError(f"not published in the time left ({left} ms; a publish may take {_publish_ms()} ms)")
 
 
 # --- the message ------------------------------------------------------------------------------
@@ -376,6 +408,7 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
         event_id = record.get("eventID") if type(record) is dict else None
         try:
             for message in notifications(record):
+                _check_time_to_publish(context)
                 response = sns().publish(**message.publish_arguments(TOPIC_ARN))
                 logger.info(
                     f"Published: {message.subject}",
