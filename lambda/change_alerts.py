@@ -11,19 +11,22 @@ Configuration (the function's environment, set by the ChangeAlerts construct):
   ``attribute`` may be a dotted path into maps (``"Price.USD"``). Numbers compare exactly.
 - ``TOPIC_ARN``: the SNS topic to publish to.
 - ``REDACT_ATTRIBUTES``, ``KEY_ATTRIBUTES``: as for the logger (JSON arrays of names).
+- ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_LOG_LEVEL``.
 
 Delivery is at least once: a batch that Lambda retries may publish again, so each message
 carries the record's ``event_id`` for subscribers to drop duplicates.
 
-On the first record that cannot be processed (its publish failed, or it is malformed) the
-handler reports it in ``batchItemFailures`` and stops: Lambda retries from that record, so
-the records after it are not published twice and stay in order.
+On the first record that cannot be processed (its publish failed or could not end before the
+function's time does, or it is malformed) the handler reports it in ``batchItemFailures`` and
+stops: Lambda retries from that record, so the records after it are not published twice and
+stay in order.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +36,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
 import dynamo_json
 from dynamo_json import InvalidValue
@@ -162,6 +166,13 @@ def _names_env(name: str) -> list[str]:
     return value
 
 
+def _choice_env(name: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().upper() or choices[0]
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def load_rules() -> list[Rule]:
     raw = _json_env("ALERT_RULES", "[]")
     if not isinstance(raw, list) or not raw:
@@ -174,16 +185,61 @@ REDACT = dynamo_json.redaction_tree(_names_env("REDACT_ATTRIBUTES"))
 KEY_ATTRIBUTES = _names_env("KEY_ATTRIBUTES")
 TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
 
+# Lambda's log-level filtering knows TRACE, DEBUG, INFO, WARN, ERROR and FATAL; an unknown
+# level such as Python's "WARNING" counts as INFO.
+logging.addLevelName(logging.WARNING, "WARN")
 # RFC 3339 timestamps: Lambda's log-level filter (the function's ApplicationLogLevel) reads a
 # JSON line's level only when its timestamp is one. In UTC with a Z, as the logger's lines
 # (%F: Powertools' milliseconds).
 logger = Logger(utc=True, datefmt="%Y-%m-%dT%H:%M:%S.%FZ")
+# The user's log_level, read from POWERTOOLS_LOG_LEVEL itself and set on the Logger's standard
+# logger: in Lambda, the function's application log level sets AWS_LAMBDA_LOG_LEVEL, which
+# Powertools (its setLevel() too) obeys over POWERTOOLS_LOG_LEVEL, and the construct keeps that
+# at INFO (DEBUG for DEBUG), as for the logger.
+LOG_LEVEL = logging.getLevelName(_choice_env("POWERTOOLS_LOG_LEVEL", ("INFO", "DEBUG", "WARN", "ERROR")))
+logging.getLogger(logger.name).setLevel(LOG_LEVEL)
+# Lambda's runtime sets the root logger to the function's application log level (DEBUG at
+# log_level=DEBUG): botocore would log every request, an SNS message with the item in it, and
+# urllib3 every connection. The AWS SDK and its HTTP client keep their warnings, unless
+# log_level is ERROR.
+for _library in ("botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_library).setLevel(max(logging.WARNING, LOG_LEVEL))
+
+
+# A publish's limits. With botocore's defaults (60 s to connect, 60 s for each read, retries) a
+# stalled publish outlasts the function's timeout (30 s by default): the invocation times out and
+# Lambda retries the whole batch, which publishes and logs again what was published before it.
+# With these, a stalled publish gives up within _publish_ms(); one that might not end
+# PUBLISH_MARGIN_MS before the function's time is up is not started. Either way the record fails,
+# and Lambda retries from it.
+PUBLISH_CONNECT_TIMEOUT = 2  # seconds, also for each write of the request; SNS connects in milliseconds
+PUBLISH_READ_TIMEOUT = 5  # seconds, for each read of the answer
+PUBLISH_ATTEMPTS = 1  # no retry inside the invocation: Lambda's retry of the record is the retry
+PUBLISH_MARGIN_MS = 1_000  # for what follows a publish: its line, the response
+
+
+def _publish_ms() -> int:
+    """The longest a publish can take, in milliseconds."""
+    return (PUBLISH_CONNECT_TIMEOUT + PUBLISH_READ_TIMEOUT) * PUBLISH_ATTEMPTS * 1000
 
 
 @functools.cache
 def sns() -> Any:
     """The SNS client, made on first use and kept for the execution environment's life."""
-    return boto3.client("sns")
+    config = Config(
+        connect_timeout=PUBLISH_CONNECT_TIMEOUT,
+        read_timeout=PUBLISH_READ_TIMEOUT,
+        retries={"total_max_attempts": PUBLISH_ATTEMPTS},
+    )
+    return boto3.client("sns", config=config)
+
+
+def _check_time_to_publish(context: Any) -> None:
+    # Lambda's context always has it; a caller's stand-in may not (then a publish is not timed).
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    left = remaining_ms() if remaining_ms else None
+    if left is not None and left < _publish_ms() + PUBLISH_MARGIN_MS:
+        raise RecordError(f"not published in the time left ({left} ms; a publish may take {_publish_ms()} ms)")
 
 
 # --- the message ------------------------------------------------------------------------------
@@ -352,6 +408,7 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
         event_id = record.get("eventID") if type(record) is dict else None
         try:
             for message in notifications(record):
+                _check_time_to_publish(context)
                 response = sns().publish(**message.publish_arguments(TOPIC_ARN))
                 logger.info(
                     f"Published: {message.subject}",
@@ -377,5 +434,8 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
 
 
 def _failure_reason(error: Exception) -> str:
-    code = getattr(error, "response", {}).get("Error", {}).get("Code") if hasattr(error, "response") else None
+    # A service's error has a response; one of the connection's (a timeout, a closed connection)
+    # may have it as None.
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     return f"publish failed: {type(error).__name__}" + (f" ({code})" if code else "")

@@ -9,7 +9,8 @@ Configuration (the function's environment, set by the TableStreamLogger construc
 - ``KEY_ATTRIBUTES``: JSON array of the table's key names, partition key first. Without
   it, key names are taken in sorted order.
 - ``FAILURE_BUCKET``: the S3 failure destination, where a record too big for one log line
-  is copied whole (``oversized/...``). Without it the shortened line says so.
+  is copied whole (``oversized/...``). Without it the shortened line says so. A copy that
+  fails, or could not end before the function's time does, fails the record.
 - ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_LOG_LEVEL``, ``POWERTOOLS_METRICS_NAMESPACE``.
 
 A record that cannot be processed is logged at ERROR and reported in
@@ -90,6 +91,15 @@ logger = Logger(utc=True, datefmt=TIMESTAMP_FORMAT)
 # in Lambda, the function's application log level sets AWS_LAMBDA_LOG_LEVEL, which Powertools
 # obeys over POWERTOOLS_LOG_LEVEL, and the construct keeps that at INFO for the metrics line.
 LOG_LEVEL = logging.getLevelName(_choice_env("POWERTOOLS_LOG_LEVEL", ("INFO", "DEBUG", "WARN", "ERROR")))
+# The Logger's own lines (a warning, the ERROR lines) follow it too; set on its standard logger,
+# as the Logger's setLevel() would obey AWS_LAMBDA_LOG_LEVEL again.
+logging.getLogger(logger.name).setLevel(LOG_LEVEL)
+# Lambda's runtime sets the root logger to the function's application log level (DEBUG at
+# log_level=DEBUG): botocore would log every request, an SNS message with the item in it, and
+# urllib3 every connection. The AWS SDK and its HTTP client keep their warnings, unless
+# log_level is ERROR.
+for _library in ("botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_library).setLevel(max(logging.WARNING, LOG_LEVEL))
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "TableStreamLogger")
 
 
@@ -451,12 +461,40 @@ NOT_COPIED = (
     "the failure destination is not an S3 bucket: the whole record is only in the table "
     "(and its point-in-time recovery)"
 )
+# A copy's limits. With botocore's defaults (60 s to connect, 60 s for each read, retries) a
+# stalled copy outlasts the function's timeout (30 s by default): the invocation times out after
+# the lines before it were written, and Lambda's retry of the whole batch writes them again. With
+# these, a stalled copy gives up within _copy_ms(); one that might not end COPY_MARGIN_MS before
+# the function's time is up is not started. Either way the record fails, and Lambda retries from it.
+COPY_CONNECT_TIMEOUT = 2  # seconds, also for each write of the request; S3 connects in milliseconds
+COPY_READ_TIMEOUT = 5  # seconds, for each read of the answer
+COPY_ATTEMPTS = 1  # no retry inside the invocation: Lambda's retry of the record is the retry
+COPY_MARGIN_MS = 1_000  # for what follows a copy: the line, the metrics line, the response
 _s3_client: Any = None
+
+
+def _copy_ms() -> int:
+    """The longest a copy can take, in milliseconds."""
+    return (COPY_CONNECT_TIMEOUT + COPY_READ_TIMEOUT) * COPY_ATTEMPTS * 1000
+
+
+def _s3() -> Any:
+    global _s3_client
+    if _s3_client is None:
+        import boto3  # in the Lambda runtime; only oversized records need it
+        from botocore.config import Config
+
+        config = Config(
+            connect_timeout=COPY_CONNECT_TIMEOUT,
+            read_timeout=COPY_READ_TIMEOUT,
+            retries={"total_max_attempts": COPY_ATTEMPTS},
+        )
+        _s3_client = boto3.client("s3", config=config)
+    return _s3_client
 
 
 def _copy_whole(record: dict[str, Any], table: str | None) -> str:
     """Write the record, as the stream delivered it, to the failure bucket; return the object's key."""
-    global _s3_client
     stream = record["dynamodb"]
     sequence_number = stream.get("SequenceNumber")
     body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
@@ -465,11 +503,7 @@ def _copy_whole(record: dict[str, Any], table: str | None) -> str:
     created = stream.get("ApproximateCreationDateTime")
     day = time.strftime("%Y-%m-%d", time.gmtime(created if type(created) in (int, float) else time.time()))
     key = f"{OVERSIZED_PREFIX}/{table or 'unknown-table'}/{day}/{name}.json"
-    if _s3_client is None:
-        import boto3  # in the Lambda runtime; only oversized records need it
-
-        _s3_client = boto3.client("s3")
-    _s3_client.put_object(Bucket=FAILURE_BUCKET, Key=key, Body=body, ContentType="application/json")
+    _s3().put_object(Bucket=FAILURE_BUCKET, Key=key, Body=body, ContentType="application/json")
     return key
 
 
@@ -532,6 +566,8 @@ class _Invocation:
 
     def __init__(self, context: Any, records: list[Any]) -> None:
         self.request_id = str(getattr(context, "aws_request_id", "") or "")
+        # Lambda's context always has it; a caller's stand-in may not (then a copy is not timed).
+        self.remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
         first = records[0] if records and type(records[0]) is dict else {}
         self.table = table_name(first.get("eventSourceARN"))
         trace_id = os.environ.get("_X_AMZN_TRACE_ID", "")
@@ -616,13 +652,17 @@ def _log_line(invocation: _Invocation, record: dict[str, Any], rendered: Rendere
         return line
     original = _utf8_size(line)
     if FAILURE_BUCKET:
+        copy_failed = (
+            f"the record's line would be {original} bytes and its full copy could not be written "
+            f"to s3://{FAILURE_BUCKET}/{OVERSIZED_PREFIX}/"
+        )
+        left = invocation.remaining_ms() if invocation.remaining_ms else None
+        if left is not None and left < _copy_ms() + COPY_MARGIN_MS:
+            raise RecordError(f"{copy_failed} in the time left ({left} ms; a copy may take {_copy_ms()} ms)")
         try:
             key = _copy_whole(record, invocation.table)
         except Exception as error:  # never log a shortened line without its full copy
-            raise RecordError(
-                f"the record's line would be {original} bytes and its full copy could not be written "
-                f"to s3://{FAILURE_BUCKET}/{OVERSIZED_PREFIX}/ ({type(error).__name__})"
-            ) from None
+            raise RecordError(f"{copy_failed} ({type(error).__name__})") from None
         where = f',"full_record":{_json_string(f"s3://{FAILURE_BUCKET}/{key}")}'
     else:
         where = f',"full_record":null,"note":{_json_string(NOT_COPIED)}'

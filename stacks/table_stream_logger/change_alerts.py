@@ -72,7 +72,9 @@ class ChangeAlerts(StreamConsumer):
         values. Default: none.
     :param service_name: ``POWERTOOLS_SERVICE_NAME`` of the function's log lines. Default:
         ``"change-alerts"``.
-    :param log_level: DEBUG, INFO, WARN or ERROR. Default: ``"INFO"`` (a line per message).
+    :param log_level: DEBUG or INFO (a line per message published), WARN or ERROR (only records
+        that fail). Default: ``"INFO"``. The handler applies it itself; Lambda's own log-level
+        filter is kept at INFO (DEBUG for DEBUG), as for the logger.
     :param log_retention: Retention of the function's log group. Default: one month.
     :param memory_size: Memory of the function in MB. Default: 256.
     :param timeout: Timeout of the function. Default: 30 seconds.

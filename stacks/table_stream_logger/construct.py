@@ -401,12 +401,8 @@ class TableStreamLogger(StreamConsumer):
                 log_group_class=log_group_class,
                 log_encryption_key=log_encryption_key,
                 reserved_concurrent_executions=reserved_concurrent_executions,
-                # The handler applies log_level to its own lines. Lambda's filter stays at INFO (DEBUG
-                # for DEBUG): its per-invocation metrics line is INFO, and the dashboard needs it at
-                # every log_level.
-                limits=FunctionLimits(
-                    "DEBUG" if log_level == "DEBUG" else "INFO", log_retention, memory_size, timeout, powertools_layer
-                ),
+                # The handler applies log_level; Lambda's filter stays at INFO (lambda_log_level).
+                limits=FunctionLimits(log_level, log_retention, memory_size, timeout, powertools_layer),
             ),
             reading,
             failure,

@@ -52,6 +52,17 @@ LOG_LEVELS = {
     "WARN": lambda_.ApplicationLogLevel.WARN,
     "ERROR": lambda_.ApplicationLogLevel.ERROR,
 }
+
+
+def lambda_log_level(log_level: str) -> lambda_.ApplicationLogLevel:
+    """Lambda's own filter (the function's ApplicationLogLevel) for a consumer's ``log_level``.
+
+    INFO, DEBUG for DEBUG: the handlers apply ``log_level`` to their lines themselves, and the
+    logger's per-invocation metrics line is INFO, which the dashboard needs at every level.
+    """
+    return LOG_LEVELS["DEBUG" if log_level == "DEBUG" else "INFO"]
+
+
 # The handler files of this package (lambda/), and what of that folder no function needs.
 HANDLER_FILES = ("stream_logger.py", "change_alerts.py", "dynamo_json.py")
 ASSET_EXCLUDE = ["__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"]
@@ -312,7 +323,7 @@ def json_list(values: Sequence[str]) -> str:
 class FunctionLimits:
     """The constructs' props of the function that every consumer has."""
 
-    log_level: str
+    log_level: str  # the user's: POWERTOOLS_LOG_LEVEL, which the handler applies
     log_retention: logs.RetentionDays
     memory_size: int
     timeout: Duration
@@ -399,7 +410,7 @@ def build_function(
         environment=dict(props.environment),
         log_group=log_group,
         logging_format=lambda_.LoggingFormat.JSON,
-        application_log_level_v2=LOG_LEVELS[props.limits.log_level],
+        application_log_level_v2=lambda_log_level(props.limits.log_level),
         # Lambda's own start/report lines are INFO: they would add three lines to every
         # invocation. Its warnings and errors still come through.
         system_log_level_v2=lambda_.SystemLogLevel.WARN,

@@ -13,7 +13,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 
-from stacks.table_stream_logger import Becomes, ChangeAlerts, Expires, RisesAbove, StreamReading
+from stacks.table_stream_logger import Becomes, ChangeAlerts, Expires, LogLevel, RisesAbove, StreamReading
 from tests.conftest import CDK_CONTEXT
 
 NewStack = Callable[[], cdk.Stack]
@@ -111,6 +111,21 @@ def test_the_function_gets_its_rules_topic_and_keys(built: dict[str, Any]) -> No
         "REDACT_ATTRIBUTES": "[]",
         "KEY_ATTRIBUTES": '["PK","SK"]',
     }
+
+
+@pytest.mark.parametrize(
+    ("log_level", "lambda_level"), [("DEBUG", "DEBUG"), ("INFO", "INFO"), ("WARN", "INFO"), ("ERROR", "INFO")]
+)
+def test_lambda_filters_at_info_or_below_and_the_handler_applies_log_level(
+    new_stack: NewStack, log_level: LogLevel, lambda_level: str
+) -> None:
+    stack = new_stack()
+    ChangeAlerts(stack, "Alerts", table=table(stack), rules=RULES, log_level=log_level)
+
+    _, function = only(dict(assertions.Template.from_stack(stack).to_json()), "AWS::Lambda::Function")
+    assert function["LoggingConfig"]["ApplicationLogLevel"] == lambda_level
+    assert function["LoggingConfig"]["LogFormat"] == "JSON"
+    assert function["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"] == log_level
 
 
 def test_the_mapping_lets_through_only_candidates_and_reports_item_failures(built: dict[str, Any]) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +42,40 @@ class LambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:inventory-stream-logger"
     aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+@dataclass
+class DeadlineContext(LambdaContext):
+    """A context whose remaining time counts down from ``seconds``, as Lambda's does."""
+
+    seconds: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.deadline = time.monotonic() + self.seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+@pytest.fixture
+def stalled_server() -> Iterator[socket.socket]:
+    """A local endpoint that stalls: the kernel accepts connections, nobody reads or answers."""
+    server = socket.create_server(("127.0.0.1", 0), backlog=8)
+    server.setblocking(False)
+    with server:
+        yield server
+
+
+def connections(server: socket.socket) -> int:
+    """How many connections the stalled server has had since the last call."""
+    count = 0
+    while True:
+        try:
+            connection, _ = server.accept()
+        except BlockingIOError:
+            return count
+        connection.close()
+        count += 1
 
 
 class _Stdout(io.StringIO):
@@ -95,14 +131,14 @@ def configured(
         stream_logger.LOG_IMAGES, stream_logger.REDACT, stream_logger.KEY_ATTRIBUTES = saved
 
 
-def invoke(event: Any) -> Invocation:
+def invoke(event: Any, context: Any = None) -> Invocation:
     """Call the handler; every line it prints must be JSON (numbers parsed as Decimal)."""
     buffer = _Stdout()
     log_handler = stream_logger.logger.registered_handler
     previous_stream = log_handler.setStream(buffer)  # type: ignore[attr-defined]
     previous_stdout, sys.stdout = sys.stdout, buffer
     try:
-        response = stream_logger.handler(event, LambdaContext())
+        response = stream_logger.handler(event, context or LambdaContext())
     finally:
         sys.stdout = previous_stdout
         log_handler.setStream(previous_stream)  # type: ignore[attr-defined]

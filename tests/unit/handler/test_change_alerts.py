@@ -6,12 +6,15 @@ import copy
 import io
 import json
 import os
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from rfc3339_validator import validate_rfc3339
 
 # The function's environment, as the ChangeAlerts construct sets it (read at import).
@@ -27,7 +30,7 @@ os.environ.update(
 import change_alerts
 import dynamo_json
 from change_alerts import Rule
-from tests.unit.handler.conftest import LambdaContext, load_event
+from tests.unit.handler.conftest import DeadlineContext, LambdaContext, connections, load_event
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Cloud9/stream/2023-07-16T09:00:05.000"
@@ -454,6 +457,35 @@ def test_a_failed_publish_is_reported_and_the_batch_stops_there(monkeypatch: pyt
     assert all(validate_rfc3339(line["timestamp"]) for line in log.level("INFO") + log.level("ERROR"))
 
 
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (ConnectionClosedError(endpoint_url="https://sns"), "publish failed: ConnectionClosedError"),
+        (ReadTimeoutError(endpoint_url="https://sns"), "publish failed: ReadTimeoutError"),
+        (
+            ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish"),
+            "publish failed: ClientError (Throttling)",
+        ),
+    ],
+)
+def test_a_publish_that_fails_on_the_connection_is_reported(
+    monkeypatch: pytest.MonkeyPatch, log: LogLines, error: Exception, reason: str
+) -> None:
+    # GIVEN SNS that fails with a connection's error (its response is None) or a service's
+    class FailingSns:
+        def publish(self, **arguments: Any) -> dict[str, Any]:
+            raise error
+
+    monkeypatch.setattr(change_alerts, "sns", FailingSns)
+
+    with configured([rule()]):
+        response = change_alerts.handler({"Records": [stocks("0", "1")]}, LambdaContext())
+
+    # THEN the record is reported, with the error's type (and a service's code)
+    assert response == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+    assert [line["reason"] for line in log.level("ERROR")] == [reason]
+
+
 def test_a_malformed_number_is_reported_without_its_value(sns: FakeSns, log: LogLines) -> None:
     event = {
         "Records": [stocks("0", "1"), record({"Stocks": n("0")}, {"Stocks": n("12secret")}, sequence_number="200")]
@@ -480,6 +512,99 @@ def test_a_record_without_a_sequence_number_fails_the_whole_batch(sns: FakeSns) 
 def test_an_event_without_records_publishes_nothing(sns: FakeSns) -> None:
     assert change_alerts.handler({}, LambdaContext()) == {"batchItemFailures": []}
     assert sns.published == []
+
+
+# --- a publish ends before the function's time does -----------------------------------------
+
+
+@pytest.fixture
+def stalled_sns(stalled_server: socket.socket, monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
+    """The real SNS client, at a socket that the kernel connects and nobody ever reads; a publish may take 2 s."""
+    for name, value in {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL_SNS": f"http://127.0.0.1:{stalled_server.getsockname()[1]}",
+    }.items():
+        monkeypatch.setenv(name, value)
+    # Shorter than the handler's limits, so that the test takes seconds; a test below checks the real ones.
+    monkeypatch.setattr(change_alerts, "PUBLISH_CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(change_alerts, "PUBLISH_READ_TIMEOUT", 1)
+    client = change_alerts.sns  # a test may put a stand-in in its place
+    client.cache_clear()
+    yield stalled_server
+    client.cache_clear()
+
+
+class AnswersOnceThenStalls:
+    """SNS that answers the first publish (a FakeSns) and then stalls (the real client)."""
+
+    def __init__(self) -> None:
+        self.fake = FakeSns()
+        self.stalled = change_alerts.sns()
+
+    def publish(self, **arguments: Any) -> dict[str, Any]:
+        return (self.stalled if self.fake.published else self.fake).publish(**arguments)
+
+
+def _back_in_stock(*sequence_numbers: str) -> list[dict[str, Any]]:
+    return [record({"Stocks": n("0")}, {"Stocks": n("5")}, sequence_number=number) for number in sequence_numbers]
+
+
+def test_a_stalled_publish_fails_the_record_in_time_and_the_retry_publishes_nothing_twice(
+    stalled_sns: socket.socket, monkeypatch: pytest.MonkeyPatch, log: LogLines
+) -> None:
+    # GIVEN two records that fire, SNS that stalls after the first publish, and 4 s left
+    sns = AnswersOnceThenStalls()
+    monkeypatch.setattr(change_alerts, "sns", lambda: sns)
+    records = _back_in_stock("100", "200")
+
+    # WHEN the handler runs
+    started = time.monotonic()
+    with configured([rule()]):
+        response = change_alerts.handler({"Records": records}, DeadlineContext(seconds=4))
+    elapsed = time.monotonic() - started
+
+    # THEN it returns before the function's time is up, the second publish tried and given up
+    assert 1 <= elapsed < 3
+    assert connections(stalled_sns) == 1
+    assert response == {"batchItemFailures": [{"itemIdentifier": "200"}]}
+    assert [line["reason"] for line in log.level("ERROR")] == ["publish failed: ReadTimeoutError"]
+
+    # WHEN Lambda redelivers from that record, and SNS answers
+    monkeypatch.setattr(change_alerts, "sns", lambda: sns.fake)
+    with configured([rule()]):
+        retry = change_alerts.handler({"Records": records[1:]}, DeadlineContext())
+
+    # THEN each record is published, and logged, once across the two invocations
+    assert retry == {"batchItemFailures": []}
+    assert [body["sequence_number"] for body in sns.fake.bodies] == ["100", "200"]
+    assert [line["sequence_number"] for line in log.level("INFO")] == ["100", "200"]
+
+
+def test_a_publish_that_cannot_end_in_time_is_not_started(stalled_sns: socket.socket, log: LogLines) -> None:
+    # GIVEN 2.5 s left: less than a publish may take (2 s) and the margin after it (1 s)
+    started = time.monotonic()
+    with configured([rule()]):
+        response = change_alerts.handler({"Records": _back_in_stock("100")}, DeadlineContext(seconds=2.5))
+
+    # THEN the record fails at once, without a connection to SNS
+    assert time.monotonic() - started < 1
+    assert connections(stalled_sns) == 0
+    assert response == {"batchItemFailures": [{"itemIdentifier": "100"}]}
+    (error,) = log.level("ERROR")
+    assert error["reason"].startswith("not published in the time left")
+
+
+def test_a_publish_ends_well_within_the_default_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The construct's default timeout is 30 s; a publish and the margin after it take at most 8 s.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    change_alerts.sns.cache_clear()
+    assert change_alerts._publish_ms() + change_alerts.PUBLISH_MARGIN_MS <= 8_000
+    config = change_alerts.sns().meta.config
+    assert (config.connect_timeout, config.read_timeout) == (2, 5)
+    assert config.retries["total_max_attempts"] == 1
+    change_alerts.sns.cache_clear()
 
 
 # --- the configuration --------------------------------------------------------------------

@@ -21,7 +21,7 @@ from rfc3339_validator import validate_rfc3339
 import stream_logger
 from local import LAMBDA_DIR
 from local.lambda_logs import kept, level_of
-from stacks.table_stream_logger.stream_consumer import LOG_LEVELS
+from stacks.table_stream_logger.stream_consumer import lambda_log_level
 
 from .conftest import invoke, load_event
 
@@ -50,8 +50,8 @@ def _batch() -> dict[str, Any]:
 
 
 def _application_log_level(log_level: str) -> str:
-    """What the construct sets as the function's ApplicationLogLevel for a log_level."""
-    return str(LOG_LEVELS["DEBUG" if log_level == "DEBUG" else "INFO"].value)
+    """What the constructs set as the function's ApplicationLogLevel for a log_level."""
+    return str(lambda_log_level(log_level).value)
 
 
 @pytest.mark.parametrize(
@@ -133,10 +133,12 @@ def test_the_handler_follows_the_loggers_level_for_change_lines(log_level: Any) 
     assert len(result.metrics) == 1
 
 
-@pytest.mark.parametrize("setting", ["WARN", "ERROR"])
-def test_no_change_line_when_lambdas_own_log_level_is_info(setting: str) -> None:
-    # GIVEN the function's environment in Lambda: the construct keeps the application log level
-    # at INFO, so Lambda sets AWS_LAMBDA_LOG_LEVEL=INFO, which Powertools obeys over ours
+def _received_in_lambda(setting: str, event: Any) -> list[dict[str, Any]]:
+    """The lines Lambda keeps of the handler's output, the module imported fresh in Lambda's environment.
+
+    The construct keeps the application log level at INFO (DEBUG for DEBUG), so Lambda sets
+    AWS_LAMBDA_LOG_LEVEL=INFO, which Powertools obeys over POWERTOOLS_LOG_LEVEL.
+    """
     environment = {
         **os.environ,
         "POWERTOOLS_LOG_LEVEL": setting,
@@ -147,19 +149,125 @@ def test_no_change_line_when_lambdas_own_log_level_is_info(setting: str) -> None
     program = (
         "import json, sys, stream_logger\nevent = json.loads(sys.stdin.read())\nstream_logger.handler(event, None)\n"
     )
-    # WHEN the handler module is imported fresh in that environment and handles a MODIFY
     result = subprocess.run(
         [sys.executable, "-c", program],
-        input=json.dumps(load_event("tutorial_modify")),
+        input=json.dumps(event),
         env=environment,
         cwd=LAMBDA_DIR,
         capture_output=True,
         text=True,
         check=True,
     )
+    return [json.loads(line) for line in result.stdout.splitlines() if kept(line, environment["AWS_LAMBDA_LOG_LEVEL"])]
+
+
+@pytest.mark.parametrize("setting", ["WARN", "ERROR"])
+def test_no_change_line_when_lambdas_own_log_level_is_info(setting: str) -> None:
+    # GIVEN the function's environment in Lambda, WHEN the handler handles a MODIFY
+    received = _received_in_lambda(setting, load_event("tutorial_modify"))
+
     # THEN Lambda lets no change line through, and the metrics line still
-    assert environment["AWS_LAMBDA_LOG_LEVEL"] == "INFO"
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    received = [line for line in lines if kept(json.dumps(line), environment["AWS_LAMBDA_LOG_LEVEL"])]
     assert [line for line in received if "event_name" in line] == []
     assert len([line for line in received if "_aws" in line]) == 1
+
+
+@pytest.mark.parametrize(("setting", "warnings"), [("INFO", 1), ("WARN", 1), ("ERROR", 0)])
+def test_the_no_records_warning_follows_log_level_when_lambdas_own_log_level_is_info(
+    setting: str, warnings: int
+) -> None:
+    # GIVEN the function's environment in Lambda, WHEN an event without records comes
+    received = _received_in_lambda(setting, {"Records": []})
+
+    # THEN the WARN line is written below ERROR only; the metrics line always
+    assert len([line for line in received if "no Records" in line.get("message", "")]) == warnings
+    assert len([line for line in received if "_aws" in line]) == 1
+
+
+# --- the alerts function: a line per message published, an ERROR line per failed record --------
+ALERTS_PROGRAM = """
+import json, sys, types
+import change_alerts
+
+class Sns:
+    def publish(self, **arguments):
+        return {"MessageId": "message-1"}
+
+change_alerts.sns = Sns
+context = types.SimpleNamespace(
+    function_name="alerts", memory_limit_in_mb=256, aws_request_id="request-1",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:alerts",
+)
+change_alerts.handler(json.loads(sys.stdin.read()), context)
+"""
+
+
+def _alerts_batch() -> dict[str, Any]:
+    """A change that fires the rule (Stocks 33 -> 32), then one that cannot be read."""
+    event = load_event("tutorial_modify")
+    bad = copy.deepcopy(event["Records"][0])
+    bad["dynamodb"]["SequenceNumber"] = "999"
+    bad["dynamodb"]["NewImage"]["Stocks"] = {"N": "many"}
+    event["Records"].append(bad)
+    return event
+
+
+def _alerts_received_in_lambda(setting: str, event: Any) -> list[dict[str, Any]]:
+    """As ``_received_in_lambda``, for the alerts handler."""
+    rules = [{"name": "low", "kind": "falls_to_or_below", "attribute": "Stocks", "threshold": "32", "title": "Low"}]
+    environment = {
+        **os.environ,
+        "POWERTOOLS_SERVICE_NAME": "change-alerts",
+        "POWERTOOLS_LOG_LEVEL": setting,
+        "AWS_LAMBDA_LOG_LEVEL": _application_log_level(setting),
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "ALERT_RULES": json.dumps(rules),
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
+        "KEY_ATTRIBUTES": '["PK","SK"]',
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", ALERTS_PROGRAM],
+        input=json.dumps(event),
+        env=environment,
+        cwd=LAMBDA_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [json.loads(line) for line in result.stdout.splitlines() if kept(line, environment["AWS_LAMBDA_LOG_LEVEL"])]
+
+
+def _alerts_kind(entry: dict[str, Any]) -> str:
+    if entry["message"].startswith("Published: "):
+        return "notification"
+    if entry["level"] == "ERROR":
+        return "error"
+    return "other"
+
+
+@pytest.mark.parametrize(
+    ("setting", "kinds"),
+    [
+        ("DEBUG", ["notification", "error"]),
+        ("INFO", ["notification", "error"]),
+        ("WARN", ["error"]),
+        ("ERROR", ["error"]),
+    ],
+)
+def test_the_alerts_function_writes_exactly_the_intended_lines_in_lambda(setting: str, kinds: list[str]) -> None:
+    # GIVEN the alerts function's environment in Lambda, as the construct configures it
+    # WHEN a batch with a change that fires a rule and a bad record runs
+    received = _alerts_received_in_lambda(setting, _alerts_batch())
+
+    # THEN, after Lambda's filtering, the lines CloudWatch receives are exactly these
+    assert [_alerts_kind(entry) for entry in received] == kinds
+    for entry in received:
+        assert validate_rfc3339(entry["timestamp"]), entry["timestamp"]
+
+
+@pytest.mark.parametrize(("setting", "warnings"), [("INFO", 1), ("WARN", 1), ("ERROR", 0)])
+def test_the_alerts_no_records_warning_follows_log_level_in_lambda(setting: str, warnings: int) -> None:
+    received = _alerts_received_in_lambda(setting, {})
+
+    warning_lines = [entry for entry in received if "no Records" in entry["message"]]
+    assert len(warning_lines) == warnings
+    assert all(entry["level"] == "WARN" for entry in warning_lines)  # not WARNING, which Lambda takes for INFO
