@@ -25,6 +25,7 @@ POISON_FILE = ROOT / "local" / "examples" / "poison.jsonl"
 class Walk:
     parked: Result
     listed: Result
+    dry_run: Result
     replayed: Result
     failures: Path
 
@@ -38,8 +39,9 @@ def walk(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Walk:
             "--items", str(POISON_FILE),
         )  # fmt: skip
         listed = run(redrive.main, "list", "--folder", str(failures), "--format", "json")
+        dry_run = run(redrive.main, "replay", "--all", "--local", "--folder", str(failures))
         replayed = run(redrive.main, "replay", "--all", "--yes", "--local", "--folder", str(failures))
-    return Walk(parked, listed, replayed, failures)
+    return Walk(parked, listed, dry_run, replayed, failures)
 
 
 def test_make_local_parks_the_poison_record_after_retries_and_bisection(walk: Walk) -> None:
@@ -70,6 +72,9 @@ def test_redrive_lists_the_batch_and_the_local_replay_still_fails_it(walk: Walk)
     assert walk.listed.code == 0, walk.listed.stderr
     (batch,) = json.loads(walk.listed.stdout)
     assert (batch["records"], batch["condition"]) == (1, "RetryAttemptsExhausted")
+
+    assert walk.dry_run.code == 0, walk.dry_run.stderr
+    assert walk.dry_run.stdout.splitlines()[-1] == "run again with --yes to replay them"
 
     # the record is malformed: no handler may log it, so the replay reports it and exits 1
     assert walk.replayed.code == 1, walk.replayed.stderr
