@@ -69,9 +69,9 @@ items file (--items): one JSON operation per line, for example
     simulated, on moto only: puts the item, and its stream record gets NewImage.Poison
     {"N": "not a number"}, which no DynamoDB record carries. The handler fails it; it is
     retried, bisected and parked in the failure folder, to try the redrive command on:
-    python -m local --items local/examples/poison.jsonl   (parks one batch), then
-    python -m table_stream_logger list --folder .local-failures
-    python -m table_stream_logger replay --all --yes --local --folder .local-failures
+    make local ARGS="--items local/examples/poison.jsonl"   (parks one batch), then
+    make redrive ARGS="list --folder .local-failures"
+    make redrive ARGS="replay --all --yes --local --folder .local-failures"   (still fails: 1)
   The story is written for the keys PK and SK (strings): on a table of other keys, give
   --items (a template of your own stack: --template cdk.out/YourStack.template.json).
 
