@@ -1,13 +1,15 @@
 """What a million item changes cost to log: the prices, in one place, and the arithmetic.
 
 Prices are AWS's public list prices for us-east-1, read from the AWS pricing pages on
-2026-12-01 (CloudWatch: aws.amazon.com/cloudwatch/pricing, "Logs"; Lambda:
-aws.amazon.com/lambda/pricing, "Arm price"). They change rarely; update them here.
+2026-12-01 (CloudWatch: aws.amazon.com/cloudwatch/pricing, "Logs", "Alarms" and "Dashboards";
+Lambda: aws.amazon.com/lambda/pricing, "Arm price"; KMS: aws.amazon.com/kms/pricing). They
+change rarely; update them here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 GB = 1024**3
 
@@ -88,3 +90,48 @@ def archive_per_million_changes(bytes_per_record: float, compression_ratio: floa
     firehose = billed * changes / GB * FIREHOSE_USD_PER_GB
     storage = compressed * changes / GB * S3_STANDARD_USD_PER_GB_MONTH * months
     return firehose + storage
+
+
+# What a deployed stack costs per month with no traffic at all. Everything else it builds bills
+# by use only (requests, bytes, stored data): the on-demand table and its point-in-time recovery
+# (by size), the buckets, the functions, the log groups, the SNS topic, Firehose, Athena, and
+# Glue's catalog (its first million objects are free). The free tier's 10 alarms and 3
+# dashboards per account are not counted: other stacks of the account may use them.
+ALARM_USD_PER_METRIC_MONTH = 0.10  # a standard-resolution alarm, per metric it reads
+DASHBOARD_USD_PER_MONTH = 3.00
+# A customer-managed key; with automatic rotation (the construct's), each of its first two
+# rotations adds 1.00 a month, so a key costs 2.00 in its second year and 3.00 from its third.
+KMS_KEY_USD_PER_MONTH = 1.00
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The resources of a template that cost a monthly charge, whatever the traffic."""
+
+    alarm_metrics: int
+    dashboards: int
+    keys: int
+
+    @property
+    def total(self) -> float:
+        """USD per month, the keys in their first year."""
+        return (
+            self.alarm_metrics * ALARM_USD_PER_METRIC_MONTH
+            + self.dashboards * DASHBOARD_USD_PER_MONTH
+            + self.keys * KMS_KEY_USD_PER_MONTH
+        )
+
+
+def standing_per_month(template: dict[str, Any]) -> Standing:
+    """The standing charges of a synthesized template: alarms (by the metrics each reads),
+    dashboards and KMS keys."""
+    resources = list(template.get("Resources", {}).values())
+
+    def of(kind: str) -> list[dict[str, Any]]:
+        return [resource.get("Properties", {}) for resource in resources if resource.get("Type") == kind]
+
+    metrics = sum(
+        sum(1 for query in alarm["Metrics"] if "MetricStat" in query) if "Metrics" in alarm else 1
+        for alarm in of("AWS::CloudWatch::Alarm")
+    )
+    return Standing(metrics, len(of("AWS::CloudWatch::Dashboard")), len(of("AWS::KMS::Key")))

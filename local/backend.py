@@ -16,6 +16,8 @@ Known differences of the embedded backend, moto 5.2.5, measured against what AWS
 - No TTL process: moto stores a table's TTL setting and never expires an item, so the run
   simulates DynamoDB's TTL (``expire_in_moto``, local/expiry.py). DynamoDB Local has one, whose
   records ``StreamsSource`` reads as AWS writes them (``DYNAMODB_LOCAL_EXPIRY``).
+- A stream record can be changed after the write that made it; the ``poison`` operation uses
+  that to give the handler a record it cannot process (``poison_in_moto``, local/poison.py).
 - Without ``AWS_ACCOUNT_ID_ENDPOINT_MODE=disabled``, current botocore sends DescribeStream,
   GetShardIterator and GetRecords to an account-ID endpoint that moto does not intercept
   (it answers 404 "Not yet implemented"), so the embedded mode sets it.
@@ -184,6 +186,18 @@ def expire_in_moto(table_name: str, key: dict[str, Any]) -> None:
     if database.delete_item(table_name, key) is None:
         raise BackendError(f"moto's table {table_name} has no such item: nothing to expire")
     shard.items[-1].record["userIdentity"] = dict(STREAMS_TTL_IDENTITY)
+
+
+def poison_in_moto(table_name: str, attribute: str, value: dict[str, Any]) -> None:
+    """Give the last stream record of the embedded moto's table a ``NewImage`` attribute of
+    ``value``, as no DynamoDB record has it (local/poison.py); every reader gets it so."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.dynamodb.models import dynamodb_backends
+
+    shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table(table_name).stream_shard
+    assert shard is not None and shard.items  # the local table has a stream, and the item was just put
+    record = shard.items[-1].record["dynamodb"]
+    record.setdefault("NewImage", {})[attribute] = dict(value)
 
 
 def table_stream(dynamodb: Any, table_name: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local import archive, backend, expiry, items
+from local import archive, backend, expiry, items, poison
 from local.failure_bucket import FailureBucket
 from local.filtering import FilterError, compile_patterns
 from local.function import LoggedFunction
@@ -68,6 +68,15 @@ items file (--items): one JSON operation per line, for example
   {"op": "delete", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}
   {"op": "batch", "put": [{"PK": "FRUIT", "SK": "LIME#MX"}], "delete": [{"PK": "FRUIT", "SK": "FIG#TR"}]}
   {"op": "expire", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}   (its ExpiresAt must have passed)
+  {"op": "poison", "item": {"PK": "FRUIT", "SK": "POISON#1", "Stocks": 1}}
+    simulated, on moto only: puts the item, and its stream record gets NewImage.Poison
+    {"N": "not a number"}, which no DynamoDB record carries. The handler fails it; it is
+    retried, bisected and parked in the failure folder, to try the redrive command on:
+    make local ARGS="--items local/examples/poison.jsonl"   (parks one batch), then
+    make redrive ARGS="list --folder .local-failures"
+    make redrive ARGS="replay --all --yes --local --folder .local-failures"   (still fails: 1)
+  The story is written for the keys PK and SK (strings): on a table of other keys, give
+  --items (a template of your own stack: --template cdk.out/YourStack.template.json).
 
 prompt (--interactive): put PK SK Name=value ... | update PK SK Name=value -Removed ... |
   delete PK SK | a JSON operation; values are JSON when they parse (39, {"USD":0.8}), else text.
@@ -203,7 +212,9 @@ class Run:
         return [self.poller, *(poller for poller, _ in self.others)]
 
     def apply(self, operation: dict[str, Any]) -> str | None:
-        """Make one operation's write, or have the item expired; a note if nothing changed."""
+        """Make one operation's write, have the item expired, or poison its record; a note on what happened."""
+        if operation["op"] == "poison":
+            return poison.poison(self.dynamodb, self.table_name, operation["item"], simulated=self.simulate_ttl)
         if operation["op"] == "expire":
             return expiry.expire(
                 self.dynamodb,
@@ -253,8 +264,10 @@ def main(
             operations = (
                 items.read_items(arguments.items, items_text, model.table.key_types)
                 if items_text is not None
-                else [("the story", operation) for operation in items.story(clock(), model.table.ttl_attribute)]
+                else _story(arguments, model, clock())
             )
+            if (arguments.endpoint_url or arguments.stack_name) and any(op["op"] == "poison" for _, op in operations):
+                raise items.ItemsError(poison.ONLY_ON_MOTO)  # before anything is written
             run = _start(arguments, model, stack, stdout, progress, clock, sleep)
             try:
                 _play(arguments, model, run, operations, stdin, stderr, progress, clock)
@@ -285,6 +298,13 @@ def main(
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _story(arguments: argparse.Namespace, model: StackModel, now: float) -> list[tuple[str, dict[str, Any]]]:
+    """The tutorials' story, when the run plays it: on a table of its keys only."""
+    if not (arguments.interactive or arguments.tail or arguments.stack_name):
+        items.check_story_keys(model.table.key_types)
+    return [("the story", operation) for operation in items.story(now, model.table.ttl_attribute)]
 
 
 def _model(arguments: argparse.Namespace, stack: ExitStack, progress: Progress) -> StackModel:

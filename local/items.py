@@ -9,8 +9,11 @@ An items file has one operation per line, as JSON (blank lines and lines startin
     {"op": "delete", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}
     {"op": "batch", "put": [{"PK": "FRUIT", "SK": "LIME#MX"}], "delete": [{"PK": "FRUIT", "SK": "FIG#TR"}]}
     {"op": "expire", "key": {"PK": "FRUIT", "SK": "MANGO#ALPHONSO"}}
+    {"op": "poison", "item": {"PK": "FRUIT", "SK": "POISON#1", "Stocks": 1}}
 
 ``expire`` is DynamoDB's TTL removing an item whose TTL attribute has passed (local/expiry.py).
+``poison`` puts the item and makes its stream record one the handler cannot process, simulated
+on moto (local/poison.py): the way to see a batch parked and replay it.
 ``set`` takes attribute names or dotted paths into maps. An update of an item that does not
 exist creates it (with moto, that shows as two INSERT records; AWS emits one).
 """
@@ -28,7 +31,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 import dynamo_json
 
-OPERATIONS = ("put", "update", "delete", "batch", "expire")
+OPERATIONS = ("put", "update", "delete", "batch", "expire", "poison")
 
 APPLE = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
 ORANGE = {"PK": "FRUIT", "SK": "ORANGE#FLORIDA"}
@@ -59,6 +62,19 @@ STORY: list[dict[str, Any]] = [
 ]
 
 
+# The story's items are keyed as the tutorials' table is: string keys PK (partition) and SK (sort).
+STORY_KEYS = {"PK": "S", "SK": "S"}
+
+
+def check_story_keys(keys: dict[str, str]) -> None:
+    """Refuse, before anything is written, to play the story on a table of other keys."""
+    if list(keys.items()) != list(STORY_KEYS.items()):
+        raise ItemsError(
+            f"the table's keys are {_schema(keys)}, not the story's {_schema(STORY_KEYS)}: "
+            "give --items FILE (one JSON operation per line; see --help)"
+        )
+
+
 def story(now: float, ttl_attribute: str | None) -> list[dict[str, Any]]:
     """The story; on a table with TTL, then the end of the mango season: a listing whose TTL
     attribute (the app's ``ExpiresAt``) is ``now`` expires, DynamoDB's TTL removes it."""
@@ -78,6 +94,7 @@ FIELDS = {
     "delete": ("key",),
     "batch": ("put", "delete"),
     "expire": ("key",),
+    "poison": ("item",),
 }
 # DynamoDB's limits on a key attribute's value, in UTF-8 bytes.
 KEY_BYTES = {"HASH": 2048, "RANGE": 1024}
@@ -135,7 +152,7 @@ def check(operation: dict[str, Any], keys: KeyTypes) -> None:
     unknown = [name for name in operation if name != "op" and name not in FIELDS[kind]]
     if unknown:
         raise ItemsError(f'"{unknown[0]}": not a field of {kind} (its fields: {", ".join(FIELDS[kind])})')
-    if kind == "put":
+    if kind in ("put", "poison"):
         _check_item("item", operation.get("item"), keys)
     elif kind in ("delete", "expire"):
         _check_key("key", operation.get("key"), keys)
@@ -315,8 +332,8 @@ def describe(operation: dict[str, Any], key_names: list[str]) -> str:
         return "/".join(str(item.get(name)) for name in key_names)
 
     kind = operation["op"]
-    if kind == "put":
-        return f"put {key_text(operation['item'])}"
+    if kind in ("put", "poison"):
+        return f"{kind} {key_text(operation['item'])}"
     if kind in ("delete", "expire"):
         return f"{kind} {key_text(operation['key'])}"
     if kind == "update":
@@ -354,7 +371,7 @@ def apply(dynamodb: Any, table_name: str, operation: dict[str, Any]) -> str | No
             pending: dict[str, Any] = {table_name: chunk}
             while pending:
                 pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    else:  # expire is DynamoDB's doing, not a write: local/expiry.py
+    else:  # expire is DynamoDB's doing (local/expiry.py), poison the run's (local/poison.py)
         raise ItemsError(f"{kind} is not a write the table takes")
     return None
 

@@ -4,8 +4,9 @@ When a record still fails after its retries, the event source mapping parks the 
 batch that holds it in the failure destination and the ``RecordsParked`` alarm fires. This
 command finds the destination from the stack's outputs (``FailureBucketName`` or
 ``FailureQueueUrl``, and the functions that park there: ``FunctionName``, and
-``AlertsFunctionName`` where the alerts share the bucket, as in the InventoryStack) or from
-explicit names, and
+``AlertsFunctionName`` where the alerts share the bucket, as in the InventoryStack); in any
+other stack that uses the constructs, from its event source mappings (each names its
+function and on-failure destination); or from explicit names, and
 
 - ``list``: one row per parked batch, never a key or a value of an item;
 - ``show KEY``: a batch's records by identity (event name and ID, sequence number, keys
@@ -71,8 +72,11 @@ ACCESS_DENIED = "access denied"
 EPILOG = """\
 where the parked batches are (one of):
   --stack-name NAME      the stack's outputs FailureBucketName (or FailureQueueUrl) and
-                         FunctionName (and AlertsFunctionName): each batch goes back to the
-                         function that parked it
+                         FunctionName (and AlertsFunctionName); a stack without them (a
+                         library user's), its event source mappings: each names its function
+                         and failure destination (with several destinations, choose one with
+                         --bucket or --queue-url). Each batch goes back to the function that
+                         parked it
   --bucket / --queue-url with --function-name: that function's batches only
   --folder DIR           a folder that python -m local wrote (.local-failures/), with --local
 
@@ -309,10 +313,14 @@ def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[s
         raise RedriveError("say where the parked batches are: --stack-name, --bucket, --queue-url or --folder")
     client = clients()
     outputs = stack_outputs(client("cloudformation"), arguments.stack_name) if arguments.stack_name else {}
+    if arguments.bucket and arguments.queue_url:
+        raise RedriveError("give either --bucket or --queue-url, not both")
+    mapped: list[str] = []
+    if arguments.stack_name and not has_redrive_outputs(outputs):
+        # A library user's stack, without the app's outputs: its event source mappings say it all.
+        outputs, mapped = mapped_destination(arguments, client, stack_mappings(client, arguments.stack_name))
     bucket = arguments.bucket or (None if arguments.queue_url else outputs.get(BUCKET_OUTPUT))
     queue_url = arguments.queue_url or (None if arguments.bucket else outputs.get(QUEUE_OUTPUT))
-    if bucket and queue_url:
-        raise RedriveError("give either --bucket or --queue-url, not both")
     if not (bucket or queue_url):
         raise RedriveError(
             f"the stack {arguments.stack_name} has no output {BUCKET_OUTPUT} or {QUEUE_OUTPUT}: "
@@ -322,6 +330,7 @@ def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[s
         names, source = [arguments.function_name], "--function-name"
     else:
         names = [outputs[name] for name in READER_OUTPUTS if outputs.get(name)]
+        names += mapped
         source = f"the stack {arguments.stack_name}"
     if not names:
         where = (
@@ -347,6 +356,98 @@ def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[s
     if not readers:  # every configuration denied: say so for the first
         raise RedriveError(next(iter(denied.values())))
     return Target(store, readers, client, source, denied)
+
+
+def has_redrive_outputs(outputs: dict[str, str]) -> bool:
+    """Whether a stack names its failure destination and function in outputs, as the app's does."""
+    return bool(outputs.get(FUNCTION_OUTPUT)) and bool(outputs.get(BUCKET_OUTPUT) or outputs.get(QUEUE_OUTPUT))
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """An event source mapping of a stack that parks batches: its function and on-failure destination."""
+
+    function_name: str
+    destination_arn: str
+
+    @property
+    def bucket(self) -> str | None:
+        _, found, name = self.destination_arn.partition(":s3:::")  # arn:<partition>:s3:::<name>
+        return name if found else None
+
+    @property
+    def queue(self) -> tuple[str, str] | None:
+        """(account, name) of an SQS destination."""
+        parts = self.destination_arn.split(":")
+        return (parts[4], parts[5]) if len(parts) == 6 and parts[2] == "sqs" else None
+
+    def shown(self) -> str:
+        destination = f"bucket {self.bucket}" if self.bucket else f"queue {self.destination_arn}"
+        return f"{destination} ({self.function_name})"
+
+
+def stack_mappings(client: Callable[[str], Any], stack_name: str) -> list[Mapping]:
+    """The stack's event source mappings that have an on-failure destination, as Lambda has them.
+
+    Every TableStreamLogger and ChangeAlerts builds one (``AWS::Lambda::EventSourceMapping``), whose
+    ``DestinationConfig`` names the bucket or queue and whose ``FunctionArn`` the function: what
+    the app's outputs say, found in any stack that uses the constructs, whatever its outputs.
+    """
+    mapping_ids: list[str] = []
+    for page in client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_name):
+        mapping_ids += [
+            resource["PhysicalResourceId"]
+            for resource in page["StackResourceSummaries"]
+            if resource["ResourceType"] == "AWS::Lambda::EventSourceMapping" and resource.get("PhysicalResourceId")
+        ]
+    mappings = []
+    for mapping_id in mapping_ids:
+        mapping = client("lambda").get_event_source_mapping(UUID=mapping_id)
+        destination = mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination:
+            mappings.append(Mapping(function_name_of(mapping["FunctionArn"]), destination))
+    return mappings
+
+
+def mapped_destination(
+    arguments: argparse.Namespace, client: Callable[[str], Any], mappings: list[Mapping]
+) -> tuple[dict[str, str], list[str]]:
+    """The destination of a stack's mappings, as the app's outputs would name it, and their functions.
+
+    ``--bucket`` or ``--queue-url`` chooses among several destinations (a stack with several
+    loggers); where the command cannot tell which, it says what to give, in one line.
+    """
+    stack = arguments.stack_name
+    if arguments.bucket:
+        mappings = [mapping for mapping in mappings if mapping.bucket == arguments.bucket]
+    elif arguments.queue_url:
+        name = arguments.queue_url.rstrip("/").rsplit("/", 1)[-1]
+        mappings = [mapping for mapping in mappings if mapping.queue is not None and mapping.queue[1] == name]
+    destinations = sorted({mapping.destination_arn for mapping in mappings})
+    explicit = "give --bucket or --queue-url, and --function-name"
+    if not destinations:
+        chosen = " to the destination given" if arguments.bucket or arguments.queue_url else ""
+        raise RedriveError(
+            f"the stack {stack} has no outputs {FUNCTION_OUTPUT} and {BUCKET_OUTPUT} (or {QUEUE_OUTPUT}), "
+            f"nor an event source mapping with an on-failure destination{chosen}: {explicit}"
+        )
+    if len(destinations) > 1:
+        choices = ", ".join(mapping.shown() for mapping in mappings)
+        raise RedriveError(
+            f"the stack {stack} has {len(destinations)} failure destinations: {choices}; choose one with "
+            "--bucket or --queue-url"
+        )
+    functions = list(dict.fromkeys(mapping.function_name for mapping in mappings))
+    found: dict[str, str] = {}
+    first = mappings[0]
+    if first.bucket is not None:
+        found[BUCKET_OUTPUT] = first.bucket
+    elif first.queue is not None:
+        account, name = first.queue
+        found[QUEUE_OUTPUT] = client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+    else:
+        raise RedriveError(f"the stack {stack}'s failure destination {first.destination_arn} is not S3 or SQS")
+    return found, functions
 
 
 def read_configuration(lambda_client: Any, name: str) -> Reader:
@@ -778,7 +879,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--stack-name",
         metavar="NAME",
         help="read FailureBucketName/FailureQueueUrl and the functions (FunctionName, AlertsFunctionName) "
-        "from its outputs",
+        "from its outputs, or else from its event source mappings",
     )
     where.add_argument("--bucket", metavar="NAME", help="the S3 failure destination")
     where.add_argument("--queue-url", metavar="URL", help="the SQS failure destination")

@@ -226,15 +226,19 @@ class StreamConsumer(Construct):
         The same for every reader of the stream (``TableStreamLogger``, ``ChangeAlerts``), each on its
         own function and log group:
 
-        - ``cloudformation:DescribeStacks`` on this stack: ``--stack-name`` reads its outputs;
+        - ``cloudformation:DescribeStacks`` and ``cloudformation:ListStackResources`` on this stack:
+          ``--stack-name`` reads its outputs, or, in a stack without the app's outputs, finds the
+          event source mappings, whose ``lambda:GetEventSourceMapping`` (on this construct's
+          mapping) names the function and the failure destination;
         - ``lambda:GetFunctionConfiguration`` (the redacted attributes, the log group) and
           ``lambda:InvokeFunction`` on the function, and ``logs:FilterLogEvents`` on its log group;
         - an S3 destination: ``s3:ListBucket`` on the bucket, ``s3:GetObject`` on the parked batches
           (``aws/lambda/*``) and on their replayed copies (``replayed/aws/lambda/*``), ``s3:PutObject``
           on the copies and ``s3:DeleteObject`` on the parked batches (a replayed batch is moved); with a
           KMS key, ``kms:Decrypt`` and ``kms:GenerateDataKey`` on it;
-        - an SQS destination: ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility`` and
-          ``sqs:DeleteMessage`` on the queue (``kms:Decrypt`` on its key, if any), and
+        - an SQS destination: ``sqs:GetQueueUrl`` (from the mapping's queue ARN),
+          ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility`` and ``sqs:DeleteMessage`` on the
+          queue (``kms:Decrypt`` on its key, if any), and
           ``dynamodb:GetShardIterator`` and ``dynamodb:GetRecords`` on the stream (``kms:Decrypt`` on
           the table's key, if any), from which a replay reads the records back.
 
@@ -247,10 +251,13 @@ class StreamConsumer(Construct):
         def allow(actions: list[str], resources: list[str]) -> iam.Grant:
             return iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
 
-        grant = allow(["cloudformation:DescribeStacks"], [Stack.of(self).stack_id])
+        stack_actions = ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"]
+        grant = allow(stack_actions, [Stack.of(self).stack_id])
         grant = grant.combine(
             allow(["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"], [self._function.function_arn])
         )
+        mapping_arn = self._event_source_mapping.event_source_mapping_arn
+        grant = grant.combine(allow(["lambda:GetEventSourceMapping"], [mapping_arn]))
         grant = grant.combine(self._log_group.grant(grantee, "logs:FilterLogEvents"))
         key: kms.IKey | None
         if is_bucket(self._failure_destination):
@@ -266,7 +273,9 @@ class StreamConsumer(Construct):
         else:
             queue = cast(sqs.IQueue, self._failure_destination)
             grant = grant.combine(
-                queue.grant(grantee, "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage")
+                queue.grant(
+                    grantee, "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"
+                )
             )
             stream_arn = self._table.table_stream_arn
             assert stream_arn is not None  # required when the construct was built

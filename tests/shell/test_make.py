@@ -21,12 +21,14 @@ from aws_cdk import cx_api
 from tests.conftest import ROOT
 from tests.e2e.conftest import assembly_with
 
-# jq when the machine has it, else a stand-in that fails on a line that is not JSON, as jq does.
+# The README's filter: the change lines only (the invocation, metrics and alerts lines have no
+# event_name). jq when the machine has it, else a stand-in that fails on a line that is not JSON,
+# as jq does.
 JQ_EVENT_NAME = (
-    "jq -c .event_name"
+    "jq -c 'select(.event_name) | .event_name'"
     if shutil.which("jq")
     else f"{sys.executable} -c 'import json, sys; "
-    '[print(json.dumps(json.loads(line).get("event_name"))) for line in sys.stdin]\''
+    '[print(json.dumps(e)) for e in (json.loads(line).get("event_name") for line in sys.stdin) if e]\''
 )
 
 
@@ -48,11 +50,12 @@ def template_file(cloud_assembly: cx_api.CloudAssembly) -> Path:
 
 
 def test_make_local_piped_to_jq_gives_jq_only_json(tmp_path: Path) -> None:
+    assert "`make local | jq -c 'select(.event_name) | .event_name'`" in (ROOT / "README.md").read_text()
     result = shell(f'make local ARGS="--failures {tmp_path}" | {JQ_EVENT_NAME}')
 
     assert result.returncode == 0, result.stderr
     names = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [name for name in names if name is not None] == [
+    assert names == [
         "INSERT", "INSERT", "MODIFY", "MODIFY", "MODIFY", "REMOVE", "INSERT", "INSERT", "INSERT",
         "INSERT", "MODIFY",  # the chair: out of stock, then restocked
         "INSERT", "REMOVE",  # the mango: listed until ExpiresAt, then removed by DynamoDB's TTL (simulated)

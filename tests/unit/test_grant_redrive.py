@@ -49,16 +49,34 @@ def granted_policy(stack: cdk.Stack, reader: StreamConsumer) -> tuple[assertions
     return template, policy
 
 
+STACK_STATEMENT = {
+    "Action": ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"],
+    "Effect": "Allow",
+    "Resource": {"Ref": "AWS::StackId"},
+}
+
+
+def mapping_statement(mapping: str) -> dict[str, Any]:
+    """Read the event source mapping: in a stack without the app's outputs, it names the function and
+    the failure destination."""
+    arn = [
+        "arn:", {"Ref": "AWS::Partition"}, ":lambda:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
+        ":event-source-mapping:", {"Ref": mapping},
+    ]  # fmt: skip
+    return {"Action": "lambda:GetEventSourceMapping", "Effect": "Allow", "Resource": {"Fn::Join": ["", arn]}}
+
+
 def common_statements(template: assertions.Template) -> list[dict[str, Any]]:
     function = next(iter(template.find_resources("AWS::Lambda::Function")))
     log_group = logical_id(template, "AWS::Logs::LogGroup")
     return [
-        {"Action": "cloudformation:DescribeStacks", "Effect": "Allow", "Resource": {"Ref": "AWS::StackId"}},
+        STACK_STATEMENT,
         {
             "Action": ["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"],
             "Effect": "Allow",
             "Resource": get_att(function),
         },
+        mapping_statement(logical_id(template, "AWS::Lambda::EventSourceMapping")),
         {"Action": "logs:FilterLogEvents", "Effect": "Allow", "Resource": get_att(log_group)},
     ]
 
@@ -85,7 +103,7 @@ def queue_statements(template: assertions.Template) -> list[dict[str, Any]]:
     """Receive, release and delete the queue's messages; read the batch's records back from the stream."""
     return [
         {
-            "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"],
+            "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
             "Effect": "Allow",
             "Resource": get_att(logical_id(template, "AWS::SQS::Queue")),
         },
@@ -122,7 +140,7 @@ def test_a_given_bucket_with_a_kms_key_adds_its_key(new_stack: NewStack) -> None
         "Effect": "Allow",
         "Resource": get_att(logical_id(template, "AWS::KMS::Key")),
     }
-    assert len(policy["Statement"]) == 8
+    assert len(policy["Statement"]) == 9
 
 
 def test_the_built_queue_gets_receive_release_delete_and_the_stream(new_stack: NewStack) -> None:
@@ -149,7 +167,7 @@ def test_a_queue_and_a_table_with_keys_add_decrypt_on_each(new_stack: NewStack) 
         "Effect": "Allow",
         "Resource": [get_att("QueueKey8E59F72C"), get_att("TableKeyF581D96F")],
     }
-    assert len(policy["Statement"]) == 6
+    assert len(policy["Statement"]) == 7
 
 
 # --- the alerts: the same contract, on their own function and log group -------------------------------
@@ -194,16 +212,18 @@ def test_the_alerts_parking_in_the_loggers_bucket_get_their_function_and_that_bu
     log_group = stack.resolve(reader.log_group.log_group_arn)
     bucket = stack.get_logical_id(logger.failure_destination.node.default_child)  # type: ignore[arg-type]
     assert function != stack.resolve(logger.function.function_arn)
-    assert policy["Statement"][:3] == [
-        {"Action": "cloudformation:DescribeStacks", "Effect": "Allow", "Resource": {"Ref": "AWS::StackId"}},
+    mapping = stack.get_logical_id(reader.event_source_mapping.node.default_child)  # type: ignore[arg-type]
+    assert policy["Statement"][:4] == [
+        STACK_STATEMENT,
         {
             "Action": ["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"],
             "Effect": "Allow",
             "Resource": function,
         },
+        mapping_statement(mapping),
         {"Action": "logs:FilterLogEvents", "Effect": "Allow", "Resource": log_group},
     ]
-    assert policy["Statement"][3:] == bucket_statements(bucket)
+    assert policy["Statement"][4:] == bucket_statements(bucket)
 
 
 def test_the_alerts_queue_and_keyed_table_get_receive_release_delete_the_stream_and_decrypt(

@@ -287,3 +287,21 @@ def test_a_bad_command_is_explained(line: str, message: str) -> None:
 
 def test_a_string_key_typed_at_the_prompt_stays_a_string() -> None:
     assert items.parse_command("delete FRUIT 7", KEYS) == {"op": "delete", "key": {"PK": "FRUIT", "SK": "7"}}
+
+
+def test_poison_takes_an_item_checked_as_a_put_and_is_not_a_write() -> None:
+    operation = items.parse_operation('{"op": "poison", "item": {"PK": "FRUIT", "SK": "POISON#1"}}', KEYS)
+    assert items.describe(operation, list(KEYS)) == "poison FRUIT/POISON#1"
+    with pytest.raises(items.ItemsError, match=r"item\.SK: missing"):
+        items.parse_operation('{"op": "poison", "item": {"PK": "FRUIT"}}', KEYS)
+    with pytest.raises(items.ItemsError, match="poison is not a write the table takes"):
+        items.apply(RecordingClient(), "T", operation)
+
+
+@pytest.mark.parametrize(
+    "keys", [{"tenant": "S", "id": "N"}, {"PK": "S"}, {"SK": "S", "PK": "S"}, {"PK": "N", "SK": "S"}]
+)
+def test_the_story_is_refused_on_other_keys(keys: dict[str, str]) -> None:
+    with pytest.raises(items.ItemsError, match=r"give --items FILE \(one JSON operation per line; see --help\)$"):
+        items.check_story_keys(keys)
+    items.check_story_keys({"PK": "S", "SK": "S"})
