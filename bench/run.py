@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from bench import costs, data
+from stacks.table_stream_logger.lambda_runtime import FunctionConfig, lambda_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -56,6 +57,24 @@ LAMBDA_ENV = {
     "REDACT_ATTRIBUTES": "[]",
     "KEY_ATTRIBUTES": '["PK","SK"]',
 }
+# What the handler sees in Lambda: those variables and the ones Lambda derives from the function's
+# configuration (AWS_LAMBDA_LOG_LEVEL=INFO, AWS_LAMBDA_LOG_FORMAT=JSON, ...), as make local sets
+# them. The handler is timed in this process, not under awslambdaric: a process per call would
+# time the harness.
+LAMBDA_RUNTIME_ENV = lambda_environment(
+    FunctionConfig(
+        name="InventoryStack-InventoryLoggerFunction1A2B3C4D-AbCdEfGh1234",
+        handler="stream_logger.handler",
+        code=LAMBDA,
+        memory_size=256,
+        timeout=30,
+        environment=LAMBDA_ENV,
+        log_format="JSON",
+        application_log_level="INFO",
+    ),
+    runtime_api="127.0.0.1:9001",
+    log_stream="2026/12/02/[$LATEST]00000000000000000000000000000000",
+)
 # The Makefile's environment for the CDK CLI: no telemetry, no version check, home inside.
 CDK_ENV = {
     "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -147,7 +166,7 @@ class PythonHandlers:
     """Our handler and Powertools' idiomatic one, imported with the function's environment."""
 
     def __init__(self) -> None:
-        os.environ.update(LAMBDA_ENV)
+        os.environ.update(LAMBDA_RUNTIME_ENV)
         sys.path.insert(0, str(LAMBDA))
         import stream_logger
         from bench import idiomatic
@@ -335,7 +354,7 @@ COLD_MODULES = ("stream_logger", "aws_lambda_powertools.logging")
 
 def cold_start(runs: int = COLD_START_RUNS) -> dict[str, list[float]]:
     """Import time of each module in fresh processes, alternating; seconds."""
-    env = {**os.environ, **LAMBDA_ENV, "PYTHONPATH": str(LAMBDA)}
+    env = {**os.environ, **LAMBDA_RUNTIME_ENV, "PYTHONPATH": str(LAMBDA)}
     times: dict[str, list[float]] = {module: [] for module in COLD_MODULES}
     for run in range(runs):
         for module in COLD_MODULES if run % 2 == 0 else reversed(COLD_MODULES):
@@ -716,7 +735,10 @@ the ratios, which are measured side by side in one run. What is measured and how
 
 How to read it:
 
-- **Handler time**: in-process, stdout to a file on disk that every write is flushed to
+- **Handler time**: in-process, with the environment Lambda derives from the function's
+  configuration (`lambda_runtime.lambda_environment`, as `make local` runs it under
+  `awslambdaric`; in process here, since a process per call would time the harness),
+  stdout to a file on disk that every write is flushed to
   (as the Lambda Python runtime does), best of the rounds, each round running every
   variant once in a rotating order. The ratio is to *Node both images* (best / best;
   in brackets the lowest and highest ratio within one round). The Node handlers are timed

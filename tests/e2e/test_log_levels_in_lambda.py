@@ -99,20 +99,29 @@ def run(function: FunctionSettings, name: str, services: backend.LocalServices) 
 
 
 @pytest.mark.parametrize(
-    ("log_level", "logger_kinds"),
+    ("log_level", "logger_kinds", "alerts_kinds"),
     [
-        ("DEBUG", ["invocation", "change", "error", "metrics"]),
-        ("INFO", ["invocation", "change", "error", "metrics"]),
-        ("WARN", ["error", "metrics"]),
-        ("ERROR", ["error", "metrics"]),
+        ("DEBUG", ["invocation", "change", "error", "metrics"], ["notification", "error"]),
+        ("INFO", ["invocation", "change", "error", "metrics"], ["notification", "error"]),
+        ("WARN", ["error", "metrics"], ["error"]),
+        ("ERROR", ["error", "metrics"], ["error"]),
     ],
 )
-def test_exactly_the_intended_lines_reach_the_log(assembly: Path, log_level: str, logger_kinds: list[str]) -> None:
+def test_exactly_the_intended_lines_reach_the_log(
+    assembly: Path, log_level: str, logger_kinds: list[str], alerts_kinds: list[str]
+) -> None:
     stack_name = f"Level{log_level.title()}"
     model = read(load(assembly / f"{stack_name}.template.json"), stack_name, assembly)
+    (alerts,) = model.others
     with backend.local_services("us-east-1") as services:
         logged = run(model.function, f"{stack_name}-Logger", services)
+        alerted = run(alerts.function, f"{stack_name}-Alerts", services)
 
+    # THEN each function's log gets exactly the lines intended at its log_level (the dashboard's
+    # metrics line at every level), and no library line
     assert [kind(line) for line in logged] == logger_kinds
-    # Lambda's own level is what the template says, and the harness set it for the function
-    assert model.function.application_log_level in ("DEBUG", "INFO")
+    assert [kind(line) for line in alerted] == alerts_kinds
+    # AND the item's data is only where the change log puts it: not in an error, a notification
+    # line or any library's debug output, at any level
+    assert all(SECRET not in line for line in alerted)
+    assert all(SECRET not in line for line in logged if kind(line) != "change")
