@@ -39,7 +39,7 @@ class InventoryStack(Stack):
     and when DynamoDB's TTL removes a listing whose ``ExpiresAt`` has passed.
 
     :param service_name: The ``service`` of every log line.
-    :param log_level: The function's log level.
+    :param log_level: The functions' log level: the logger's and the alerts'.
     :param stage: ``dev`` or ``prod``. Default: ``dev``. ``prod`` turns on the table's
         deletion protection, the change archive (S3, Athena) and a key of its own for the log
         group; the table and the failure bucket are retained on delete in both stages unless
@@ -104,6 +104,7 @@ class InventoryStack(Stack):
             rules=[BACK_IN_STOCK, LISTING_EXPIRED],
             failure_destination=logger.failure_destination,
             alarm_action=alarm_action,
+            log_level=log_level,
         )
         if alert_email:
             self.alerts.topic.add_subscription(subscriptions.EmailSubscription(alert_email))

@@ -15,7 +15,7 @@ from aws_lambda_powertools.shared.version import VERSION as INSTALLED_POWERTOOLS
 from stacks.inventory_stack import InventoryStack
 from stacks.table_stream_logger import POWERTOOLS_VERSION
 from stacks.table_stream_logger.compliance import ACCESS_LOGS_REASON, LOG_KEY_REASON, TABLE_KEY_REASON
-from tests.conftest import CDK_CONTEXT
+from tests.conftest import CDK_CONTEXT, build_inventory_app
 
 # Pinned on purpose: a new logical ID makes CloudFormation replace the table, and with it
 # (under RETAIN) orphan the old one and its data. Change it only with a migration plan.
@@ -606,3 +606,20 @@ def test_benchmark_runs_the_handler_with_this_functions_environment(template: as
     # The benchmark's handler has no bucket: no record of its batches is too big for a line.
     assert variables.pop("FAILURE_BUCKET") == {"Ref": BUCKET}
     assert variables == LAMBDA_ENV
+
+
+def test_log_level_is_both_functions_log_level(tmp_path: Path) -> None:
+    # WHEN the app is built with -c log_level=WARN
+    _, stack = build_inventory_app(tmp_path, log_level="WARN")
+    functions = assertions.Template.from_stack(stack).find_resources("AWS::Lambda::Function")
+
+    # THEN the logger and the alerts both apply it; Lambda's own filter stays at INFO for the metrics line
+    levels = {
+        properties["Properties"]["Handler"]: (
+            properties["Properties"]["Environment"]["Variables"]["POWERTOOLS_LOG_LEVEL"],
+            properties["Properties"]["LoggingConfig"]["ApplicationLogLevel"],
+        )
+        for properties in functions.values()
+        if properties["Properties"].get("Handler") in ("stream_logger.handler", "change_alerts.handler")
+    }
+    assert levels == {"stream_logger.handler": ("WARN", "INFO"), "change_alerts.handler": ("WARN", "INFO")}
