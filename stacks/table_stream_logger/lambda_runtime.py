@@ -292,6 +292,9 @@ class LambdaRuntime:
         self.environment = {
             **self.extra,
             **lambda_environment(self.config, self.address, log_stream_name(self.clock())),
+            # Lambda's task root is read-only: nothing may be written into the asset, which
+            # `cdk deploy` would upload with it.
+            "PYTHONDONTWRITEBYTECODE": "1",
         }
         self.api.init_error = None
         self.api.events = queue.Queue()

@@ -23,14 +23,16 @@ from tests.e2e.test_story import POISON_ITEMS, poisoned
 
 def run(main: object, *arguments: str) -> Result:
     stdout, stderr = io.StringIO(), io.StringIO()
-    offset = [0.0]
+    # The run's clock stands still but for its sleeps, as in tests/e2e/conftest.py: what is written
+    # together is batched together however long each invocation takes in its own process.
+    started, offset = time.time(), [0.0]
 
     def sleep(seconds: float) -> None:
         offset[0] += seconds
 
     if main is cli.main:
         code = cli.main(
-            list(arguments), stdout=stdout, stderr=stderr, clock=lambda: time.time() + offset[0], sleep=sleep
+            list(arguments), stdout=stdout, stderr=stderr, clock=lambda: started + offset[0], sleep=sleep
         )
     else:
         code = redrive.main(list(arguments), stdout=stdout, stderr=stderr, sleep=sleep)

@@ -159,6 +159,7 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         "table_stream_logger/lambda/change_alerts.py",
         "table_stream_logger/lambda/dynamo_json.py",
         "table_stream_logger/lambda/stream_logger.py",
+        "table_stream_logger/lambda_runtime.py",
         "table_stream_logger/log_encryption.py",
         "table_stream_logger/monitoring.py",
         "table_stream_logger/nag.py",
@@ -173,6 +174,8 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
     assert "Requires-Dist: constructs<11,>=10.0.0" in metadata.splitlines()
     # boto3 only for the redrive command, as an extra
     assert "Requires-Dist: boto3<2,>=1.34; extra == 'redrive'" in metadata.splitlines()
+    # and, for --local, the runtime client of Lambda's Python runtime
+    assert "Requires-Dist: awslambdaric<5,>=4.2; extra == 'redrive'" in metadata.splitlines()
     assert "Requires-Python: >=3.11" in metadata.splitlines()
     # The licence, as aws-cdk-lib's: named in the metadata and carried in full.
     assert "License-Expression: Apache-2.0" in metadata.splitlines()
