@@ -31,9 +31,7 @@ def run(main: object, *arguments: str) -> Result:
         offset[0] += seconds
 
     if main is cli.main:
-        code = cli.main(
-            list(arguments), stdout=stdout, stderr=stderr, clock=lambda: started + offset[0], sleep=sleep
-        )
+        code = cli.main(list(arguments), stdout=stdout, stderr=stderr, clock=lambda: started + offset[0], sleep=sleep)
     else:
         code = redrive.main(list(arguments), stdout=stdout, stderr=stderr, sleep=sleep)
     return Result(code, stdout.getvalue(), stderr.getvalue())
