@@ -27,6 +27,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
+import importlib.util
 import json
 import os
 import queue
@@ -144,9 +145,11 @@ def runtime_client_version() -> str:
 
 
 def _awslambdaric_dir() -> Path:
-    import awslambdaric  # the runtime client: the process runs it, this one only finds it
-
-    return Path(awslambdaric.__file__).resolve().parent
+    """Where the runtime client is installed: the process runs it, this one only finds it."""
+    spec = importlib.util.find_spec("awslambdaric")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("awslambdaric is not installed: pip install 'table-stream-logger[redrive]'")
+    return Path(spec.origin).resolve().parent
 
 
 class FunctionError(Exception):
@@ -181,7 +184,7 @@ class _Api:
         self.results: dict[str, tuple[str, Any]] = {}
         self.init_error: dict[str, Any] | None = None
         self.fetched: dict[str, float] = {}
-        self.timeout = DEFAULT_TIMEOUT_S
+        self.timeout: float = DEFAULT_TIMEOUT_S
         self.function_arn = ""
         # Written to wake the caller when a result (or an init error) arrives.
         self.wake_read, self.wake_write = os.pipe()

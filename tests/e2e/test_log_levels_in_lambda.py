@@ -21,12 +21,12 @@ from aws_cdk import aws_dynamodb as dynamodb
 from local import backend
 from local.lambda_logs import kept
 from local.template import FunctionSettings, load, read
-from stacks.table_stream_logger import ChangeAlerts, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger import ChangeAlerts, LogLevel, RisesAbove, TableStreamLogger
 from stacks.table_stream_logger.lambda_runtime import LambdaRuntime
 from tests.conftest import CDK_CONTEXT
 from tests.unit.handler.conftest import load_event
 
-LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")
+LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARN", "ERROR")
 # A value only an item holds: it must never show in a library's debug output.
 SECRET = "4111-SECRET-CARD"
 

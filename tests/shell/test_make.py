@@ -132,7 +132,7 @@ def test_sigterm_ends_a_run_like_ctrl_c_with_the_invocation_in_flight_reported(
     assert run.stdin is not None and run.stderr is not None
     run.stdin.write("put FRUIT KIWI#NZ Stocks=3\n")
     run.stdin.flush()
-    seen = []
+    seen: list[str] = []
     while not any("# invocation 1: 1 record(s)" in line for line in seen):  # after the prompt, "local> "
         line = run.stderr.readline()
         assert line, "".join(seen)
