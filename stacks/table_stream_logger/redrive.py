@@ -914,7 +914,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,show,replay,history}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,show,replay,history,status}")
     listing = commands.add_parser(
         "list",
         parents=[common],
@@ -958,9 +958,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--pause", type=float, default=1.0, metavar="SECONDS", help="between two invocations (default: 1)"
     )
     # The operator's other questions, in modules of their own: what happened to an item, is it working.
-    from . import history
+    from . import history, status
 
     history.add_parser(commands, history.aws_parent())
+    status.add_parser(commands, history.aws_parent())
     return parser
 
 

@@ -208,7 +208,7 @@ def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         ),
         (
             [],
-            "the following arguments are required: {list,show,replay,history} "
+            "the following arguments are required: {list,show,replay,history,status} "
             "(see python -m table_stream_logger --help)",
         ),
     ],
