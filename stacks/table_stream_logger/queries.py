@@ -22,6 +22,14 @@ def _key_fields(key_names: Sequence[str] | None) -> list[str]:
     return [f"keys.{name}" for name in key_names] if key_names else ["message"]
 
 
+def history_index_fields(key_names: Sequence[str] | None, redact: Sequence[str] = ()) -> list[str]:
+    """The fields of the log group's field index policy: the key fields a history query filters on
+    (``filterIndex``), then ``event_name``. A redacted key is not indexed: every line says
+    ``[REDACTED]`` there."""
+    covered = {path.split(".", 1)[0] for path in redact}
+    return [f"keys.{name}" for name in key_names or () if name not in covered] + ["event_name"]
+
+
 def item_history(key_names: Sequence[str] | None) -> logs.QueryString:
     """Every change to one item, oldest first."""
     if key_names:
