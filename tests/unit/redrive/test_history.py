@@ -312,3 +312,19 @@ def test_the_story_of_make_local(tmp_path: Path) -> None:
     ]
     assert state.stdout == '{"PK":"FRUIT","SK":"APPLE#WASHINGTON","Stocks":32,"Price":{"USD":0.85,"INR":50}}\n'
     assert (mango.code, mango.stdout) == (0, "null\n")
+
+
+def test_a_modify_whose_old_value_is_not_the_rebuilt_one_is_a_gap(story: Path) -> None:
+    # GIVEN a MODIFY of Stocks from 30, where the lines say the apple had 33
+    wrong = line("MODIFY", 3, "2026-12-01T11:00:00.000Z", new_image=APPLE_1, changes={"Stocks": {"old": 30, "new": 32}})
+    story.write_text(text_of([LINES[1], wrong]))
+
+    result = history(
+        "--key", "PK=FRUIT", "--key", "SK=APPLE#WASHINGTON", "--local", str(story), "--as-of", "2026-12-02"
+    )
+
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "error: the MODIFY at 2026-12-01T11:00:00.000Z (sequence number 1100000000017454423003) changes Stocks "
+        "from 30, but it was 33: a change before it is missing\n"
+    )
