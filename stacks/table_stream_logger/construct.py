@@ -20,7 +20,7 @@ from .compliance import skip_archive_findings
 from .failure_destinations import FailureDestinationProps, FailureDestinationType, is_bucket
 from .filters import ChangeFilter, check_filters
 from .monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
-from .queries import save_queries
+from .queries import history_index_fields, save_queries
 from .stream_consumer import (
     FunctionLimits,
     FunctionProps,
@@ -120,7 +120,10 @@ class TableStreamLogger(StreamConsumer):
         ``pattern``, ``diff``, ``filterIndex`` and ``unmask`` commands), but gives up
         subscription filters, metric filters and embedded-metric extraction, Live Tail and
         anomaly detection; it is refused with ``archive=True`` or ``dashboard=True``. A log
-        group's class cannot change: changing it replaces the group.
+        group's class cannot change: changing it replaces the group. A ``STANDARD`` group gets a
+        field index policy on the key fields (``keys.<name>``, unless redacted) and
+        ``event_name``, so that a history query (``python -m table_stream_logger history``)
+        scans only the item's lines; an ``INFREQUENT_ACCESS`` group has no field indexes.
     :param log_images: What each log line carries of the item. ``NEW_AND_CHANGES`` (default):
         the new image, and for a MODIFY the old and new value of each changed attribute
         (``changes``), from which the old image is rebuilt exactly; a REMOVE logs the old image.
@@ -401,6 +404,7 @@ class TableStreamLogger(StreamConsumer):
                 log_group_class=log_group_class,
                 log_encryption_key=log_encryption_key,
                 reserved_concurrent_executions=reserved_concurrent_executions,
+                index_fields=history_index_fields(key_attributes, redact),
                 # The handler applies log_level; Lambda's filter stays at INFO (lambda_log_level).
                 limits=FunctionLimits(log_level, log_retention, memory_size, timeout, powertools_layer),
             ),

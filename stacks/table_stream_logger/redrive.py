@@ -914,7 +914,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,show,replay}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,show,replay,history,status}")
     listing = commands.add_parser(
         "list",
         parents=[common],
@@ -957,6 +957,11 @@ def build_parser() -> argparse.ArgumentParser:
     replaying.add_argument(
         "--pause", type=float, default=1.0, metavar="SECONDS", help="between two invocations (default: 1)"
     )
+    # The operator's other questions, in modules of their own: what happened to an item, is it working.
+    from . import history, status
+
+    history.add_parser(commands, history.aws_parent())
+    status.add_parser(commands, history.aws_parent())
     return parser
 
 
@@ -974,6 +979,18 @@ def main(
     now = datetime.fromtimestamp(clock(), UTC)
     target: Target | None = None
     try:
+        if getattr(arguments, "run", None) is not None:  # history, status
+            return int(
+                arguments.run(
+                    arguments,
+                    out=out,
+                    err=err,
+                    clients=lambda: clients or boto3_clients(arguments),
+                    now=now,
+                    clock=clock,
+                    sleep=sleep,
+                )
+            )
         if arguments.command == "replay" and arguments.pause < 0:
             raise RedriveError("--pause cannot be negative")
         if arguments.folder is not None and arguments.command == "replay" and not arguments.local:

@@ -156,6 +156,7 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         "table_stream_logger/construct.py",
         "table_stream_logger/failure_destinations.py",
         "table_stream_logger/filters.py",
+        "table_stream_logger/history.py",
         "table_stream_logger/lambda/change_alerts.py",
         "table_stream_logger/lambda/dynamo_json.py",
         "table_stream_logger/lambda/stream_logger.py",
@@ -167,6 +168,7 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         "table_stream_logger/py.typed",
         "table_stream_logger/queries.py",
         "table_stream_logger/redrive.py",
+        "table_stream_logger/status.py",
         "table_stream_logger/stream_consumer.py",
         "table_stream_logger/stream_tables.py",
     ]

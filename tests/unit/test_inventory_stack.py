@@ -216,7 +216,11 @@ def test_log_group(template: assertions.Template) -> None:
     assert logger_resources(template, "AWS::Logs::LogGroup") == {
         LOG_GROUP: {
             "Type": "AWS::Logs::LogGroup",
-            "Properties": {"RetentionInDays": 30},
+            # The history query's filterIndex fields (python -m table_stream_logger history).
+            "Properties": {
+                "RetentionInDays": 30,
+                "FieldIndexPolicies": [{"Fields": ["keys.PK", "keys.SK", "event_name"]}],
+            },
             "Metadata": checkov_skip("CKV_AWS_158", LOG_KEY_REASON),
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",

@@ -37,6 +37,13 @@ def test_the_app_saves_one_query_per_question_for_its_log_group(template: assert
         properties = by_name[f"InventoryStack/InventoryLogger/{name}"]
         assert properties["LogGroupNames"] == [{"Ref": log_group}]
         assert properties["QueryString"] == query.to_string()
+    history = by_name["InventoryStack/InventoryLogger/History of one item"]
+    assert history["Parameters"] == [
+        {"Name": "PK", "Description": "the item's PK"},
+        {"Name": "SK", "Description": "the item's SK"},
+    ]
+    assert 'keys.PK = "{{PK}}" and keys.SK = "{{SK}}"' in history["QueryString"]
+    assert all("Parameters" not in p for n, p in by_name.items() if not n.endswith("History of one item"))
 
 
 @pytest.mark.parametrize("name", list(saved.all_queries(["PK", "SK"])))

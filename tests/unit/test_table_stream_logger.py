@@ -245,7 +245,10 @@ def test_settings_reach_the_function_and_the_mapping(new_stack: NewStack) -> Non
     }
     assert function["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
     assert (function["MemorySize"], function["Timeout"]) == (512, 60)
-    assert only(template, "AWS::Logs::LogGroup") == {"RetentionInDays": 7}
+    assert only(template, "AWS::Logs::LogGroup") == {
+        "RetentionInDays": 7,
+        "FieldIndexPolicies": [{"Fields": ["keys.id", "event_name"]}],
+    }
     mapping = only(template, "AWS::Lambda::EventSourceMapping")
     assert {key: mapping[key] for key in mapping if key not in ("EventSourceArn", "FunctionName")} == {
         "BatchSize": 10,

@@ -206,7 +206,11 @@ def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
             ["replay", "--pause", "x"],
             "argument --pause: invalid float value: 'x' (see python -m table_stream_logger replay --help)",
         ),
-        ([], "the following arguments are required: {list,show,replay} (see python -m table_stream_logger --help)"),
+        (
+            [],
+            "the following arguments are required: {list,show,replay,history,status} "
+            "(see python -m table_stream_logger --help)",
+        ),
     ],
 )
 def test_argument_errors_are_one_line_and_exit_2(
