@@ -279,7 +279,7 @@ def _shown(attribute: dict[str, Any], path: tuple[str, ...]) -> str:
     try:
         text = dynamo_json.render(attribute)
     except InvalidValue as error:
-        raise RecordError(f"{'.'.join(path)}: {error}") from None
+        raise RecordError(error.describe(REDACT, path)) from None
     rule = _redaction_at(path)
     return text if rule is None else dynamo_json.render_redacted(attribute, rule)
 

@@ -61,8 +61,38 @@ class InvalidValue(ValueError):
         return InvalidValue(self.reason, (segment, *self.path))
 
     def __str__(self) -> str:
-        where = ".".join(self.path)
+        return self.describe()
+
+    def describe(self, redact: RedactionTree | None = None, prefix: tuple[str, ...] = ()) -> str:
+        """The reason and where, safe for a log line: the names below a redacted attribute are
+        ``[REDACTED]``, and a name that is not short, printable text is ``?``."""
+        where = ".".join(_where(prefix + self.path, redact or {}))
         return f"{where}: {self.reason}" if where else self.reason
+
+
+_MAX_NAME_CHARS = 100  # names in a reason; DynamoDB's may be 64 KiB
+
+
+def _where(path: tuple[str, ...], redact: Any) -> list[str]:
+    shown = []
+    node = redact
+    for name in path:
+        if node is True:
+            shown.append("[REDACTED]")  # a name under a redacted attribute is its data too
+            break
+        shown.append(name if len(name) <= _MAX_NAME_CHARS and name.isprintable() and _is_unicode(name) else "?")
+        child = node.get(name)
+        # A list's index: the rule applies to each element (see render_redacted), so it stays.
+        node = child if child is not None else node if name.isdigit() else {}
+    return shown
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def number(text: Any) -> str:
@@ -174,7 +204,7 @@ def render(attribute: Any) -> str:
         members = _members(value, tag)
         _check_set([_bytes(member) for member in members], tag)
         return f"[{','.join([_json_string(m) for m in sorted(members)])}]"
-    raise InvalidValue(f"unknown type tag {_json_string(str(tag))}")
+    raise InvalidValue("unknown type tag (not one of DynamoDB's ten)")  # never echoed: it is input
 
 
 # Attribute names repeat from record to record: encode each once (bounded, for tables whose

@@ -144,7 +144,7 @@ def _render_image(image: Any, label: str, twin: Any = None, twin_fragments: Frag
             fragments[name] = fragment
         return fragments
     except InvalidValue as error:
-        raise RecordError(f"{label}: {error}") from None
+        raise RecordError(f"{label}: {error.describe(REDACT)}") from None
 
 
 def _shown(image: Any, fragments: Fragments) -> Fragments:

@@ -644,3 +644,25 @@ def test_no_rules_fail_the_function_init(monkeypatch: pytest.MonkeyPatch) -> Non
 
     with pytest.raises(ValueError, match="non-empty JSON array"):
         change_alerts.load_rules()
+
+
+@pytest.mark.parametrize(
+    ("redact", "new", "reason"),
+    [
+        (["emails"], {"emails": {"M": {"E1_erraddr@x.com": {"N": "x"}}}}, "emails.[REDACTED]: N value is not a number"),
+        ([], {"Stocks": n("1"), "Notes": {"secret@x.com": "1"}}, "Notes: unknown type tag (not one of DynamoDB's ten)"),
+    ],
+)
+def test_an_error_reason_of_the_image_names_no_data(
+    sns: FakeSns, log: LogLines, redact: list[str], new: dict[str, Any], reason: str
+) -> None:
+    # GIVEN a record that fires the rule, with a malformed value elsewhere in its new image
+    event = {"Records": [record({"Stocks": n("0")}, {"Stocks": n("1"), **new}, sequence_number="200")]}
+
+    with configured([rule()], redact=redact):
+        response = change_alerts.handler(event, LambdaContext())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "200"}]}
+    assert [line["reason"] for line in log.level("ERROR")] == [reason]
+    assert "@x" not in log.buffer.getvalue()
+
