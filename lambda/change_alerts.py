@@ -301,7 +301,7 @@ def _keys(keys: Any) -> tuple[list[str], str]:
 
 def _key_text(name: str, attribute: dict[str, Any]) -> str:
     """A key's value as a person reads it: the raw S, N or B text, unless redacted."""
-    if _redaction_at((name,)) is True:
+    if _redaction_at((name,)) is not None:  # a path into a key, which is never a map, hides it whole
         return "[REDACTED]"
     (value,) = attribute.values()
     return str(value)

@@ -265,14 +265,38 @@ def _render_list(value: Any) -> str:
 # --- redaction -------------------------------------------------------------------
 # A redaction tree maps attribute names to True (redact the whole value) or to a
 # subtree for dotted paths: ["email", "card.number"] -> {"email": True, "card": {"number": True}}.
+# In a path, "\\." is a dot of the name and "\\\\" a backslash: "card\\.number" is the top-level
+# attribute named "card.number".
 RedactionTree = dict[str, Any]
+
+
+def split_path(path: str) -> list[str]:
+    """A redaction path's names: split at each dot that is not escaped as ``\\.``."""
+    if "\\" not in path:
+        return path.split(".")
+    names: list[str] = []
+    name: list[str] = []
+    escaped = False
+    for char in path:
+        if escaped:
+            name.append(char if char in ".\\" else "\\" + char)  # another backslash is itself
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ".":
+            names.append("".join(name))
+            name = []
+        else:
+            name.append(char)
+    names.append("".join(name) + ("\\" if escaped else ""))
+    return names
 
 
 def redaction_tree(paths: list[str]) -> RedactionTree:
     tree: RedactionTree = {}
     for path in paths:
         node = tree
-        *parents, leaf = path.split(".")
+        *parents, leaf = split_path(path)
         for name in parents:
             child = node.get(name)
             if child is True:
@@ -298,4 +322,6 @@ def render_redacted(attribute: Any, rule: Any) -> str:
         return "{" + ",".join(parts) + "}"
     if tag == "L":  # a path through a list applies to each of its elements
         return "[" + ",".join([render_redacted(element, rule) for element in value]) + "]"
-    return render(attribute)
+    # A path into a value that is not a map ("card.number" where card is a string): the value
+    # may be what the path meant to hide (a card number written flat), so it is hidden whole.
+    return REDACTED

@@ -234,7 +234,7 @@ def table_name(arn: Any) -> str | None:
 
 def _key_text(name: str, attribute: dict[str, Any]) -> str:
     """A key's value as a person reads it: the raw S, N or B text, unless redacted."""
-    if REDACT.get(name) is True:
+    if REDACT.get(name) is not None:  # a path into a key, which is never a map, hides it whole
         return "[REDACTED]"
     (value,) = attribute.values()
     return str(value)

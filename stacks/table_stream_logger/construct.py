@@ -138,7 +138,8 @@ class TableStreamLogger(StreamConsumer):
         of one item, changes of one attribute, failed records, changes per minute, TTL
         expiries). Default: ``True``.
     :param redact: Attribute names or dotted paths (``"card.number"``) whose values are
-        replaced before logging. Default: none.
+        replaced before logging; ``"card\\.number"`` names a top-level attribute with a dot in
+        its name. A path whose parent is not a map hides the parent whole. Default: none.
     :param memory_size: Memory of the function in MB. Default: 256. Lambda allots CPU in
         proportion to memory; 256 MB decodes a batch of 100 records well within the timeout
         while costing little more than the 128 MB minimum.

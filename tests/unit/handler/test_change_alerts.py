@@ -666,3 +666,18 @@ def test_an_error_reason_of_the_image_names_no_data(
     assert [line["reason"] for line in log.level("ERROR")] == [reason]
     assert "@x" not in log.buffer.getvalue()
 
+
+def test_a_path_whose_parent_is_not_a_map_hides_the_parent_whole(sns: FakeSns) -> None:
+    # GIVEN rules that name paths into a string attribute and into a key, and one escaped name
+    new = {"Stocks": n("7"), "card": {"S": "4111-flat"}, "card.cvv": {"S": "123-dotted"}}
+    event = {"Records": [record({"Stocks": n("0")}, new)]}
+
+    with configured([rule()], redact=["card.number", "PK.part", "card\\.cvv"]):
+        change_alerts.handler(event, LambdaContext())
+
+    (published,) = sns.published
+    body = json.loads(published["Message"])
+    assert body["new_image"]["card"] == "[REDACTED]" and body["new_image"]["card.cvv"] == "[REDACTED]"
+    assert body["keys"]["PK"] == "[REDACTED]"
+    assert "4111" not in published["Message"] and "123-dotted" not in published["Message"]
+    assert "FURNITURE" not in published["Message"] + published["Subject"]
