@@ -379,6 +379,7 @@ class TableStreamLogger(StreamConsumer):
         assert stream_arn is not None  # checked above
         self._table = table
         self._stream_arn = stream_arn
+        self._redact = tuple(redact)
 
         environment = handler_environment(
             service_name,
@@ -442,6 +443,11 @@ class TableStreamLogger(StreamConsumer):
     def stream_arn(self) -> str:
         """The ARN of the table's stream."""
         return self._stream_arn
+
+    @property
+    def redact(self) -> tuple[str, ...]:
+        """What the handler redacts; a ``ChangeAlerts`` on the same table redacts it too."""
+        return self._redact
 
     @property
     def log_group(self) -> logs.LogGroup:
