@@ -279,7 +279,7 @@ def _shown(attribute: dict[str, Any], path: tuple[str, ...]) -> str:
     try:
         text = dynamo_json.render(attribute)
     except InvalidValue as error:
-        raise RecordError(f"{'.'.join(path)}: {error}") from None
+        raise RecordError(error.describe(REDACT, path)) from None
     rule = _redaction_at(path)
     return text if rule is None else dynamo_json.render_redacted(attribute, rule)
 
@@ -301,7 +301,7 @@ def _keys(keys: Any) -> tuple[list[str], str]:
 
 def _key_text(name: str, attribute: dict[str, Any]) -> str:
     """A key's value as a person reads it: the raw S, N or B text, unless redacted."""
-    if _redaction_at((name,)) is True:
+    if _redaction_at((name,)) is not None:  # a path into a key, which is never a map, hides it whole
         return "[REDACTED]"
     (value,) = attribute.values()
     return str(value)

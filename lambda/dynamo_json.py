@@ -61,8 +61,38 @@ class InvalidValue(ValueError):
         return InvalidValue(self.reason, (segment, *self.path))
 
     def __str__(self) -> str:
-        where = ".".join(self.path)
+        return self.describe()
+
+    def describe(self, redact: RedactionTree | None = None, prefix: tuple[str, ...] = ()) -> str:
+        """The reason and where, safe for a log line: the names below a redacted attribute are
+        ``[REDACTED]``, and a name that is not short, printable text is ``?``."""
+        where = ".".join(_where(prefix + self.path, redact or {}))
         return f"{where}: {self.reason}" if where else self.reason
+
+
+_MAX_NAME_CHARS = 100  # names in a reason; DynamoDB's may be 64 KiB
+
+
+def _where(path: tuple[str, ...], redact: Any) -> list[str]:
+    shown = []
+    node = redact
+    for name in path:
+        if node is True:
+            shown.append("[REDACTED]")  # a name under a redacted attribute is its data too
+            break
+        shown.append(name if len(name) <= _MAX_NAME_CHARS and name.isprintable() and _is_unicode(name) else "?")
+        child = node.get(name)
+        # A list's index: the rule applies to each element (see render_redacted), so it stays.
+        node = child if child is not None else node if name.isdigit() else {}
+    return shown
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def number(text: Any) -> str:
@@ -174,7 +204,7 @@ def render(attribute: Any) -> str:
         members = _members(value, tag)
         _check_set([_bytes(member) for member in members], tag)
         return f"[{','.join([_json_string(m) for m in sorted(members)])}]"
-    raise InvalidValue(f"unknown type tag {_json_string(str(tag))}")
+    raise InvalidValue("unknown type tag (not one of DynamoDB's ten)")  # never echoed: it is input
 
 
 # Attribute names repeat from record to record: encode each once (bounded, for tables whose
@@ -235,14 +265,38 @@ def _render_list(value: Any) -> str:
 # --- redaction -------------------------------------------------------------------
 # A redaction tree maps attribute names to True (redact the whole value) or to a
 # subtree for dotted paths: ["email", "card.number"] -> {"email": True, "card": {"number": True}}.
+# In a path, "\\." is a dot of the name and "\\\\" a backslash: "card\\.number" is the top-level
+# attribute named "card.number".
 RedactionTree = dict[str, Any]
+
+
+def split_path(path: str) -> list[str]:
+    """A redaction path's names: split at each dot that is not escaped as ``\\.``."""
+    if "\\" not in path:
+        return path.split(".")
+    names: list[str] = []
+    name: list[str] = []
+    escaped = False
+    for char in path:
+        if escaped:
+            name.append(char if char in ".\\" else "\\" + char)  # another backslash is itself
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == ".":
+            names.append("".join(name))
+            name = []
+        else:
+            name.append(char)
+    names.append("".join(name) + ("\\" if escaped else ""))
+    return names
 
 
 def redaction_tree(paths: list[str]) -> RedactionTree:
     tree: RedactionTree = {}
     for path in paths:
         node = tree
-        *parents, leaf = path.split(".")
+        *parents, leaf = split_path(path)
         for name in parents:
             child = node.get(name)
             if child is True:
@@ -268,4 +322,6 @@ def render_redacted(attribute: Any, rule: Any) -> str:
         return "{" + ",".join(parts) + "}"
     if tag == "L":  # a path through a list applies to each of its elements
         return "[" + ",".join([render_redacted(element, rule) for element in value]) + "]"
-    return render(attribute)
+    # A path into a value that is not a map ("card.number" where card is a string): the value
+    # may be what the path meant to hide (a card number written flat), so it is hidden whole.
+    return REDACTED

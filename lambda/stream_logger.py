@@ -25,6 +25,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sys
 import time
 from json.encoder import encode_basestring as _json_string
@@ -60,6 +61,19 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%FZ"
 
 class RecordError(ValueError):
     """A stream record that cannot be processed; the reason never contains a value."""
+
+
+# A sequence number or event ID is logged as sent only when it looks like one (DynamoDB's are 21 to
+# 40 digits, and 32 hexadecimal digits): a record of another shape is still identified, but its
+# huge, non-text or not-Unicode value never makes its ERROR line too long or not JSON.
+MAX_IDENTIFIER_CHARS = 64
+
+
+def identifier(value: Any) -> str | None:
+    """A record's sequence number or event ID as it may appear in a line, or None."""
+    if type(value) is str and 0 < len(value) <= MAX_IDENTIFIER_CHARS and value.isascii() and value.isprintable():
+        return value
+    return None
 
 
 def _json_list_env(name: str) -> list[str]:
@@ -130,7 +144,7 @@ def _render_image(image: Any, label: str, twin: Any = None, twin_fragments: Frag
             fragments[name] = fragment
         return fragments
     except InvalidValue as error:
-        raise RecordError(f"{label}: {error}") from None
+        raise RecordError(f"{label}: {error.describe(REDACT)}") from None
 
 
 def _shown(image: Any, fragments: Fragments) -> Fragments:
@@ -204,19 +218,23 @@ def _iso_utc(seconds: Any) -> str:
     return text
 
 
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}").fullmatch  # DynamoDB's rule for a table's name
+
+
 def table_name(arn: Any) -> str | None:
     """The table's name, from a record's stream ARN."""
     # arn:aws:dynamodb:us-east-1:123456789012:table/Cloud9/stream/2023-07-16T09:00:05.000
     if type(arn) is str:
         _, found, rest = arn.partition(":table/")
-        if found:
-            return rest.split("/", 1)[0]
+        name = rest.split("/", 1)[0]
+        if found and _TABLE_NAME(name):  # it goes into every line's keys and the copies' S3 keys
+            return name
     return None
 
 
 def _key_text(name: str, attribute: dict[str, Any]) -> str:
     """A key's value as a person reads it: the raw S, N or B text, unless redacted."""
-    if REDACT.get(name) is True:
+    if REDACT.get(name) is not None:  # a path into a key, which is never a map, hides it whole
         return "[REDACTED]"
     (value,) = attribute.values()
     return str(value)
@@ -294,10 +312,10 @@ def render_record(record: Any) -> Rendered:
     new = _render_image(raw_new, "NewImage") if "NewImage" in stream else None
     old = _render_image(raw_old, "OldImage", raw_new, new) if "OldImage" in stream else None
 
-    head = [
-        '"event_name":"' + event_name + '"',
-        '"sequence_number":' + _json_value(stream.get("SequenceNumber")),
-    ]
+    sequence_number = stream.get("SequenceNumber")
+    if sequence_number is not None and identifier(sequence_number) is None:
+        raise RecordError(f"SequenceNumber is not a string of 1 to {MAX_IDENTIFIER_CHARS} ASCII characters")
+    head = ['"event_name":"' + event_name + '"', '"sequence_number":' + _json_value(sequence_number)]
     if "ApproximateCreationDateTime" in stream:
         created = _iso_utc(stream["ApproximateCreationDateTime"])  # checked on every record
         if abs(time.time() - stream["ApproximateCreationDateTime"]) >= LATE_SECONDS:
@@ -335,7 +353,12 @@ def render_record(record: Any) -> Rendered:
     if expired:
         tail.append('"ttl_expired":true')
     if identity is not None and not (expired and identity == dynamo_json.TTL_IDENTITY):  # nothing unsaid
-        tail.append('"user_identity":' + _json_value(identity))
+        try:
+            tail.append(
+                '"user_identity":' + json.dumps(identity, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+            )
+        except ValueError:  # NaN or Infinity: not JSON
+            raise RecordError("userIdentity is not JSON (NaN or Infinity)") from None
     rendered.tail = ",".join(tail)
     return rendered
 
@@ -493,8 +516,8 @@ def _s3() -> Any:
     return _s3_client
 
 
-def _copy_whole(record: dict[str, Any], table: str | None) -> str:
-    """Write the record, as the stream delivered it, to the failure bucket; return the object's key."""
+def _whole_copy(record: dict[str, Any], table: str | None) -> tuple[str, bytes]:
+    """The key and body of the record's copy, as the stream delivered it, in the failure bucket."""
     stream = record["dynamodb"]
     sequence_number = stream.get("SequenceNumber")
     body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
@@ -502,9 +525,7 @@ def _copy_whole(record: dict[str, Any], table: str | None) -> str:
     name = name or hashlib.sha256(body).hexdigest()
     created = stream.get("ApproximateCreationDateTime")
     day = time.strftime("%Y-%m-%d", time.gmtime(created if type(created) in (int, float) else time.time()))
-    key = f"{OVERSIZED_PREFIX}/{table or 'unknown-table'}/{day}/{name}.json"
-    _s3().put_object(Bucket=FAILURE_BUCKET, Key=key, Body=body, ContentType="application/json")
-    return key
+    return f"{OVERSIZED_PREFIX}/{table or 'unknown-table'}/{day}/{name}.json", body
 
 
 # --- the writer -----------------------------------------------------------------
@@ -592,7 +613,7 @@ class _Invocation:
         """The one line per invocation with the Lambda context and the batch's extent."""
         sequence_numbers = (
             [
-                record["dynamodb"].get("SequenceNumber")
+                identifier(record["dynamodb"].get("SequenceNumber"))
                 for record in (records[0], records[-1])
                 if type(record) is dict and type(record.get("dynamodb")) is dict
             ]
@@ -618,7 +639,15 @@ class _Invocation:
             f'{{"level":"INFO","timestamp":"{_timestamp()}","message":{_json_string(rendered.message)}'
             f"{self.record_keys},{rendered.fields()}{extra}}}\n"
         )
-        return line if line.isascii() else _one_line(line)
+        if line.isascii():
+            return line
+        try:
+            line.encode()
+        except UnicodeEncodeError:  # stdout would raise it, after the lines before were written
+            raise RecordError(
+                "a string or name is not valid Unicode (a lone surrogate): not text DynamoDB can hold"
+            ) from None
+        return _one_line(line)
 
 
 _cold = True
@@ -638,7 +667,12 @@ def _report_failure(record: Any, reason: str, request_id: str) -> dict[str, str]
     event_id = record.get("eventID") if type(record) is dict else None
     logger.error(
         f"Record cannot be processed: {reason}",
-        extra={"request_id": request_id, "event_id": event_id, "sequence_number": sequence_number, "reason": reason},
+        extra={
+            "request_id": request_id,
+            "event_id": identifier(event_id),
+            "sequence_number": identifier(sequence_number),
+            "reason": reason,
+        },
     )
     # Without a sequence number there is nothing to checkpoint at: an empty identifier
     # makes Lambda treat the whole batch as failed, so the record is retried, not lost.
@@ -660,8 +694,8 @@ def _log_line(invocation: _Invocation, record: dict[str, Any], rendered: Rendere
         if left is not None and left < _copy_ms() + COPY_MARGIN_MS:
             raise RecordError(f"{copy_failed} in the time left ({left} ms; a copy may take {_copy_ms()} ms)")
         try:
-            key = _copy_whole(record, invocation.table)
-        except Exception as error:  # never log a shortened line without its full copy
+            key, body = _whole_copy(record, invocation.table)
+        except Exception as error:  # a record no JSON can hold (a lone surrogate in a redacted value)
             raise RecordError(f"{copy_failed} ({type(error).__name__})") from None
         where = f',"full_record":{_json_string(f"s3://{FAILURE_BUCKET}/{key}")}'
     else:
@@ -675,6 +709,17 @@ def _log_line(invocation: _Invocation, record: dict[str, Any], rendered: Rendere
         )
 
     line, _ = shorten(rendered, line_of, MAX_LINE_BYTES)
+    shortest = _utf8_size(line)
+    if shortest > MAX_LINE_BYTES:  # what always stays (keys, identity, message) is too long itself
+        raise RecordError(
+            f"the record's line would be {original} bytes, and {shortest} bytes shortened: its keys and"
+            f" userIdentity alone pass the limit of {MAX_LINE_BYTES}"
+        )
+    if FAILURE_BUCKET:  # only now: a record refused above needs no copy, Lambda parks it whole
+        try:
+            _s3().put_object(Bucket=FAILURE_BUCKET, Key=key, Body=body, ContentType="application/json")
+        except Exception as error:  # never log a shortened line without its full copy
+            raise RecordError(f"{copy_failed} ({type(error).__name__})") from None
     return line
 
 

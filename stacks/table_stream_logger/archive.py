@@ -341,12 +341,12 @@ class ChangeArchive(Construct):
         role = iam.Role(
             self,
             "SubscriptionRole",
-            # As the CloudWatch Logs user guide advises: only CloudWatch Logs of this account and region.
+            # Only CloudWatch Logs acting for the logger's log group (the user guide's example allows
+            # every log group of the account and region: any of them could be sent to the archive).
+            # Its ARN with and without the ":*" CloudWatch Logs puts at the end of a log group's ARN.
             assumed_by=iam.ServicePrincipal(
                 "logs.amazonaws.com",
-                conditions={
-                    "StringLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"}
-                },
+                conditions={"StringLike": {"aws:SourceArn": _log_group_arns(log_group.log_group_name)}},
             ),
             description="Lets CloudWatch Logs put the change lines into the archive's delivery stream",
         )
@@ -499,3 +499,9 @@ def _acknowledge(resource: IConstruct | None, rule: str, reason: str) -> None:
     """Acknowledge a cdk-nag finding on an L1 resource, with its reason (see nag.py)."""
     assert resource is not None
     Validations.of(resource).acknowledge(Acknowledgment(id=f"{NAG}{rule}", reason=reason))
+
+
+def _log_group_arns(log_group_name: str) -> list[str]:
+    """The ARNs by which CloudWatch Logs names one log group: ``...:log-group:NAME`` and ``...:NAME:*``."""
+    arn = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:{log_group_name}"
+    return [arn, f"{arn}:*"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from aws_cdk import Duration, RemovalPolicy
+import jsii
+from aws_cdk import Duration, IStableStringProducer, Lazy, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -28,6 +29,7 @@ from .stream_consumer import (
     check_function_props,
     handler_code,
     handler_environment,
+    json_list,
 )
 from .stream_tables import IMAGES_DELIVERED, check_stream_view_type, existing_key_names, require_stream
 
@@ -69,7 +71,10 @@ class ChangeAlerts(StreamConsumer):
         ``kms:GenerateDataKey`` on that key.
     :param redact: Attribute names or dotted paths whose values never appear in a message
         (in the keys, the old and new value and the image); rules still compare the real
-        values. Default: none.
+        values. Default: none. Whatever it says, the alerts also redact what every
+        ``TableStreamLogger`` of the app on the same table redacts (its ``redact``, read at
+        synthesis, whichever is built first): a notification never carries more of an item
+        than the log may.
     :param service_name: ``POWERTOOLS_SERVICE_NAME`` of the function's log lines. Default:
         ``"change-alerts"``.
     :param log_level: DEBUG or INFO (a line per message published), WARN or ERROR (only records
@@ -146,6 +151,7 @@ class ChangeAlerts(StreamConsumer):
             ALERT_RULES=json.dumps([rule.config() for rule in alert_rules], separators=(",", ":")),
             TOPIC_ARN=self._topic.topic_arn,
         )
+        environment["REDACT_ATTRIBUTES"] = Lazy.string(_InheritedRedaction(self, table, redact))
         self._read_stream(
             table,
             FunctionProps(
@@ -185,6 +191,32 @@ class ChangeAlerts(StreamConsumer):
     def log_group(self) -> logs.LogGroup:
         """The function's log group: a line per message published, an ERROR line per failed record."""
         return self._log_group
+
+
+@jsii.implements(IStableStringProducer)
+class _InheritedRedaction:
+    """The alerts' REDACT_ATTRIBUTES: their own paths, then those of every logger of the app on the
+    same table. Produced at synthesis, so that the order in which the two are built does not matter."""
+
+    def __init__(self, alerts: Construct, table: dynamodb.ITable, own: Sequence[str]) -> None:
+        self._alerts, self._table, self._own = alerts, table, tuple(own)
+
+    def produce(self) -> str:
+        from .construct import TableStreamLogger  # it imports this module's siblings
+
+        paths = list(self._own)
+        for construct in self._alerts.node.root.node.find_all():
+            if isinstance(construct, TableStreamLogger) and _same_table(construct.table, self._table):
+                paths += [path for path in construct.redact if path not in paths]
+        return json_list(paths)
+
+
+def _same_table(one: dynamodb.ITable, other: dynamodb.ITable) -> bool:
+    """The same object, or the same ARN (a table imported by its ARN, or in another stack)."""
+    if one is other:
+        return True
+    resolve = Stack.of(one).resolve
+    return bool(resolve(one.table_arn) == resolve(other.table_arn))
 
 
 def _build_topic(scope: Construct) -> sns.Topic:

@@ -141,7 +141,8 @@ class TableStreamLogger(StreamConsumer):
         of one item, changes of one attribute, failed records, changes per minute, TTL
         expiries). Default: ``True``.
     :param redact: Attribute names or dotted paths (``"card.number"``) whose values are
-        replaced before logging. Default: none.
+        replaced before logging; ``"card\\.number"`` names a top-level attribute with a dot in
+        its name. A path whose parent is not a map hides the parent whole. Default: none.
     :param memory_size: Memory of the function in MB. Default: 256. Lambda allots CPU in
         proportion to memory; 256 MB decodes a batch of 100 records well within the timeout
         while costing little more than the 128 MB minimum.
@@ -381,6 +382,7 @@ class TableStreamLogger(StreamConsumer):
         assert stream_arn is not None  # checked above
         self._table = table
         self._stream_arn = stream_arn
+        self._redact = tuple(redact)
 
         environment = handler_environment(
             service_name,
@@ -445,6 +447,11 @@ class TableStreamLogger(StreamConsumer):
     def stream_arn(self) -> str:
         """The ARN of the table's stream."""
         return self._stream_arn
+
+    @property
+    def redact(self) -> tuple[str, ...]:
+        """What the handler redacts; a ``ChangeAlerts`` on the same table redacts it too."""
+        return self._redact
 
     @property
     def log_group(self) -> logs.LogGroup:

@@ -223,10 +223,14 @@ def test_subscription_role_may_only_put_records_to_its_stream(archived: assertio
     trust = properties(archived, "AWS::IAM::Role", f"{ARCHIVE}SubscriptionRole")["AssumeRolePolicyDocument"]
     policy = properties(archived, "AWS::IAM::Policy", f"{ARCHIVE}SubscriptionRole")["PolicyDocument"]
 
+    # Only CloudWatch Logs acting for the logger's log group, named with and without its ":*"
+    group = {"Ref": logical_id(archived, "AWS::Logs::LogGroup", "LoggerLogGroup")}
     assert trust["Statement"] == [
         {
             "Action": "sts:AssumeRole",
-            "Condition": {"StringLike": {"aws:SourceArn": logs_arn(":*")}},
+            "Condition": {
+                "StringLike": {"aws:SourceArn": [logs_arn(":log-group:", group), logs_arn(":log-group:", group, ":*")]}
+            },
             "Effect": "Allow",
             "Principal": {"Service": "logs.amazonaws.com"},
         }

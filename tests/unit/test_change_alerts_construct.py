@@ -265,3 +265,58 @@ def test_a_table_without_a_stream_is_a_clear_error(new_stack: NewStack) -> None:
 def test_stream_reading_is_checked() -> None:
     with pytest.raises(ValueError, match="batch_size must be between 1 and 10000, got 0"):
         StreamReading(batch_size=0)
+
+
+def _alerts_redaction(template: dict[str, Any]) -> list[str]:
+    functions = resources(template, "AWS::Lambda::Function")
+    (alerts,) = [f for f in functions.values() if "ALERT_RULES" in f["Properties"]["Environment"]["Variables"]]
+    redact: list[str] = json.loads(alerts["Properties"]["Environment"]["Variables"]["REDACT_ATTRIBUTES"])
+    return redact
+
+
+@pytest.mark.parametrize("alerts_first", [False, True])
+def test_the_alerts_redact_what_the_logger_of_their_table_redacts(alerts_first: bool) -> None:
+    # GIVEN a logger that redacts customer.email, and alerts on the same table with a rule of their own
+    from stacks.table_stream_logger import TableStreamLogger
+
+    stack = cdk.Stack(cdk.App(context=CDK_CONTEXT), "Shop")
+    inventory = table(stack)
+
+    def alerts() -> None:
+        ChangeAlerts(stack, "Alerts", table=inventory, rules=RULES, redact=["Supplier", "customer.email"])
+
+    if alerts_first:
+        alerts()
+    logger = TableStreamLogger(stack, "Logger", table=inventory, redact=["customer.email", "card\\.number"])
+    if not alerts_first:
+        alerts()
+
+    # THEN the alerts' handler redacts both lists (each path once), whichever was built first
+    assert _alerts_redaction(assertions.Template.from_stack(stack).to_json()) == [
+        "Supplier",
+        "customer.email",
+        "card\\.number",
+    ]
+    assert logger.redact == ("customer.email", "card\\.number")
+
+
+def test_the_alerts_inherit_the_redaction_of_a_logger_on_the_same_imported_table() -> None:
+    from stacks.table_stream_logger import TableStreamLogger
+
+    app = cdk.App(context=CDK_CONTEXT)
+    logs_stack, alerts_stack = cdk.Stack(app, "Logs"), cdk.Stack(app, "Alerts")
+    arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders"
+    for stack, name in ((logs_stack, "A"), (alerts_stack, "B")):
+        imported = dynamodb.Table.from_table_attributes(stack, name, table_arn=arn, table_stream_arn=STREAM_ARN)
+        if stack is logs_stack:
+            TableStreamLogger(stack, "Logger", table=imported, redact=["email"])
+        else:
+            ChangeAlerts(stack, "Alerts", table=imported, rules=RULES)
+    other = cdk.Stack(app, "Other")
+    other_table = dynamodb.Table.from_table_attributes(
+        other, "C", table_arn=arn.replace("orders", "users"), table_stream_arn=STREAM_ARN.replace("orders", "users")
+    )
+    ChangeAlerts(other, "Alerts", table=other_table, rules=RULES)
+
+    assert _alerts_redaction(assertions.Template.from_stack(alerts_stack).to_json()) == ["email"]
+    assert _alerts_redaction(assertions.Template.from_stack(other).to_json()) == []  # another table

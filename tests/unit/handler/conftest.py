@@ -86,6 +86,7 @@ class _Stdout(io.StringIO):
         self.writes: list[str] = []
 
     def write(self, text: str) -> int:
+        text.encode()  # strict UTF-8, as Lambda's stdout: a lone surrogate raises here too
         self.writes.append(text)
         return super().write(text)
 
@@ -131,6 +132,10 @@ def configured(
         stream_logger.LOG_IMAGES, stream_logger.REDACT, stream_logger.KEY_ATTRIBUTES = saved
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # json.loads accepts NaN and Infinity otherwise
+
+
 def invoke(event: Any, context: Any = None) -> Invocation:
     """Call the handler; every line it prints must be JSON (numbers parsed as Decimal)."""
     buffer = _Stdout()
@@ -143,7 +148,9 @@ def invoke(event: Any, context: Any = None) -> Invocation:
         sys.stdout = previous_stdout
         log_handler.setStream(previous_stream)  # type: ignore[attr-defined]
     output = buffer.getvalue()
-    lines = [json.loads(line, parse_float=Decimal) for line in output.splitlines()]
+    lines = [json.loads(line, parse_float=Decimal, parse_constant=_not_json) for line in output.splitlines()]
+    for line in output.splitlines():
+        assert len(line.encode()) <= stream_logger.MAX_LINE_BYTES, "no line is longer than the limit"
     return Invocation(response, output, lines, buffer.writes)
 
 

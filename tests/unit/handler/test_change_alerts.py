@@ -644,3 +644,40 @@ def test_no_rules_fail_the_function_init(monkeypatch: pytest.MonkeyPatch) -> Non
 
     with pytest.raises(ValueError, match="non-empty JSON array"):
         change_alerts.load_rules()
+
+
+@pytest.mark.parametrize(
+    ("redact", "new", "reason"),
+    [
+        (["emails"], {"emails": {"M": {"E1_erraddr@x.com": {"N": "x"}}}}, "emails.[REDACTED]: N value is not a number"),
+        ([], {"Stocks": n("1"), "Notes": {"secret@x.com": "1"}}, "Notes: unknown type tag (not one of DynamoDB's ten)"),
+    ],
+)
+def test_an_error_reason_of_the_image_names_no_data(
+    sns: FakeSns, log: LogLines, redact: list[str], new: dict[str, Any], reason: str
+) -> None:
+    # GIVEN a record that fires the rule, with a malformed value elsewhere in its new image
+    event = {"Records": [record({"Stocks": n("0")}, {"Stocks": n("1"), **new}, sequence_number="200")]}
+
+    with configured([rule()], redact=redact):
+        response = change_alerts.handler(event, LambdaContext())
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "200"}]}
+    assert [line["reason"] for line in log.level("ERROR")] == [reason]
+    assert "@x" not in log.buffer.getvalue()
+
+
+def test_a_path_whose_parent_is_not_a_map_hides_the_parent_whole(sns: FakeSns) -> None:
+    # GIVEN rules that name paths into a string attribute and into a key, and one escaped name
+    new = {"Stocks": n("7"), "card": {"S": "4111-flat"}, "card.cvv": {"S": "123-dotted"}}
+    event = {"Records": [record({"Stocks": n("0")}, new)]}
+
+    with configured([rule()], redact=["card.number", "PK.part", "card\\.cvv"]):
+        change_alerts.handler(event, LambdaContext())
+
+    (published,) = sns.published
+    body = json.loads(published["Message"])
+    assert body["new_image"]["card"] == "[REDACTED]" and body["new_image"]["card.cvv"] == "[REDACTED]"
+    assert body["keys"]["PK"] == "[REDACTED]"
+    assert "4111" not in published["Message"] and "123-dotted" not in published["Message"]
+    assert "FURNITURE" not in published["Message"] + published["Subject"]

@@ -122,3 +122,17 @@ def test_every_number_dynamodb_holds_is_logged_exactly_however_it_is_written(lit
 def test_every_number_beyond_dynamodb_is_refused_however_it_is_written(literal: str) -> None:
     with pytest.raises(dynamo_json.InvalidValue):
         dynamo_json.number(literal)
+
+
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        ("card.number", ["card", "number"]),
+        ("card\\.number", ["card.number"]),
+        ("a\\\\.b", ["a\\", "b"]),
+        ("a\\b.c", ["a\\b", "c"]),
+        ("trailing\\", ["trailing\\"]),
+    ],
+)
+def test_a_redaction_path_escapes_a_dot_with_a_backslash(path: str, names: list[str]) -> None:
+    assert dynamo_json.split_path(path) == names

@@ -226,3 +226,33 @@ def test_a_bug_in_rendering_is_still_reported_per_record(monkeypatch: pytest.Mon
     (error,) = result.level("ERROR")
     assert error["reason"] == "unexpected KeyError"
     assert "secret-value" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("redact", "image", "reason"),
+    [
+        # a map key under a redacted attribute is that attribute's data
+        (["emails"], {"emails": {"M": {"E1_erraddr@x.com": {"N": "x"}}}}, "NewImage: emails.[REDACTED]: N value"),
+        (["card.number"], {"card": {"M": {"number": {"M": {"k@x": {"N": "x"}}}}}}, "card.number.[REDACTED]: N"),
+        (["items.email"], {"items": {"L": [{"M": {"email": {"M": {"k@x": {"N": "x"}}}}}]}}, "items.0.email.[REDACTED]"),
+        # a name that is not short printable text is not echoed
+        ([], {"a\nb@x": {"N": "x"}}, "NewImage: ?: N value is not a number"),
+        ([], {"n" * 5_000: {"N": "x"}}, "NewImage: ?: N value is not a number"),
+        # a type tag outside DynamoDB's ten is named "unknown", not echoed
+        ([], {"Stocks": {"secret@x.com": "1"}}, "NewImage: Stocks: unknown type tag (not one of DynamoDB's ten)"),
+    ],
+)
+def test_an_error_reason_names_no_value_and_no_name_under_a_redacted_attribute(
+    redact: list[str], image: dict[str, Any], reason: str
+) -> None:
+    from .conftest import configured
+
+    record = _tutorial_record()
+    record["dynamodb"]["NewImage"].update(image)
+
+    with configured(redact=redact):
+        result = invoke({"Records": [record]})
+
+    (error,) = result.level("ERROR")
+    assert reason in error["reason"]
+    assert "@x" not in result.output and "nnnnnnnnnn" not in result.output

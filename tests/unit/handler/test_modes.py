@@ -86,3 +86,44 @@ def test_redaction_path_applies_to_each_map_in_a_list() -> None:
 
     assert [order_line["Sku"] for order_line in line["new_image"]["Lines"]] == ["[REDACTED]", "[REDACTED]"]
     assert line["new_image"]["Lines"][0]["Qty"] == 3
+
+
+def _with_new_attributes(**attributes: object) -> dict[str, object]:
+    event = load_event("tutorial_modify")
+    event["Records"][0]["dynamodb"]["NewImage"].update(attributes)
+    return event
+
+
+def test_an_escaped_dot_names_a_top_level_attribute_with_a_dot_in_its_name() -> None:
+    # GIVEN an attribute literally named "card.number", and a map "card" with a "number"
+    event = _with_new_attributes(**{"card.number": {"S": "4111-flat"}, "card": {"M": {"number": {"S": "4111-map"}}}})
+
+    # WHEN "card\.number" is redacted: the name with a dot, not the path
+    with configured(redact=["card\\.number"]):
+        (line,) = invoke(event).records
+
+    assert line["new_image"]["card.number"] == "[REDACTED]"
+    assert line["new_image"]["card"] == {"number": "4111-map"}
+    assert "4111-flat" not in str(line)
+
+
+def test_a_path_whose_parent_is_not_a_map_redacts_the_parent_whole() -> None:
+    # GIVEN "card" written flat (a string) and a rule for "card.number"
+    event = _with_new_attributes(card={"S": "4111 1111 1111 1111"}, cards={"L": [{"S": "4222"}, {"M": {}}]})
+
+    with configured(redact=["card.number", "cards.number"]):
+        result = invoke(event)
+
+    # THEN the string is hidden whole (fail closed), and so is each element of a list that is not a map
+    (line,) = result.records
+    assert line["new_image"]["card"] == "[REDACTED]"
+    assert line["new_image"]["cards"] == ["[REDACTED]", {}]
+    assert "4111" not in result.output and "4222" not in result.output
+
+
+def test_a_path_into_a_key_hides_the_key_whole() -> None:
+    with configured(redact=["SK.part"]):
+        (line,) = invoke(load_event("tutorial_modify")).records
+
+    assert line["message"] == "MODIFY FRUIT / [REDACTED]"
+    assert line["keys"]["SK"] == "[REDACTED]" and "APPLE" not in str(line)

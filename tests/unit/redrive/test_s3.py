@@ -353,3 +353,76 @@ def test_a_batch_of_another_function_is_refused_before_anything_is_invoked(
     assert result.code == 2
     assert result.stderr.startswith(f"error: {theirs} was parked by the function other, not {FUNCTION}: ")
     assert sorted(inventory.keys()) == sorted([mine, theirs])
+
+
+def _deny(inventory: Inventory, operation: str) -> Any:
+    """The operator's role may not make ``operation`` (botocore's own error, as S3 answers it)."""
+    from botocore.exceptions import ClientError
+
+    def denied(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, operation)
+
+    inventory.s3.meta.events.register(f"before-call.s3.{operation}", denied)
+    return denied
+
+
+def test_a_copy_to_replayed_that_is_denied_replays_nothing_and_the_next_run_replays_once(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN a parked batch, and an operator who may not write under replayed/
+    key = inventory.park(inventory.write("A", "B"))
+    function.configuration()
+    denied_copy = _deny(inventory, "CopyObject")
+
+    # WHEN it is replayed: no invocation (the Stubber would refuse one), the batch stays parked
+    denied: Result = run("replay", "--all", "--yes", *STACK)
+
+    assert denied.code == 1, denied.stderr
+    assert f"{key}: not replayed: its copy to replayed/ could not be written" in denied.stdout
+    assert "Traceback" not in denied.stderr
+    assert inventory.keys("aws/") == [key] and inventory.keys("replayed/") == []
+
+    # AND once the copy is allowed, the next run replays it, once
+    inventory.s3.meta.events.unregister("before-call.s3.CopyObject", denied_copy)
+    function.configuration()
+    payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"]
+    function.answers(payload, {"batchItemFailures": []})
+    allowed: Result = run("replay", "--all", "--yes", *STACK)
+    assert allowed.code == 0, allowed.stderr
+    assert inventory.keys("aws/") == [] and inventory.keys("replayed/") == [f"replayed/{key}"]
+
+
+def test_a_failed_replay_takes_its_copy_back(inventory: Inventory, function: Function, run: Any) -> None:
+    # GIVEN a batch whose function still fails
+    key = inventory.park(inventory.write("A"))
+    function.configuration()
+    payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"]
+    function.answers(payload, None, function_error="Unhandled")
+
+    result: Result = run("replay", key, "--yes", *STACK)
+
+    # THEN the batch stays parked and no marker says otherwise
+    assert result.code == 1, result.stderr
+    assert inventory.keys("aws/") == [key] and inventory.keys("replayed/") == []
+
+
+def test_a_delete_denied_after_a_replay_never_replays_it_again(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN a replay whose copy is made but whose delete of the parked batch is denied
+    key = inventory.park(inventory.write("A"))
+    function.configuration()
+    payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"]
+    function.answers(payload, {"batchItemFailures": []})
+    _deny(inventory, "DeleteObject")
+    first: Result = run("replay", key, "--yes", *STACK)
+
+    # WHEN it is run again, the delete still denied: no invocation (the Stubber would refuse one)
+    function.configuration()
+    again: Result = run("replay", "--all", "--yes", *STACK)
+
+    # THEN each run says what was refused in one line, and the batch is replayed only once
+    assert (first.code, first.stderr) == (2, "error: access denied (DeleteObject): Access Denied\n")
+    assert (again.code, again.stderr) == (2, "error: access denied (DeleteObject): Access Denied\n")
+    assert inventory.keys("replayed/") == [f"replayed/{key}"]
+    function.stubber.assert_no_pending_responses()
