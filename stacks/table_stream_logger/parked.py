@@ -18,8 +18,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,12 +101,6 @@ def function_name_of(name_or_arn: str) -> str:
     return name_or_arn
 
 
-# arn:aws:lambda:eu-west-1:123456789012:function:NAME[:qualifier], as Lambda writes it.
-_FUNCTION_ARN = re.compile(
-    r"arn:[a-z-]+:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,140}(:[A-Za-z0-9$_-]+)?"
-).fullmatch
-
-
 def parse_failure_record(key: str, body: bytes | str) -> Batch:
     """Read a failure record as Lambda writes it for a DynamoDB stream, or say why it is not one."""
     not_one = f"{key} is not a failure record of a DynamoDB stream mapping"
@@ -127,11 +119,6 @@ def parse_failure_record(key: str, body: bytes | str) -> Batch:
     missing = [name for name in required if name not in info]
     if missing or not isinstance(request.get("functionArn"), str):
         raise RedriveError(f"{not_one}: it lacks {', '.join(missing) or 'requestContext.functionArn'}")
-    size = info["batchSize"]
-    if type(size) is not int or size < 1:  # bool is an int, and not a size
-        raise RedriveError(f"{not_one}: its DDBStreamBatchInfo.batchSize is not a positive whole number")
-    if not _FUNCTION_ARN(request["functionArn"]):
-        raise RedriveError(f"{not_one}: its requestContext.functionArn is not a Lambda function's ARN")
     payload = document.get("payload")
     if isinstance(payload, dict):
         payload = json.dumps(payload)
@@ -154,7 +141,7 @@ def parse_failure_record(key: str, body: bytes | str) -> Batch:
         shard_id=str(info["shardId"]),
         first_sequence_number=str(info["startSequenceNumber"]),
         last_sequence_number=str(info["endSequenceNumber"]),
-        size=size,
+        size=int(info["batchSize"]),
         stream_arn=str(info["streamArn"]),
         first_arrival=str(info.get("approximateArrivalOfFirstRecord", "")),
         payload=payload,
@@ -214,16 +201,6 @@ class S3Store:
             raise
         return True
 
-    def claim(self, batch: Batch) -> None:
-        """Copy the batch to ``replayed/`` before it is replayed: a copy that fails stops the replay."""
-        self.s3.copy_object(
-            Bucket=self.bucket, Key=REPLAYED_PREFIX + batch.key, CopySource={"Bucket": self.bucket, "Key": batch.key}
-        )
-
-    def unclaim(self, batch: Batch) -> None:
-        """Take the copy back: the replay failed, the batch stays parked."""
-        self.s3.delete_object(Bucket=self.bucket, Key=REPLAYED_PREFIX + batch.key)
-
     def mark_replayed(self, batch: Batch) -> str:
         target = REPLAYED_PREFIX + batch.key
         if not self.replayed(batch.key):
@@ -263,14 +240,6 @@ class FolderStore:
 
     def replayed(self, key: str) -> bool:
         return (self.root / REPLAYED_PREFIX / key).is_file()
-
-    def claim(self, batch: Batch) -> None:
-        target = self.root / REPLAYED_PREFIX / batch.key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self.root / batch.key, target)
-
-    def unclaim(self, batch: Batch) -> None:
-        (self.root / REPLAYED_PREFIX / batch.key).unlink(missing_ok=True)
 
     def mark_replayed(self, batch: Batch) -> str:
         target = self.root / REPLAYED_PREFIX / batch.key
@@ -329,12 +298,6 @@ class SqsStore:
 
     def replayed(self, key: str) -> bool:
         return False
-
-    def claim(self, batch: Batch) -> None:
-        """Nothing to copy: a message is deleted once replayed."""
-
-    def unclaim(self, batch: Batch) -> None:
-        """Nothing to take back."""
 
     def mark_replayed(self, batch: Batch) -> str:
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=self._receipts.pop(batch.key))

@@ -734,25 +734,7 @@ def command_replay(
             out.write(f"{batch.key}: cannot be replayed: {error}\n")
             failing += 1
             continue
-        # The copy to replayed/ is made first: a copy refused after a replay (AccessDenied) made the
-        # next run replay the batch again. Taken back when the replay fails or is interrupted.
-        if not trial:
-            try:
-                target.store.claim(batch)
-            except Exception as error:
-                out.write(
-                    f"{batch.key}: not replayed: its copy to {REPLAYED_PREFIX} could not be written "
-                    f"({aws_error(error) or type(error).__name__}); it stays parked\n"
-                )
-                failing += 1
-                continue
-        try:
-            outcome = function_of(batch).invoke(payload)
-        except BaseException:
-            _unclaim(target, batch, out, trial)
-            raise
-        if not outcome.succeeded:
-            _unclaim(target, batch, out, trial)
+        outcome = function_of(batch).invoke(payload)
         if outcome.succeeded and trial:
             out.write(
                 f"{batch.key}: the local handler processes its {batch.size} record(s); left parked: replay it "
@@ -776,20 +758,6 @@ def command_replay(
     else:
         out.write(f"{done} batch(es) replayed, {failing} still parked{others}\n")
     return 1 if failing or left else 0
-
-
-def _unclaim(target: Target, batch: Batch, out: TextIO, trial: bool) -> None:
-    """Take back the copy of a batch whose replay failed, or say how to, as the next run would skip it."""
-    if trial:
-        return
-    try:
-        target.store.unclaim(batch)
-    except Exception as error:
-        out.write(
-            f"{batch.key}: its copy under {REPLAYED_PREFIX} could not be deleted "
-            f"({aws_error(error) or type(error).__name__}): delete {REPLAYED_PREFIX}{batch.key} by hand, "
-            "or the next run takes the batch for replayed\n"
-        )
 
 
 def refusal(batch: Batch, target: Target, local: bool) -> str | None:

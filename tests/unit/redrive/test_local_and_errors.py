@@ -221,35 +221,3 @@ def test_argument_errors_are_one_line_and_exit_2(
         redrive.main(arguments)
 
     assert (exit_.value.code, capsys.readouterr().err) == (2, f"error: {message}\n")
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "says"),
-    [
-        ("batchSize", "many", "its DDBStreamBatchInfo.batchSize is not a positive whole number"),
-        ("batchSize", None, "its DDBStreamBatchInfo.batchSize is not a positive whole number"),
-        ("batchSize", 0, "its DDBStreamBatchInfo.batchSize is not a positive whole number"),
-        ("functionArn", "arn:aws:lambda", "its requestContext.functionArn is not a Lambda function's ARN"),
-        ("functionArn", "", "its requestContext.functionArn is not a Lambda function's ARN"),
-    ],
-)
-def test_a_malformed_parked_file_is_a_one_line_error(field: str, value: Any, says: str) -> None:
-    from stacks.table_stream_logger.parked import RedriveError, parse_failure_record
-
-    document = {
-        "requestContext": {"functionArn": FUNCTION_ARN},
-        "DDBStreamBatchInfo": {
-            "shardId": "s",
-            "startSequenceNumber": "1",
-            "endSequenceNumber": "2",
-            "batchSize": 2,
-            "streamArn": "arn",
-        },
-    }
-    section = "DDBStreamBatchInfo" if field == "batchSize" else "requestContext"
-    document[section][field] = value
-
-    with pytest.raises(RedriveError) as raised:
-        parse_failure_record("aws/lambda/x.json", json.dumps(document))
-
-    assert str(raised.value).endswith(says) and "\n" not in str(raised.value)
