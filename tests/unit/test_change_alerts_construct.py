@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -267,8 +267,8 @@ def test_stream_reading_is_checked() -> None:
         StreamReading(batch_size=0)
 
 
-def _alerts_redaction(template: dict[str, Any]) -> list[str]:
-    functions = resources(template, "AWS::Lambda::Function")
+def _alerts_redaction(template: Mapping[str, Any]) -> list[str]:
+    functions = resources(dict(template), "AWS::Lambda::Function")
     (alerts,) = [f for f in functions.values() if "ALERT_RULES" in f["Properties"]["Environment"]["Variables"]]
     redact: list[str] = json.loads(alerts["Properties"]["Environment"]["Variables"]["REDACT_ATTRIBUTES"])
     return redact
