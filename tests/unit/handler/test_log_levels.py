@@ -21,6 +21,7 @@ from rfc3339_validator import validate_rfc3339
 import stream_logger
 from local import LAMBDA_DIR
 from local.lambda_logs import kept, level_of
+from stacks.table_stream_logger.lambda_runtime import FunctionConfig, LambdaRuntime
 from stacks.table_stream_logger.stream_consumer import lambda_log_level
 
 from .conftest import invoke, load_event
@@ -134,31 +135,28 @@ def test_the_handler_follows_the_loggers_level_for_change_lines(log_level: Any) 
 
 
 def _received_in_lambda(setting: str, event: Any) -> list[dict[str, Any]]:
-    """The lines Lambda keeps of the handler's output, the module imported fresh in Lambda's environment.
+    """The lines Lambda keeps of the handler's output, run as Lambda runs it (lambda_runtime).
 
     The construct keeps the application log level at INFO (DEBUG for DEBUG), so Lambda sets
     AWS_LAMBDA_LOG_LEVEL=INFO, which Powertools obeys over POWERTOOLS_LOG_LEVEL.
     """
-    environment = {
-        **os.environ,
-        "POWERTOOLS_LOG_LEVEL": setting,
-        "AWS_LAMBDA_LOG_LEVEL": _application_log_level(setting),
-        "AWS_LAMBDA_LOG_FORMAT": "JSON",
-        "KEY_ATTRIBUTES": '["PK","SK"]',
-    }
-    program = (
-        "import json, sys, stream_logger\nevent = json.loads(sys.stdin.read())\nstream_logger.handler(event, None)\n"
+    config = FunctionConfig(
+        name="inventory-stream-logger",
+        handler="stream_logger.handler",
+        code=LAMBDA_DIR,
+        environment={
+            "POWERTOOLS_SERVICE_NAME": "inventory",
+            "POWERTOOLS_LOG_LEVEL": setting,
+            "KEY_ATTRIBUTES": '["PK","SK"]',
+        },
+        log_format="JSON",
+        application_log_level=_application_log_level(setting),
     )
-    result = subprocess.run(
-        [sys.executable, "-c", program],
-        input=json.dumps(event),
-        env=environment,
-        cwd=LAMBDA_DIR,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [json.loads(line) for line in result.stdout.splitlines() if kept(line, environment["AWS_LAMBDA_LOG_LEVEL"])]
+    with LambdaRuntime(config) as runtime:
+        result = runtime.invoke(event)
+    assert result.error is None, result.lines
+    assert runtime.environment["AWS_LAMBDA_LOG_LEVEL"] == "INFO" or setting == "DEBUG"
+    return [json.loads(line) for line in result.lines if kept(line, runtime.environment["AWS_LAMBDA_LOG_LEVEL"])]
 
 
 @pytest.mark.parametrize("setting", ["WARN", "ERROR"])
