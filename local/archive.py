@@ -1,7 +1,7 @@
 """``--archive DIR``: the change lines as the archive bucket holds them, in a local folder.
 
 In AWS a subscription filter picks the change lines out of the function's log group and
-Amazon Data Firehose writes them to S3 (stacks/table_stream_logger/archive.py). Here the same
+Amazon Data Firehose writes them to S3 (stacks/table_stream_logger/archive/change_archive.py). Here the same
 filter pattern picks them out of each invocation's lines, and each invocation's change lines
 become one object, in Firehose's layout and format::
 
@@ -27,12 +27,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-LAYOUT_FILE = Path(__file__).resolve().parent.parent / "stacks" / "table_stream_logger" / "archive_layout.py"
+LAYOUT_FILE = Path(__file__).resolve().parent.parent / "stacks" / "table_stream_logger" / "archive" / "layout.py"
 
 
 def _load_layout() -> ModuleType:
-    """The construct library's archive_layout module, loaded from its file: importing it as
-    ``stacks.table_stream_logger.archive_layout`` would import the whole library, and with it
+    """The construct library's archive/layout.py module, loaded from its file: importing it as
+    ``stacks.table_stream_logger.archive.layout`` would import the whole library, and with it
     CDK (a Node.js process, seconds), for a few constants."""
     spec = importlib.util.spec_from_file_location("table_stream_logger_archive_layout", LAYOUT_FILE)
     assert spec is not None and spec.loader is not None

@@ -14,8 +14,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.settings import check_stage
-from stacks.table_stream_logger import ChangeAlerts, Expires, RisesAbove, TableStreamLogger
-from stacks.table_stream_logger.stream_consumer import LogLevel
+from stacks.table_stream_logger import ChangeAlerts, Expires, LogLevel, RisesAbove, TableStreamLogger
 
 #: The app's alert: an item whose Stocks rises from 0 or less (or none) to more than 0.
 BACK_IN_STOCK = RisesAbove(

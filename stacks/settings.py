@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from constructs import Node
 
-from stacks.table_stream_logger.stream_consumer import LOG_LEVELS, LogLevel
+from stacks.table_stream_logger import LOG_LEVEL_NAMES, LogLevel
 
 STAGES = ("dev", "prod")
 # CloudWatch takes a metric dimension value of 1 to 1024 characters, ASCII only, not all
@@ -58,8 +58,10 @@ class AppSettings:
                 "service_name must be 1 to 1024 printable ASCII characters, not starting or ending with a space "
                 f"(it is a CloudWatch metric dimension), got {self.service_name!r}"
             )
-        if self.log_level not in LOG_LEVELS:
-            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)} (any case), got {self.log_level!r}")
+        if self.log_level not in LOG_LEVEL_NAMES:
+            raise ValueError(
+                f"log_level must be one of {', '.join(LOG_LEVEL_NAMES)} (any case), got {self.log_level!r}"
+            )
         check_stage(self.stage, self.destroy_on_delete)
         if self.alarm_topic_arn is not None and not SNS_TOPIC_ARN.fullmatch(self.alarm_topic_arn):
             raise ValueError(

@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from stacks.table_stream_logger.archive_layout import COLUMNS, DATA_PREFIX, PARTITION_KEYS, TABLE_NAME, athena_queries
+from stacks.table_stream_logger.archive.layout import COLUMNS, DATA_PREFIX, PARTITION_KEYS, TABLE_NAME, athena_queries
 
 # Glue (Hive) column types as DuckDB spells them.
 DUCKDB_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "array<string>": "VARCHAR[]", "int": "INTEGER"}

@@ -1,6 +1,6 @@
 """The construct in other configurations than the app's, one stack each, for the compliance checks.
 
-tests/unit/test_compliance.py runs cdk-nag and cfn-lint on them; tests/scan/ runs checkov
+tests/unit/core/test_compliance.py runs cdk-nag and cfn-lint on them; tests/scan/ runs checkov
 (`make scan`). The buckets, queues, topics, keys and tables built here stand in for the user's own:
 their findings are acknowledged (cdk-nag) or skipped (checkov) as test fixtures.
 """
@@ -22,7 +22,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from stacks.table_stream_logger import Becomes, ChangeAlerts, Expires, RisesAbove, TableStreamLogger
-from stacks.table_stream_logger.compliance import skip_checkov
+from stacks.table_stream_logger._core.compliance import skip_checkov
 
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
 STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"

@@ -15,42 +15,44 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .alerts import AlertRule, Becomes, Expires, FallsToOrBelow, RisesAbove
-    from .archive import ChangeArchive
-    from .change_alerts import ChangeAlerts
-    from .construct import HANDLER, HANDLER_METRICS, LogContextKeys, LogImages, TableStreamLogger
-    from .failure_destinations import FailureDestinationType
-    from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
-    from .stream_consumer import (
+    from ._core.failure_destinations import FailureDestinationType
+    from ._core.stream_consumer import (
+        LOG_LEVEL_NAMES,
         POWERTOOLS_LAYER_PARAMETER,
         POWERTOOLS_VERSION,
         LogLevel,
         StreamReading,
         handler_asset_dir,
     )
+    from .alerts.change_alerts import ChangeAlerts
+    from .alerts.rules import AlertRule, Becomes, Expires, FallsToOrBelow, RisesAbove
+    from .archive.change_archive import ChangeArchive
+    from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
+    from .logger import HANDLER, HANDLER_METRICS, LogContextKeys, LogImages, TableStreamLogger
 
 __version__ = "0.1.0"
 
 # Each public name and the module that defines it.
 _EXPORTS = {
-    "AlertRule": "alerts",
-    "Becomes": "alerts",
-    "Expires": "alerts",
-    "FallsToOrBelow": "alerts",
-    "RisesAbove": "alerts",
-    "ChangeAlerts": "change_alerts",
-    "ChangeArchive": "archive",
-    "HANDLER": "construct",
-    "HANDLER_METRICS": "construct",
-    "TableStreamLogger": "construct",
-    "LogContextKeys": "construct",
-    "LogImages": "construct",
-    "POWERTOOLS_LAYER_PARAMETER": "stream_consumer",
-    "POWERTOOLS_VERSION": "stream_consumer",
-    "StreamReading": "stream_consumer",
-    "LogLevel": "stream_consumer",
-    "FailureDestinationType": "failure_destinations",
-    "handler_asset_dir": "stream_consumer",
+    "AlertRule": "alerts.rules",
+    "Becomes": "alerts.rules",
+    "Expires": "alerts.rules",
+    "FallsToOrBelow": "alerts.rules",
+    "RisesAbove": "alerts.rules",
+    "ChangeAlerts": "alerts.change_alerts",
+    "ChangeArchive": "archive.change_archive",
+    "HANDLER": "logger",
+    "HANDLER_METRICS": "logger",
+    "TableStreamLogger": "logger",
+    "LogContextKeys": "logger",
+    "LogImages": "logger",
+    "POWERTOOLS_LAYER_PARAMETER": "_core.stream_consumer",
+    "POWERTOOLS_VERSION": "_core.stream_consumer",
+    "StreamReading": "_core.stream_consumer",
+    "LogLevel": "_core.stream_consumer",
+    "LOG_LEVEL_NAMES": "_core.stream_consumer",
+    "FailureDestinationType": "_core.failure_destinations",
+    "handler_asset_dir": "_core.stream_consumer",
     "MAX_FILTERS": "filters",
     "ChangeFilter": "filters",
     "EventName": "filters",
@@ -60,6 +62,7 @@ _EXPORTS = {
 __all__ = [
     "HANDLER",
     "HANDLER_METRICS",
+    "LOG_LEVEL_NAMES",
     "MAX_FILTERS",
     "POWERTOOLS_LAYER_PARAMETER",
     "POWERTOOLS_VERSION",

@@ -175,8 +175,8 @@ class LocalFunction:
     """
 
     def __init__(self, environment: dict[str, str], log: TextIO, function_name: str) -> None:
+        from ._core.stream_consumer import handler_asset_dir
         from .lambda_runtime import FunctionConfig, LambdaRuntime
-        from .stream_consumer import handler_asset_dir
 
         for module, package in (
             ("awslambdaric", "'table-stream-logger[redrive]'"),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from local.archive import ArchiveWriter
-from stacks.table_stream_logger.archive_layout import COLUMNS, TABLE_NAME
+from stacks.table_stream_logger.archive.layout import COLUMNS, TABLE_NAME
 from tests.archive_sql import connect, run, run_saved
 
 from .conftest import configured, invoke, load_event

@@ -21,8 +21,8 @@ from rfc3339_validator import validate_rfc3339
 import stream_logger
 from local import LAMBDA_DIR
 from local.lambda_logs import kept, level_of
+from stacks.table_stream_logger._core.stream_consumer import lambda_log_level
 from stacks.table_stream_logger.lambda_runtime import FunctionConfig, LambdaRuntime
-from stacks.table_stream_logger.stream_consumer import lambda_log_level
 
 from .conftest import invoke, load_event
 

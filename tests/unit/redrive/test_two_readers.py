@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from stacks.table_stream_logger import redrive
-from stacks.table_stream_logger.construct import HANDLER
+from stacks.table_stream_logger.logger import HANDLER
 from tests.unit.redrive.conftest import (
     ALERTS,
     ALERTS_ARN,

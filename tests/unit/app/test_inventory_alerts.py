@@ -11,7 +11,7 @@ from aws_cdk import assertions
 
 from stacks.settings import AppSettings
 from tests.conftest import build_inventory_app
-from tests.unit.test_inventory_stack import (
+from tests.unit.app.test_inventory_stack import (
     ALERTS_FUNCTION,
     ALERTS_LOG_GROUP,
     ALERTS_MAPPING,

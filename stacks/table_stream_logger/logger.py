@@ -15,13 +15,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .archive import ChangeArchive, check_archive_props
-from .compliance import skip_archive_findings
-from .failure_destinations import FailureDestinationProps, FailureDestinationType, is_bucket
-from .filters import ChangeFilter, check_filters
-from .monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
-from .queries import history_index_fields, save_queries
-from .stream_consumer import (
+from ._core.compliance import skip_archive_findings
+from ._core.failure_destinations import FailureDestinationProps, FailureDestinationType, is_bucket
+from ._core.monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
+from ._core.queries import history_index_fields, save_queries
+from ._core.stream_consumer import (
     FunctionLimits,
     FunctionProps,
     LogLevel,
@@ -31,13 +29,15 @@ from .stream_consumer import (
     handler_code,
     handler_environment,
 )
-from .stream_tables import (
+from ._core.tables import (
     IMAGES_DELIVERED,
     check_stream_view_type,
     check_table_props,
     existing_key_names,
     key_names,
 )
+from .archive.change_archive import ChangeArchive, check_archive_props
+from .filters import ChangeFilter, check_filters
 
 #: The default handler, in the handler asset (see ``handler_asset_dir``).
 HANDLER = "stream_logger.handler"

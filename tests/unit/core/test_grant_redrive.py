@@ -15,7 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 from stacks.table_stream_logger import ChangeAlerts, RisesAbove, TableStreamLogger
-from stacks.table_stream_logger.stream_consumer import StreamConsumer
+from stacks.table_stream_logger._core.stream_consumer import StreamConsumer
 
 NewStack = Callable[[], cdk.Stack]
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)

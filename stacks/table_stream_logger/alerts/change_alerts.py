@@ -17,10 +17,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from .alerts import AlertRule, check_rules
-from .failure_destinations import FailureDestinationProps, FailureDestinationType
-from .monitoring import AlarmProps
-from .stream_consumer import (
+from .._core.failure_destinations import FailureDestinationProps, FailureDestinationType
+from .._core.monitoring import AlarmProps
+from .._core.stream_consumer import (
     FunctionLimits,
     FunctionProps,
     LogLevel,
@@ -31,7 +30,8 @@ from .stream_consumer import (
     handler_environment,
     json_list,
 )
-from .stream_tables import IMAGES_DELIVERED, check_stream_view_type, existing_key_names, require_stream
+from .._core.tables import IMAGES_DELIVERED, check_stream_view_type, existing_key_names, require_stream
+from .rules import AlertRule, check_rules
 
 #: The alerts handler, in the package's handler asset.
 ALERTS_HANDLER = "change_alerts.handler"
@@ -202,7 +202,7 @@ class _InheritedRedaction:
         self._alerts, self._table, self._own = alerts, table, tuple(own)
 
     def produce(self) -> str:
-        from .construct import TableStreamLogger  # it imports this module's siblings
+        from ..logger import TableStreamLogger  # it imports this module's siblings
 
         paths = list(self._own)
         for construct in self._alerts.node.root.node.find_all():

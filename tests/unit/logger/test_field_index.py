@@ -12,7 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
 from stacks.table_stream_logger import TableStreamLogger
-from stacks.table_stream_logger.queries import history_index_fields
+from stacks.table_stream_logger._core.queries import history_index_fields
 
 NewStack = Callable[[], cdk.Stack]
 PK = dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING)

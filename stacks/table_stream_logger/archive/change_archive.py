@@ -29,7 +29,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from .archive_layout import (
+from .._core.buckets import private_bucket
+from .._core.compliance import ARCHIVE_ACCESS_LOGS_REASON
+from .._core.nag import NAG, nag_resource
+from .layout import (
     CHANGE_LINES_PATTERN,
     COLUMNS,
     DATA_PREFIX,
@@ -44,9 +47,6 @@ from .archive_layout import (
     TABLE_NAME,
     athena_queries,
 )
-from .buckets import private_bucket
-from .compliance import ARCHIVE_ACCESS_LOGS_REASON
-from .nag import NAG, nag_resource
 
 # Firehose gathers up to 15 minutes or 128 MB before it writes an object: an audit trail
 # needs no fresher data, and fewer, larger objects are cheaper to write and to query.

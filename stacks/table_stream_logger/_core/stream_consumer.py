@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, cast, get_args
 
 import jsii
 from aws_cdk import Acknowledgment, Annotations, CfnResource, Duration, IStableAnyProducer, Lazy, Stack, Validations
@@ -46,6 +46,8 @@ POWERTOOLS_VERSION = "3.37.0"
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 
 LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR"]
+#: The names of the log levels, in order (``LogLevel``).
+LOG_LEVEL_NAMES: tuple[LogLevel, ...] = get_args(LogLevel)
 LOG_LEVELS = {
     "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
     "INFO": lambda_.ApplicationLogLevel.INFO,
@@ -73,13 +75,13 @@ def handler_asset_dir(handler_file: str = "stream_logger.py") -> Path:
 
     Found from this file, never from the current directory, so that ``cdk`` runs from anywhere:
 
-    - installed from the wheel, the handler files are packaged next to this module, in
-      ``table_stream_logger/lambda/`` (pyproject.toml's ``force-include``);
-    - in the repository, this module is ``stacks/table_stream_logger/stream_consumer.py`` and the
-      handlers are the top-level ``lambda/``, two folders up.
+    - installed from the wheel, the handler files are packaged in the package's folder, in
+      ``table_stream_logger/lambda/`` (pyproject.toml's ``force-include``), one folder up;
+    - in the repository, this module is ``stacks/table_stream_logger/_core/stream_consumer.py`` and
+      the handlers are the top-level ``lambda/``, three folders up.
     """
     here = Path(__file__).resolve()
-    candidates = (here.parent / "lambda", here.parents[2] / "lambda")
+    candidates = (here.parents[1] / "lambda", here.parents[3] / "lambda")
     for candidate in candidates:
         if (candidate / handler_file).is_file():
             return candidate

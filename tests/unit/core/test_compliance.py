@@ -23,7 +23,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint
 
-from stacks.table_stream_logger.compliance import skip_checkov
+from stacks.table_stream_logger._core.compliance import skip_checkov
 from tests.conftest import CDK_CONTEXT, ROOT, build_inventory_app
 from tests.variants import FIXTURE_REASON, build_variants, variant_templates
 

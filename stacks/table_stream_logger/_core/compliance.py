@@ -21,7 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 if TYPE_CHECKING:
-    from .archive import ChangeArchive
+    from ..archive.change_archive import ChangeArchive
 
 # The failure bucket's access logs: cdk-nag's AwsSolutions-S1 and checkov's CKV_AWS_18 are the
 # same finding, with the same reason.

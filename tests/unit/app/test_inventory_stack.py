@@ -14,7 +14,7 @@ from aws_lambda_powertools.shared.version import VERSION as INSTALLED_POWERTOOLS
 
 from stacks.inventory_stack import InventoryStack
 from stacks.table_stream_logger import POWERTOOLS_VERSION
-from stacks.table_stream_logger.compliance import ACCESS_LOGS_REASON, LOG_KEY_REASON, TABLE_KEY_REASON
+from stacks.table_stream_logger._core.compliance import ACCESS_LOGS_REASON, LOG_KEY_REASON, TABLE_KEY_REASON
 from tests.conftest import CDK_CONTEXT, build_inventory_app
 
 # Pinned on purpose: a new logical ID makes CloudFormation replace the table, and with it
@@ -42,7 +42,7 @@ ALARMS = {
     "RecordsParked": "InventoryLoggerRecordsParkedAlarm01A0B626",
     "RecordsDropped": "InventoryLoggerRecordsDroppedAlarm44E4F0BF",
 }
-# The back-in-stock alerts (tests/unit/test_inventory_alerts.py), pinned too: a new mapping would
+# The back-in-stock alerts (tests/unit/app/test_inventory_alerts.py), pinned too: a new mapping would
 # read the stream again from TRIM_HORIZON and publish a day of alerts twice.
 ALERTS_MAPPING = "InventoryAlertsFunctionDynamoDBEventSourceInventoryStackInventoryAlertsStream7327FBFA8F90B5B0"
 ALERTS_TOPIC = "InventoryAlertsTopicD3F8E616"

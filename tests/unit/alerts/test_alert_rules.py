@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stacks.table_stream_logger import AlertRule, Becomes, Expires, FallsToOrBelow, RisesAbove
-from stacks.table_stream_logger.alerts import check_rules
+from stacks.table_stream_logger.alerts.rules import check_rules
 
 EXISTS = [{"exists": True}]
 

@@ -19,8 +19,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
 from stacks.table_stream_logger import HANDLER_METRICS, ChangeFilter, LogImages, TableStreamLogger, handler_asset_dir
-from stacks.table_stream_logger import stream_consumer as stream_consumer_module
-from stacks.table_stream_logger.compliance import QUEUE_REASON
+from stacks.table_stream_logger._core import stream_consumer as stream_consumer_module
+from stacks.table_stream_logger._core.compliance import QUEUE_REASON
 
 NewStack = Callable[[], cdk.Stack]
 
@@ -795,19 +795,19 @@ def test_code_without_handler_or_handler_without_code_is_an_error(
 def test_handler_asset_is_found_from_the_module_not_the_current_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    repository_lambda = Path(__file__).resolve().parents[2] / "lambda"
+    repository_lambda = Path(__file__).resolve().parents[3] / "lambda"
     assert handler_asset_dir() == repository_lambda
 
-    # Installed from the wheel: the handler sits next to the module.
+    # Installed from the wheel: the handler sits in the package, one folder up from the module.
     monkeypatch.chdir(tmp_path)
     installed = tmp_path / "site-packages" / "table_stream_logger"
     (installed / "lambda").mkdir(parents=True)
     (installed / "lambda" / "stream_logger.py").touch()
-    monkeypatch.setattr(stream_consumer_module, "__file__", str(installed / "stream_consumer.py"))
+    monkeypatch.setattr(stream_consumer_module, "__file__", str(installed / "_core" / "stream_consumer.py"))
     assert handler_asset_dir() == installed / "lambda"
 
     # Neither: a clear error rather than an asset of whatever folder is at hand.
-    monkeypatch.setattr(stream_consumer_module, "__file__", str(tmp_path / "a" / "b" / "stream_consumer.py"))
+    monkeypatch.setattr(stream_consumer_module, "__file__", str(tmp_path / "a" / "b" / "c" / "stream_consumer.py"))
     with pytest.raises(FileNotFoundError, match=r"The handler stream_logger.py of table-stream-logger is missing"):
         handler_asset_dir()
 

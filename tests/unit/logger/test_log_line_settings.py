@@ -14,9 +14,9 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
 from stacks.table_stream_logger import LogLevel, TableStreamLogger
-from stacks.table_stream_logger import queries as saved
+from stacks.table_stream_logger._core import queries as saved
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[3] / "README.md").read_text()
 PK = dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING)
 SK = dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING)
 

@@ -12,7 +12,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
 from stacks.table_stream_logger import TableStreamLogger
-from stacks.table_stream_logger.archive_layout import CHANGE_LINES_PATTERN, COLUMNS, TABLE_NAME, athena_queries
+from stacks.table_stream_logger.archive.layout import CHANGE_LINES_PATTERN, COLUMNS, TABLE_NAME, athena_queries
 from tests.conftest import CDK_CONTEXT
 
 NewStack = Callable[[], cdk.Stack]
