@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from . import iam_actions as actions
 from .buckets import private_bucket
 from .compliance import ACCESS_LOGS_REASON
 from .nag import NAG
@@ -113,13 +114,13 @@ class _S3FailureDestination:
         self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
     ) -> lambda_.DlqDestinationConfig:
         target_handler.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:PutObject"], resources=[self._bucket.arn_for_objects("*")])
+            iam.PolicyStatement(actions=[actions.S3_PUT_OBJECT], resources=[self._bucket.arn_for_objects("*")])
         )
         target_handler.add_to_role_policy(
-            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self._bucket.bucket_arn])
+            iam.PolicyStatement(actions=[actions.S3_LIST_BUCKET], resources=[self._bucket.bucket_arn])
         )
         if self._bucket.encryption_key is not None:
-            self._bucket.encryption_key.grant(target_handler, "kms:GenerateDataKey")
+            self._bucket.encryption_key.grant(target_handler, actions.KMS_GENERATE_DATA_KEY)
         return lambda_.DlqDestinationConfig(destination=self._bucket.bucket_arn)
 
 
@@ -140,9 +141,9 @@ class _SendOnlySqsDestination:
     def bind(
         self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
     ) -> lambda_.DlqDestinationConfig:
-        self._queue.grant(target_handler, "sqs:SendMessage")
+        self._queue.grant(target_handler, actions.SQS_SEND_MESSAGE)
         if self._queue.encryption_master_key is not None:
-            self._queue.encryption_master_key.grant(target_handler, "kms:Decrypt", "kms:GenerateDataKey")
+            self._queue.encryption_master_key.grant(target_handler, actions.KMS_DECRYPT, actions.KMS_GENERATE_DATA_KEY)
         return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
 
 

@@ -28,6 +28,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from . import iam_actions as actions
 from .compliance import skip_checkov_findings
 from .failure_destinations import FailureDestinationProps, build_failure_destination, is_bucket
 from .log_encryption import allow_logs_to_use_key
@@ -253,38 +254,38 @@ class StreamConsumer(Construct):
         def allow(actions: list[str], resources: list[str]) -> iam.Grant:
             return iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
 
-        stack_actions = ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"]
+        stack_actions = [actions.CLOUDFORMATION_DESCRIBE_STACKS, actions.CLOUDFORMATION_LIST_STACK_RESOURCES]
         grant = allow(stack_actions, [Stack.of(self).stack_id])
         grant = grant.combine(
-            allow(["lambda:GetFunctionConfiguration", "lambda:InvokeFunction"], [self._function.function_arn])
+            allow([actions.LAMBDA_GET_FUNCTION_CONFIGURATION, actions.LAMBDA_INVOKE_FUNCTION], [self._function.function_arn])
         )
         mapping_arn = self._event_source_mapping.event_source_mapping_arn
-        grant = grant.combine(allow(["lambda:GetEventSourceMapping"], [mapping_arn]))
-        grant = grant.combine(self._log_group.grant(grantee, "logs:FilterLogEvents"))
+        grant = grant.combine(allow([actions.LAMBDA_GET_EVENT_SOURCE_MAPPING], [mapping_arn]))
+        grant = grant.combine(self._log_group.grant(grantee, actions.LOGS_FILTER_LOG_EVENTS))
         key: kms.IKey | None
         if is_bucket(self._failure_destination):
             bucket = cast(s3.IBucket, self._failure_destination)
             parked, replayed = bucket.arn_for_objects("aws/lambda/*"), bucket.arn_for_objects("replayed/aws/lambda/*")
-            grant = grant.combine(allow(["s3:ListBucket"], [bucket.bucket_arn]))
-            grant = grant.combine(allow(["s3:GetObject"], [parked, replayed]))
-            grant = grant.combine(allow(["s3:PutObject"], [replayed]))
-            grant = grant.combine(allow(["s3:DeleteObject"], [parked]))
+            grant = grant.combine(allow([actions.S3_LIST_BUCKET], [bucket.bucket_arn]))
+            grant = grant.combine(allow([actions.S3_GET_OBJECT], [parked, replayed]))
+            grant = grant.combine(allow([actions.S3_PUT_OBJECT], [replayed]))
+            grant = grant.combine(allow([actions.S3_DELETE_OBJECT], [parked]))
             key = bucket.encryption_key
             if key is not None:
-                grant = grant.combine(key.grant(grantee, "kms:Decrypt", "kms:GenerateDataKey"))
+                grant = grant.combine(key.grant(grantee, actions.KMS_DECRYPT, actions.KMS_GENERATE_DATA_KEY))
         else:
             queue = cast(sqs.IQueue, self._failure_destination)
             grant = grant.combine(
                 queue.grant(
-                    grantee, "sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:DeleteMessage"
+                    grantee, actions.SQS_GET_QUEUE_URL, actions.SQS_RECEIVE_MESSAGE, actions.SQS_CHANGE_MESSAGE_VISIBILITY, actions.SQS_DELETE_MESSAGE
                 )
             )
             stream_arn = self._table.table_stream_arn
             assert stream_arn is not None  # required when the construct was built
-            grant = grant.combine(allow(["dynamodb:GetShardIterator", "dynamodb:GetRecords"], [stream_arn]))
+            grant = grant.combine(allow([actions.DYNAMODB_GET_SHARD_ITERATOR, actions.DYNAMODB_GET_RECORDS], [stream_arn]))
             for key in (queue.encryption_master_key, self._table.encryption_key):
                 if key is not None:
-                    grant = grant.combine(key.grant(grantee, "kms:Decrypt"))
+                    grant = grant.combine(key.grant(grantee, actions.KMS_DECRYPT))
         return grant
 
 
@@ -406,7 +407,7 @@ def build_function(
     )
     log_group.grant_write(role)
     if table.encryption_key is not None:
-        table.encryption_key.grant(role, "kms:Decrypt")
+        table.encryption_key.grant(role, actions.KMS_DECRYPT)
 
     layer = props.limits.powertools_layer or lambda_.LayerVersion.from_layer_version_arn(
         scope,

@@ -17,6 +17,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from .._core import iam_actions as actions
 from .._core.failure_destinations import FailureDestinationProps, FailureDestinationType
 from .._core.monitoring import AlarmProps
 from .._core.stream_consumer import (
@@ -173,9 +174,9 @@ class ChangeAlerts(StreamConsumer):
         """``sns:Publish`` on the topic only, and its key's use if it is a customer-managed one:
         the two KMS actions SNS makes for a publisher, where ``grant_publish()`` would give
         ``kms:GenerateDataKey*`` (every variant of it)."""
-        role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self._topic.topic_arn]))
+        role.add_to_policy(iam.PolicyStatement(actions=[actions.SNS_PUBLISH], resources=[self._topic.topic_arn]))
         if self._topic.master_key is not None:
-            self._topic.master_key.grant(role, "kms:Decrypt", "kms:GenerateDataKey")
+            self._topic.master_key.grant(role, actions.KMS_DECRYPT, actions.KMS_GENERATE_DATA_KEY)
 
     @property
     def rules(self) -> tuple[AlertRule, ...]:

@@ -29,6 +29,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
+from .._core import iam_actions as actions
 from .._core.buckets import private_bucket
 from .._core.compliance import ARCHIVE_ACCESS_LOGS_REASON
 from .._core.nag import NAG, nag_resource
@@ -250,17 +251,17 @@ class ChangeArchive(Construct):
         )
         prefixes = [self._bucket.arn_for_objects(f"{prefix}*") for prefix in (DATA_PREFIX, ERROR_PREFIX)]
         role.add_to_policy(
-            iam.PolicyStatement(actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], resources=prefixes)
+            iam.PolicyStatement(actions=[actions.S3_ABORT_MULTIPART_UPLOAD, actions.S3_GET_OBJECT, actions.S3_PUT_OBJECT], resources=prefixes)
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                actions=[actions.S3_GET_BUCKET_LOCATION, actions.S3_LIST_BUCKET, actions.S3_LIST_BUCKET_MULTIPART_UPLOADS],
                 resources=[self._bucket.bucket_arn],
             )
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=["logs:PutLogEvents"],
+                actions=[actions.LOGS_PUT_LOG_EVENTS],
                 resources=[
                     Stack.of(self).format_arn(
                         service="logs",
@@ -351,7 +352,7 @@ class ChangeArchive(Construct):
             description="Lets CloudWatch Logs put the change lines into the archive's delivery stream",
         )
         role.add_to_policy(
-            iam.PolicyStatement(actions=["firehose:PutRecord"], resources=[self._delivery_stream.attr_arn])
+            iam.PolicyStatement(actions=[actions.FIREHOSE_PUT_RECORD], resources=[self._delivery_stream.attr_arn])
         )
         subscription = logs.CfnSubscriptionFilter(
             self,
