@@ -5,7 +5,6 @@ One place to read every permission the package asks for; the grants name them fr
 
 from __future__ import annotations
 
-
 CLOUDFORMATION_DESCRIBE_STACKS = "cloudformation:DescribeStacks"
 CLOUDFORMATION_LIST_STACK_RESOURCES = "cloudformation:ListStackResources"
 

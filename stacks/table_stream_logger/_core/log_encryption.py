@@ -7,9 +7,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 
-# What CloudWatch Logs needs on the key, as the CloudWatch Logs user guide lists it ("Encrypt log
-# data in CloudWatch Logs using AWS Key Management Service", step 2).
-LOGS_KEY_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+from .iam_actions import LOGS_KEY_ACTIONS
 
 
 def log_group_arn_pattern(log_group: logs.LogGroup) -> str:
@@ -41,7 +39,7 @@ def allow_logs_to_use_key(log_group: logs.LogGroup, key: kms.IKey) -> None:
     stack = Stack.of(log_group)
     statement = iam.PolicyStatement(
         principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-        actions=LOGS_KEY_ACTIONS,
+        actions=list(LOGS_KEY_ACTIONS),
         # In a key policy, "*" is the key itself.
         resources=["*"],
         conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arn_pattern(log_group)}},

@@ -29,6 +29,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from . import iam_actions as actions
+from .checks import check_range, check_seconds
 from .compliance import skip_checkov_findings
 from .failure_destinations import FailureDestinationProps, build_failure_destination, is_bucket
 from .log_encryption import allow_logs_to_use_key
@@ -120,9 +121,9 @@ class StreamReading:
 
     def __post_init__(self) -> None:
         check_range("batch_size", self.batch_size, 1, 10_000)
-        check_range("max_batching_window (seconds)", self.max_batching_window.to_seconds(), 0, 300)
+        check_seconds("max_batching_window", self.max_batching_window, 0, 300)
         check_range("retry_attempts", self.retry_attempts, 0, 10_000)
-        check_range("max_record_age (seconds)", self.max_record_age.to_seconds(), 60, 604_800)
+        check_seconds("max_record_age", self.max_record_age, 60, 604_800)
         check_range("parallelization_factor", self.parallelization_factor, 1, 10)
 
 
@@ -257,7 +258,10 @@ class StreamConsumer(Construct):
         stack_actions = [actions.CLOUDFORMATION_DESCRIBE_STACKS, actions.CLOUDFORMATION_LIST_STACK_RESOURCES]
         grant = allow(stack_actions, [Stack.of(self).stack_id])
         grant = grant.combine(
-            allow([actions.LAMBDA_GET_FUNCTION_CONFIGURATION, actions.LAMBDA_INVOKE_FUNCTION], [self._function.function_arn])
+            allow(
+                [actions.LAMBDA_GET_FUNCTION_CONFIGURATION, actions.LAMBDA_INVOKE_FUNCTION],
+                [self._function.function_arn],
+            )
         )
         mapping_arn = self._event_source_mapping.event_source_mapping_arn
         grant = grant.combine(allow([actions.LAMBDA_GET_EVENT_SOURCE_MAPPING], [mapping_arn]))
@@ -277,12 +281,18 @@ class StreamConsumer(Construct):
             queue = cast(sqs.IQueue, self._failure_destination)
             grant = grant.combine(
                 queue.grant(
-                    grantee, actions.SQS_GET_QUEUE_URL, actions.SQS_RECEIVE_MESSAGE, actions.SQS_CHANGE_MESSAGE_VISIBILITY, actions.SQS_DELETE_MESSAGE
+                    grantee,
+                    actions.SQS_GET_QUEUE_URL,
+                    actions.SQS_RECEIVE_MESSAGE,
+                    actions.SQS_CHANGE_MESSAGE_VISIBILITY,
+                    actions.SQS_DELETE_MESSAGE,
                 )
             )
             stream_arn = self._table.table_stream_arn
             assert stream_arn is not None  # required when the construct was built
-            grant = grant.combine(allow([actions.DYNAMODB_GET_SHARD_ITERATOR, actions.DYNAMODB_GET_RECORDS], [stream_arn]))
+            grant = grant.combine(
+                allow([actions.DYNAMODB_GET_SHARD_ITERATOR, actions.DYNAMODB_GET_RECORDS], [stream_arn])
+            )
             for key in (queue.encryption_master_key, self._table.encryption_key):
                 if key is not None:
                     grant = grant.combine(key.grant(grantee, actions.KMS_DECRYPT))
@@ -544,8 +554,3 @@ class _DependsOnExcept:
             and Stack.of(dependency) is stack
         }
         return sorted(logical_ids) or None
-
-
-def check_range(name: str, value: float, low: float, high: float) -> None:
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")

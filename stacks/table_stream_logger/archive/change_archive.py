@@ -251,11 +251,18 @@ class ChangeArchive(Construct):
         )
         prefixes = [self._bucket.arn_for_objects(f"{prefix}*") for prefix in (DATA_PREFIX, ERROR_PREFIX)]
         role.add_to_policy(
-            iam.PolicyStatement(actions=[actions.S3_ABORT_MULTIPART_UPLOAD, actions.S3_GET_OBJECT, actions.S3_PUT_OBJECT], resources=prefixes)
+            iam.PolicyStatement(
+                actions=[actions.S3_ABORT_MULTIPART_UPLOAD, actions.S3_GET_OBJECT, actions.S3_PUT_OBJECT],
+                resources=prefixes,
+            )
         )
         role.add_to_policy(
             iam.PolicyStatement(
-                actions=[actions.S3_GET_BUCKET_LOCATION, actions.S3_LIST_BUCKET, actions.S3_LIST_BUCKET_MULTIPART_UPLOADS],
+                actions=[
+                    actions.S3_GET_BUCKET_LOCATION,
+                    actions.S3_LIST_BUCKET,
+                    actions.S3_LIST_BUCKET_MULTIPART_UPLOADS,
+                ],
                 resources=[self._bucket.bucket_arn],
             )
         )

@@ -14,7 +14,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.table_stream_logger import TableStreamLogger
-from stacks.table_stream_logger._core.log_encryption import LOGS_KEY_ACTIONS
+from stacks.table_stream_logger._core.iam_actions import LOGS_KEY_ACTIONS
 from tests.conftest import CDK_CONTEXT
 
 NewStack = Callable[[], cdk.Stack]
