@@ -3,6 +3,7 @@
 tests/unit/docs/test_examples.py synthesizes it and checks what each part builds.
 """
 
+# --8<-- [start:stack]
 from typing import Any
 
 from aws_cdk import Stack
