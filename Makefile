@@ -34,7 +34,7 @@ export CDK_HOME := $(CURDIR)/.cdk-home
 export CDK_DISABLE_CLI_TELEMETRY := true
 export CDK_DISABLE_VERSION_CHECK := true
 
-.PHONY: help venv deps synth test scan deploy-local local redrive bench lint cdk bootstrap diff deploy destroy clean
+.PHONY: help venv deps synth test scan deploy-local local redrive bench lint docs cdk bootstrap diff deploy destroy clean
 
 help: ## List the targets
 	grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -100,6 +100,11 @@ lint: $(VENV_STAMP) ## Check formatting, lint and types (ruff, mypy)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --strict stacks/table_stream_logger
 
+# The site of docs/ (mkdocs.yml), offline; --strict makes a broken link, anchor or included file an
+# error. NO_MKDOCS_2_WARNING: no banner about MkDocs 2.0 on every build.
+docs: $(VENV_STAMP) ## Build the docs site into site/ (mkdocs build --strict; ARGS=serve previews it)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs $(or $(ARGS),build) --strict
+
 cdk: deps ## Any command of the pinned CDK CLI, e.g. make cdk ARGS="ls"
 	$(CDK) $(ARGS)
 
@@ -124,4 +129,4 @@ destroy: deps ## Delete the stack (the table, the failure bucket and the log gro
 	$(CDK) destroy $(CDK_ARGS)
 
 clean: ## Remove what runs leave behind (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis .local-failures .local-archive dist bench/.data
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis .local-failures .local-archive dist bench/.data site

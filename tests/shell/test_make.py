@@ -21,7 +21,7 @@ from aws_cdk import cx_api
 from tests.conftest import ROOT
 from tests.e2e.conftest import assembly_with
 
-# The README's filter: the change lines only (the invocation, metrics and alerts lines have no
+# The filter of the docs (Run it locally): the change lines only (the invocation, metrics and alerts lines have no
 # event_name). jq when the machine has it, else a stand-in that fails on a line that is not JSON,
 # as jq does.
 JQ_EVENT_NAME = (
@@ -50,7 +50,7 @@ def template_file(cloud_assembly: cx_api.CloudAssembly) -> Path:
 
 
 def test_make_local_piped_to_jq_gives_jq_only_json(tmp_path: Path) -> None:
-    assert "`make local | jq -c 'select(.event_name) | .event_name'`" in (ROOT / "README.md").read_text()
+    assert "`make local | jq -c 'select(.event_name) | .event_name'`" in (ROOT / "docs" / "local.md").read_text()
     result = shell(f'make local ARGS="--failures {tmp_path}" | {JQ_EVENT_NAME}')
 
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""What each stage costs per month with no traffic (bench/costs.py), as the README states it."""
+"""What each stage costs per month with no traffic (bench/costs.py), as the README and the archive page state it."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ def test_each_stage_standing_charges_are_its_alarms_dashboard_and_keys(stage_tem
     dev, prod = (standing_per_month(stage_templates[stage]).total for stage in ("dev", "prod"))
     assert (round(dev, 2), round(prod, 2)) == (4.00, 5.20)
 
-    readme = (ROOT / "README.md").read_text()
-    assert f"`dev` {dev:.2f} USD a month (10 alarms, 1 dashboard)" in readme
-    assert f"`prod` {prod:.2f} (12 alarms, 1 dashboard, the log key)" in readme
+    for page in (ROOT / "README.md", ROOT / "docs" / "archive.md"):
+        text = " ".join(page.read_text().split())  # as the page reads, whatever its line breaks
+        assert f"`dev` {dev:.2f} USD a month (10 alarms, 1 dashboard)" in text, page
+        assert f"`prod` {prod:.2f} (12 alarms, 1 dashboard, the log key)" in text, page
 
 
 def test_an_alarm_on_metric_math_costs_each_metric_it_reads() -> None:

@@ -16,7 +16,8 @@ from aws_cdk import aws_logs as logs
 from stacks.table_stream_logger import LogLevel, TableStreamLogger
 from stacks.table_stream_logger._core import queries as saved
 
-README = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+# The docs page that shows the saved queries (Finding changes with CloudWatch Logs Insights).
+LOG_FORMAT_PAGE = (Path(__file__).resolve().parents[3] / "docs" / "log-format.md").read_text()
 PK = dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING)
 SK = dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING)
 
@@ -47,10 +48,10 @@ def test_the_app_saves_one_query_per_question_for_its_log_group(template: assert
 
 
 @pytest.mark.parametrize("name", list(saved.all_queries(["PK", "SK"])))
-def test_the_readme_shows_each_saved_query_as_the_app_saves_it(name: str) -> None:
+def test_the_docs_show_each_saved_query_as_the_app_saves_it(name: str) -> None:
     query = saved.all_queries(["PK", "SK"])[name].to_string()
 
-    assert f"```\n{query}\n```" in README
+    assert f"```\n{query}\n```" in LOG_FORMAT_PAGE
 
 
 def test_queries_read_the_fields_the_handler_writes() -> None:
