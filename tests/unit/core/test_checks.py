@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 import aws_cdk as cdk
 import pytest
@@ -17,7 +18,8 @@ PK = dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING)
 def test_a_batch_size_from_a_parameter_synthesizes_as_a_reference(new_stack: Callable[[], cdk.Stack]) -> None:
     # GIVEN a batch size that only deployment knows
     stack = new_stack()
-    batch_size = cdk.CfnParameter(stack, "BatchSize", type="Number", default=100).value_as_number
+    # jsii types a number as float; the option is typed int.
+    batch_size = cast(int, cdk.CfnParameter(stack, "BatchSize", type="Number", default=100).value_as_number)
     # WHEN the logger is built with it
     TableStreamLogger(stack, "Logger", partition_key=PK, batch_size=batch_size)
     # THEN the mapping takes the parameter, where a literal check would have refused a token's number
