@@ -5,7 +5,6 @@ import sys
 
 import aws_cdk as cdk
 
-from stacks.inventory_stack import InventoryStack
 from stacks.settings import AppSettings
 
 app = cdk.App()
@@ -16,6 +15,9 @@ try:
     settings = AppSettings.from_context(app.node)
 except ValueError as error:
     sys.exit(f"Invalid setting: {error}")
+
+# Imported once the settings hold: a mistyped `-c` fails in about a second, before the constructs load.
+from stacks.inventory_stack import InventoryStack  # noqa: E402
 
 InventoryStack(
     app,

@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._core.failure_destinations import FailureDestinationType
+    from ._core.log_levels import LOG_LEVEL_NAMES, LogLevel
     from ._core.stream_consumer import (
-        LOG_LEVEL_NAMES,
         POWERTOOLS_LAYER_PARAMETER,
         POWERTOOLS_VERSION,
-        LogLevel,
         StreamReading,
         handler_asset_dir,
     )
@@ -49,8 +48,8 @@ _EXPORTS = {
     "POWERTOOLS_LAYER_PARAMETER": "_core.stream_consumer",
     "POWERTOOLS_VERSION": "_core.stream_consumer",
     "StreamReading": "_core.stream_consumer",
-    "LogLevel": "_core.stream_consumer",
-    "LOG_LEVEL_NAMES": "_core.stream_consumer",
+    "LogLevel": "_core.log_levels",
+    "LOG_LEVEL_NAMES": "_core.log_levels",
     "FailureDestinationType": "_core.failure_destinations",
     "handler_asset_dir": "_core.stream_consumer",
     "MAX_FILTERS": "filters",

@@ -17,12 +17,12 @@ from constructs import Construct
 
 from ._core.compliance import skip_archive_findings
 from ._core.failure_destinations import FailureDestinationProps, FailureDestinationType, is_bucket
+from ._core.log_levels import LogLevel
 from ._core.monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
 from ._core.queries import history_index_fields, save_queries
 from ._core.stream_consumer import (
     FunctionLimits,
     FunctionProps,
-    LogLevel,
     StreamConsumer,
     StreamReading,
     check_function_props,

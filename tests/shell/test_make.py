@@ -61,7 +61,7 @@ def test_make_local_piped_to_jq_gives_jq_only_json(tmp_path: Path) -> None:
         "INSERT", "REMOVE",  # the mango: listed until ExpiresAt, then removed by DynamoDB's TTL (simulated)
     ]  # fmt: skip
     assert "# nothing lost" in result.stderr
-    assert not any(tmp_path.iterdir())
+    assert not list(tmp_path.rglob("*"))
 
 
 def test_make_local_piped_to_head_stops_cleanly(tmp_path: Path, template_file: Path) -> None:
@@ -72,7 +72,7 @@ def test_make_local_piped_to_head_stops_cleanly(tmp_path: Path, template_file: P
     assert isinstance(json.loads(line), dict)
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
     assert "# function error" not in result.stderr and "# parked" not in result.stderr
-    assert not any(tmp_path.iterdir())
+    assert not list(tmp_path.rglob("*"))
     # head may take every line before it exits; then the run did end with all of them shown.
     if "stopped: the output was closed" in result.stderr:
         assert "nothing lost" not in result.stderr
@@ -92,7 +92,7 @@ def test_make_local_into_a_closed_pipe_stops_with_one_line(tmp_path: Path, templ
         "stopped: the output was closed (broken pipe); the records not shown yet were neither retried nor parked"
     ]
     assert "make exited 2" in result.stderr
-    assert not any(tmp_path.iterdir())
+    assert not list(tmp_path.rglob("*"))
 
 
 def test_make_diff_without_credentials_says_how_to_give_them(tmp_path: Path) -> None:

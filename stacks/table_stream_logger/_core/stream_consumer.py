@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import Any, cast
 
 import jsii
 from aws_cdk import Acknowledgment, Annotations, CfnResource, Duration, IStableAnyProducer, Lazy, Stack, Validations
@@ -47,9 +47,6 @@ POWERTOOLS_VERSION = "3.37.0"
 # it at deploy time keeps the template environment-agnostic and synth free of lookups.
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/{ARCHITECTURE.name}/{RUNTIME.name}/{POWERTOOLS_VERSION}"
 
-LogLevel = Literal["DEBUG", "INFO", "WARN", "ERROR"]
-#: The names of the log levels, in order (``LogLevel``).
-LOG_LEVEL_NAMES: tuple[LogLevel, ...] = get_args(LogLevel)
 LOG_LEVELS = {
     "DEBUG": lambda_.ApplicationLogLevel.DEBUG,
     "INFO": lambda_.ApplicationLogLevel.INFO,

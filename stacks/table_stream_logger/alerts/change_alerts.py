@@ -19,11 +19,11 @@ from constructs import Construct
 
 from .._core import iam_actions as actions
 from .._core.failure_destinations import FailureDestinationProps, FailureDestinationType
+from .._core.log_levels import LogLevel
 from .._core.monitoring import AlarmProps
 from .._core.stream_consumer import (
     FunctionLimits,
     FunctionProps,
-    LogLevel,
     StreamConsumer,
     StreamReading,
     check_function_props,

@@ -22,21 +22,32 @@ BUCKET = "inventory-failures"
 MODES = ["NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES"]
 
 
+@pytest.fixture(scope="module")
+def moto_s3() -> Iterator[Any]:
+    """moto's S3 with the failure bucket, started once for the module's tests."""
+    with pytest.MonkeyPatch.context() as environment:
+        for name, value in {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+        }.items():
+            environment.setenv(name, value)
+        with mock_aws():
+            client = boto3.client("s3")
+            client.create_bucket(Bucket=BUCKET)
+            yield client
+
+
 @pytest.fixture(autouse=True)
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto's S3 with the failure bucket, and the handler's FAILURE_BUCKET pointing at it."""
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        monkeypatch.setattr(stream_logger, "FAILURE_BUCKET", BUCKET)
-        monkeypatch.setattr(stream_logger, "_s3_client", None)
-        yield client
+def s3(moto_s3: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The failure bucket, emptied, and the handler's FAILURE_BUCKET pointing at it."""
+    # Emptied: a test finds only what its own invocation copied.
+    for page in moto_s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for item in page.get("Contents", []):
+            moto_s3.delete_object(Bucket=BUCKET, Key=item["Key"])
+    monkeypatch.setattr(stream_logger, "FAILURE_BUCKET", BUCKET)
+    monkeypatch.setattr(stream_logger, "_s3_client", None)
+    return moto_s3
 
 
 def _record(event_name: str, new: dict[str, Any] | None, old: dict[str, Any] | None) -> dict[str, Any]:
