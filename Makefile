@@ -45,11 +45,14 @@ $(VENV)/bin/python:
 	echo "# creating the virtualenv $(VENV)" >&2
 	$(PYTHON) -m venv $(VENV) >&2
 
-# --no-compile: byte-compiling every file of every package took more than half of the
-# install; Python compiles the modules it actually imports on first use anyway.
+# Byte-compiled once, here, on every core (compileall -j 0; pip compiles one file after another):
+# with PYTHONDONTWRITEBYTECODE set, as on many CI machines, Python would otherwise compile
+# aws-cdk-lib, boto3 and botocore again in every process (each test worker, each function's
+# cold start, each app.py): importing the stack took 8 s instead of 2 (bench/RESULTS.md).
 $(VENV_STAMP): requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	echo "# installing requirements-dev.txt into $(VENV) (Python packages and Node.js)" >&2
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt >&2
+	$(VENV)/bin/python -m compileall -q -j 0 $$($(VENV)/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') >/dev/null
 	touch $@
 
 # npm ci installs exactly the lock file. It needs the virtualenv's Node, not its packages,

@@ -48,6 +48,8 @@ def test_an_expired_item_is_removed_by_the_ttl_and_logged_so(run_on_each: Any, t
         ("tomorrow", "{'S': 'tomorrow'}"),
         (None, "absent"),
     ],
+    # Ids that do not change with the clock: pytest-xdist's workers must collect the same tests.
+    ids=["in-2100", "six-years-ago", "a-string", "absent"],
 )
 def test_an_item_the_ttl_would_not_remove_is_refused_in_one_line(
     run_local: Any, tmp_path: Path, expires_at: Any, shown: str | None

@@ -348,12 +348,12 @@ def handler(event, context):
 def test_a_timeout_is_a_failed_batch_retried_and_parked_and_nothing_is_logged_twice(
     run_local: Any, template_path: Path, tmp_path: Path
 ) -> None:
-    # GIVEN the logger with a 3 s timeout and one retry, and a record that makes it outlast it
+    # GIVEN the logger with a 2 s timeout (each of the 4 timeouts is waited out) and one retry, and a record that makes it outlast it
     path = assembly_with(template_path, tmp_path / "cdk.out", {"stream_logger.py": SLOW})
     template = json.loads(path.read_text())
     for resource in template["Resources"].values():
         if resource["Properties"].get("Handler") == "stream_logger.handler":
-            resource["Properties"]["Timeout"] = 3
+            resource["Properties"]["Timeout"] = 2
         if resource["Type"] == "AWS::Lambda::EventSourceMapping" and "Logger" in json.dumps(
             resource["Properties"]["FunctionName"]
         ):
@@ -370,7 +370,7 @@ def test_a_timeout_is_a_failed_batch_retried_and_parked_and_nothing_is_logged_tw
     # THEN each invocation with the slow record was stopped at its deadline, as Lambda stops it
     assert result.code == 0, result.stderr
     assert result.stderr.count("function error: Sandbox.Timedout: ") == 4
-    assert "Task timed out after 3.00 seconds" in result.stderr
+    assert "Task timed out after 2.00 seconds" in result.stderr
     # AND the batch was bisected down to the slow record, which used its retry and was parked
     assert "4 record(s) read: 3 delivered, 0 filtered, 1 parked, 0 pending; 6 invocation(s)" in result.stderr
     (parked,) = (tmp_path / "failures").rglob("*.json")

@@ -154,6 +154,7 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         "table_stream_logger/_core/failure_destinations.py",
         "table_stream_logger/_core/iam_actions.py",
         "table_stream_logger/_core/log_encryption.py",
+        "table_stream_logger/_core/log_levels.py",
         "table_stream_logger/_core/monitoring.py",
         "table_stream_logger/_core/nag.py",
         "table_stream_logger/_core/queries.py",
