@@ -348,7 +348,8 @@ def handler(event, context):
 def test_a_timeout_is_a_failed_batch_retried_and_parked_and_nothing_is_logged_twice(
     run_local: Any, template_path: Path, tmp_path: Path
 ) -> None:
-    # GIVEN the logger with a 2 s timeout (each of the 4 timeouts is waited out) and one retry, and a record that makes it outlast it
+    # GIVEN the logger with a 2 s timeout (each of the 4 timeouts is waited out), one retry
+    # and a record that makes it outlast it
     path = assembly_with(template_path, tmp_path / "cdk.out", {"stream_logger.py": SLOW})
     template = json.loads(path.read_text())
     for resource in template["Resources"].values():
