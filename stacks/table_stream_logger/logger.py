@@ -16,7 +16,12 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._core.compliance import skip_archive_findings
-from ._core.failure_destinations import FailureDestinationProps, FailureDestinationType, is_bucket
+from ._core.failure_destinations import (
+    FailureDestinationProps,
+    FailureDestinationType,
+    allow_oversized_copies,
+    is_bucket,
+)
 from ._core.log_levels import LogLevel
 from ._core.monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
 from ._core.queries import history_index_fields, save_queries
@@ -418,9 +423,9 @@ class TableStreamLogger(StreamConsumer):
             event_count_metrics=dashboard,
         )
         if is_bucket(self._failure_destination):
-            # Where the handler copies a record too big for one log line (oversized/...): the
-            # role's s3:PutObject on the bucket's objects already covers it.
-            self._function.add_environment("FAILURE_BUCKET", cast(s3.IBucket, self._failure_destination).bucket_name)
+            bucket = cast(s3.IBucket, self._failure_destination)
+            self._function.add_environment("FAILURE_BUCKET", bucket.bucket_name)
+            allow_oversized_copies(self._function, bucket)
         self._queries = save_queries(self, self._log_group, key_attributes) if saved_queries else []
         self._dashboard = (
             self._build_dashboard(metrics_namespace, service_name, iterator_age_threshold) if dashboard else None

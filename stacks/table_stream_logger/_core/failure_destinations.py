@@ -10,17 +10,18 @@ from dataclasses import dataclass, field
 from typing import Literal, cast, get_args
 
 import jsii
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, CfnResource, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ..parked import PARKED_PREFIX
 from . import iam_actions as actions
 from .buckets import private_bucket
 from .compliance import ACCESS_LOGS_REASON
-from .nag import NAG
+from .nag import NAG, nag_resource
 
 FailureDestinationType = Literal["S3", "SQS"]
 FAILURE_DESTINATION_TYPES: tuple[str, ...] = get_args(FailureDestinationType)
@@ -114,7 +115,11 @@ class _S3FailureDestination:
         self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
     ) -> lambda_.DlqDestinationConfig:
         target_handler.add_to_role_policy(
-            iam.PolicyStatement(actions=[actions.S3_PUT_OBJECT], resources=[self._bucket.arn_for_objects("*")])
+            # Under aws/lambda/ only, where Lambda writes its on-failure records: no function may write
+            # the redrive's replayed/ markers, nor the logger's oversized/ copies but the logger.
+            iam.PolicyStatement(
+                actions=[actions.S3_PUT_OBJECT], resources=[self._bucket.arn_for_objects(f"{PARKED_PREFIX}*")]
+            )
         )
         target_handler.add_to_role_policy(
             iam.PolicyStatement(actions=[actions.S3_LIST_BUCKET], resources=[self._bucket.bucket_arn])
@@ -202,3 +207,24 @@ def check_failure_props(
                 f"got {retention.to_human_string()}"
             )
     return kind
+
+
+# Where the logger's handler copies a record too big for one log line (lambda/stream_logger.py's
+# OVERSIZED_PREFIX; a test checks they agree).
+OVERSIZED_PREFIX = "oversized"
+
+
+def allow_oversized_copies(function: lambda_.Function, bucket: s3.IBucket) -> None:
+    """Let the logger's function write its oversized-record copies, under ``oversized/`` and nowhere else."""
+    oversized = bucket.arn_for_objects(f"{OVERSIZED_PREFIX}/*")
+    function.add_to_role_policy(iam.PolicyStatement(actions=[actions.S3_PUT_OBJECT], resources=[oversized]))
+    assert function.role is not None  # the consumer's own role
+    policy = function.role.node.find_child("DefaultPolicy").node.default_child
+    assert isinstance(policy, CfnResource)
+    Validations.of(policy).acknowledge(
+        Acknowledgment(
+            id=f"{NAG}IAM5[Resource::{nag_resource(Stack.of(function).resolve(oversized))}]",
+            reason=f"s3:PutObject under {OVERSIZED_PREFIX}/ of the failure bucket only: the handler names each "
+            "copy by table, day and sequence number, so no narrower key is known in advance.",
+        )
+    )

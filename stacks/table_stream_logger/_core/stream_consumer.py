@@ -28,6 +28,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from ..parked import PARKED_PREFIX, REPLAYED_PREFIX
 from . import iam_actions as actions
 from .checks import check_range, check_seconds
 from .compliance import skip_checkov_findings
@@ -266,7 +267,8 @@ class StreamConsumer(Construct):
         key: kms.IKey | None
         if is_bucket(self._failure_destination):
             bucket = cast(s3.IBucket, self._failure_destination)
-            parked, replayed = bucket.arn_for_objects("aws/lambda/*"), bucket.arn_for_objects("replayed/aws/lambda/*")
+            parked = bucket.arn_for_objects(f"{PARKED_PREFIX}*")
+            replayed = bucket.arn_for_objects(f"{REPLAYED_PREFIX}{PARKED_PREFIX}*")
             grant = grant.combine(allow([actions.S3_LIST_BUCKET], [bucket.bucket_arn]))
             grant = grant.combine(allow([actions.S3_GET_OBJECT], [parked, replayed]))
             grant = grant.combine(allow([actions.S3_PUT_OBJECT], [replayed]))
@@ -508,12 +510,12 @@ def _acknowledge_policy_findings(role: iam.Role, failure_destination: s3.IBucket
         )
     )
     if is_bucket(failure_destination):
-        objects = Stack.of(role).resolve(cast(s3.IBucket, failure_destination).arn_for_objects("*"))
+        objects = Stack.of(role).resolve(cast(s3.IBucket, failure_destination).arn_for_objects(f"{PARKED_PREFIX}*"))
         Validations.of(policy).acknowledge(
             Acknowledgment(
                 id=f"{NAG}IAM5[Resource::{nag_resource(objects)}]",
-                reason="s3:PutObject on the objects of the failure bucket only: Lambda names each object it "
-                "parks (by mapping, shard and time), so no narrower key is known in advance.",
+                reason=f"s3:PutObject under {PARKED_PREFIX} of the failure bucket only: Lambda names each object "
+                "it parks there (by mapping, shard and time), so no narrower key is known in advance.",
             )
         )
 

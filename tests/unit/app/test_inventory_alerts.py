@@ -73,7 +73,7 @@ def test_the_alerts_policy_is_exactly_least_privilege(template: assertions.Templ
             "Resource": get_att(ALERTS_LOG_GROUP, "Arn"),
         },
         {"Action": "sns:Publish", "Effect": "Allow", "Resource": ref(ALERTS_TOPIC)},
-        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects_of(BUCKET)},
+        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects_of(BUCKET, "aws/lambda/")},
         {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(BUCKET, "Arn")},
         {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"},
         {

@@ -68,8 +68,8 @@ def ref(logical_id: str) -> dict[str, str]:
     return {"Ref": logical_id}
 
 
-def objects_of(logical_id: str) -> dict[str, Any]:
-    return {"Fn::Join": ["", [get_att(logical_id, "Arn"), "/*"]]}
+def objects_of(logical_id: str, prefix: str = "") -> dict[str, Any]:
+    return {"Fn::Join": ["", [get_att(logical_id, "Arn"), f"/{prefix}*"]]}
 
 
 def checkov_skip(check_id: str, reason: str) -> dict[str, Any]:
@@ -261,8 +261,13 @@ def test_role_policy_is_exactly_least_privilege(template: assertions.Template) -
                             "Effect": "Allow",
                             "Resource": get_att(LOG_GROUP, "Arn"),
                         },
-                        # What the Lambda guide lists for an S3 on-failure destination.
-                        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": objects_of(BUCKET)},
+                        # What the Lambda guide lists for an S3 on-failure destination, under
+                        # Lambda's prefix; and the handler's copies of oversized records.
+                        {
+                            "Action": "s3:PutObject",
+                            "Effect": "Allow",
+                            "Resource": [objects_of(BUCKET, "aws/lambda/"), objects_of(BUCKET, "oversized/")],
+                        },
                         {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(BUCKET, "Arn")},
                         {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"},
                         {

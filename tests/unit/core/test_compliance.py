@@ -37,9 +37,11 @@ ACKNOWLEDGED = {
         for path in (POLICY_PATH, ALERTS_POLICY_PATH)
         for finding in (
             ("AwsSolutions-IAM5[Resource::*]", path),
-            ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/*]", path),
+            ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/aws/lambda/*]", path),
         )
     ),
+    # The logger's alone: its handler's copies of oversized records.
+    ("AwsSolutions-IAM5[Resource::<InventoryLoggerFailureBucket5426844C.Arn>/oversized/*]", POLICY_PATH),
     ("AwsSolutions-S1", BUCKET_PATH),
 }
 
@@ -123,21 +125,26 @@ def test_cdk_nag_finds_nothing_unacknowledged_in_the_construct_in_any_configurat
                 "Archive",
             )
         ),
-        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "Archive"),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/aws/lambda/*]", "Archive"),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/oversized/*]", "Archive"),
         ("AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/changes/*]", "Archive"),
         ("AwsSolutions-IAM5[Resource::<LoggerArchiveBucket68CF16A3.Arn>/errors/*]", "Archive"),
         ("AwsSolutions-S1", "Archive"),
         ("AwsSolutions-SQS3", "Sqs"),
-        ("AwsSolutions-IAM5[Resource::<Parked6D7C062F.Arn>/*]", "OwnBucket"),
-        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "CustomerManagedKey"),
+        ("AwsSolutions-IAM5[Resource::<Parked6D7C062F.Arn>/aws/lambda/*]", "OwnBucket"),
+        ("AwsSolutions-IAM5[Resource::<Parked6D7C062F.Arn>/oversized/*]", "OwnBucket"),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/aws/lambda/*]", "CustomerManagedKey"),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/oversized/*]", "CustomerManagedKey"),
         ("AwsSolutions-S1", "CustomerManagedKey"),
-        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/*]", "ExistingTable"),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/aws/lambda/*]", "ExistingTable"),
+        ("AwsSolutions-IAM5[Resource::<LoggerFailureBucket99B3328C.Arn>/oversized/*]", "ExistingTable"),
         ("AwsSolutions-S1", "ExistingTable"),
-        ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::parked-batches/*]", "Imported"),
+        ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::parked-batches/aws/lambda/*]", "Imported"),
+        ("AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::parked-batches/oversized/*]", "Imported"),
     }
     assert {("/".join(path.split("/")[:2]), rule) for rule, path in suppressed if "/Alerts/" in path} == {
         ("ExistingTable/Alerts", "AwsSolutions-IAM5[Resource::*]"),
-        ("ExistingTable/Alerts", "AwsSolutions-IAM5[Resource::<AlertsFailureBucket0E5FD4F2.Arn>/*]"),
+        ("ExistingTable/Alerts", "AwsSolutions-IAM5[Resource::<AlertsFailureBucket0E5FD4F2.Arn>/aws/lambda/*]"),
         ("ExistingTable/Alerts", "AwsSolutions-S1"),
         ("Imported/Alerts", "AwsSolutions-IAM5[Resource::*]"),
         ("Imported/Alerts", "AwsSolutions-SQS3"),

@@ -76,8 +76,16 @@ def stream_statements(stream_arn: Any) -> list[dict[str, Any]]:
 
 
 def bucket_statements(bucket_arn: Any) -> list[dict[str, Any]]:
+    """Lambda's on-failure records under aws/lambda/, the handler's oversized copies under oversized/."""
     return [
-        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": {"Fn::Join": ["", [bucket_arn, "/*"]]}},
+        {
+            "Action": "s3:PutObject",
+            "Effect": "Allow",
+            "Resource": [
+                {"Fn::Join": ["", [bucket_arn, "/aws/lambda/*"]]},
+                {"Fn::Join": ["", [bucket_arn, "/oversized/*"]]},
+            ],
+        },
         {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": bucket_arn},
     ]
 
@@ -616,7 +624,10 @@ def test_imported_bucket_is_granted_by_its_arn(new_stack: NewStack) -> None:
         {
             "Action": "s3:PutObject",
             "Effect": "Allow",
-            "Resource": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::parked-batches/*"]]},
+            "Resource": [
+                {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::parked-batches/aws/lambda/*"]]},
+                {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::parked-batches/oversized/*"]]},
+            ],
         },
         {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": arn},
     ]
