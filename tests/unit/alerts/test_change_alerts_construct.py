@@ -62,7 +62,11 @@ def test_the_policy_is_exactly_what_the_function_needs(built: dict[str, Any]) ->
     assert policy["PolicyDocument"]["Statement"] == [
         {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow", "Resource": get_att(log_group)},
         {"Action": "sns:Publish", "Effect": "Allow", "Resource": {"Ref": topic}},
-        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": {"Fn::Join": ["", [get_att(bucket), "/aws/lambda/*"]]}},
+        {
+            "Action": "s3:PutObject",
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [get_att(bucket), "/aws/lambda/*"]]},
+        },
         {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(bucket)},
         {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"},
         {
