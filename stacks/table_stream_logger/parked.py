@@ -4,8 +4,11 @@ Each store lists the batches parked in one place and marks a batch replayed:
 
 - ``S3Store``: an S3 destination. Lambda writes one object per batch under ``aws/lambda/``,
   the invocation's records included (``payload``). Replayed objects move to ``replayed/``
-  (copied, then deleted: the failure bucket is versioned, so nothing is destroyed). Other
-  prefixes of the bucket (the oversized-record copies under ``oversized/``) are never read.
+  (copied, then deleted: the failure bucket is versioned, so nothing is destroyed). A batch is
+  deleted only once its copy under ``replayed/`` is checked to be that batch (SHA-256 of the
+  object): a marker that is not its copy is a conflict that leaves the batch parked
+  (:class:`Marker`). Other prefixes of the bucket (the oversized-record copies under
+  ``oversized/``) are never read.
 - ``FolderStore``: a folder of the same layout, as ``python -m local`` writes it.
 - ``SqsStore``: an SQS destination. A message holds the batch's metadata only; its records
   are read back from the stream (``read_from_stream``) while the stream still holds them.
@@ -16,6 +19,8 @@ This module needs boto3 only for what it is given: clients come from the caller.
 from __future__ import annotations
 
 import base64
+import enum
+import hashlib
 import json
 import os
 from collections import Counter
@@ -44,6 +49,14 @@ class Expired(RedriveError):
     """The records of a metadata-only batch are no longer in the stream."""
 
 
+class Marker(enum.Enum):
+    """What ``replayed/<key>`` holds for a parked batch."""
+
+    ABSENT = "absent"  # not replayed yet
+    COPY = "copy"  # replayed: a copy of the batch, byte for byte
+    CONFLICT = "conflict"  # something else: not written by the redrive for this batch
+
+
 @dataclass(frozen=True)
 class Batch:
     """One parked batch: the failure record's metadata, and its records when the record holds them."""
@@ -62,6 +75,8 @@ class Batch:
     first_arrival: str
     # The exact invocation payload (S3 destination), None for a metadata-only record (SQS).
     payload: str | None
+    # SHA-256 of the failure record as it was read: its replayed/ copy must have the same.
+    sha256: str = ""
 
     @property
     def records(self) -> list[dict[str, Any]] | None:
@@ -145,6 +160,18 @@ def parse_failure_record(key: str, body: bytes | str) -> Batch:
         stream_arn=str(info["streamArn"]),
         first_arrival=str(info.get("approximateArrivalOfFirstRecord", "")),
         payload=payload,
+        sha256=_sha256(body),
+    )
+
+
+def _sha256(body: bytes | str) -> str:
+    return hashlib.sha256(body.encode() if isinstance(body, str) else body).hexdigest()
+
+
+def conflict(where: str, batch: Batch) -> RedriveError:
+    return RedriveError(
+        f"{batch.key}: left parked: {where}/{REPLAYED_PREFIX}{batch.key} exists and is not a copy of this batch "
+        "(only the redrive writes there: inspect it, and delete it to replay the batch)"
     )
 
 
@@ -201,10 +228,20 @@ class S3Store:
             raise
         return True
 
+    def marker(self, batch: Batch) -> Marker:
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key=REPLAYED_PREFIX + batch.key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return Marker.ABSENT
+        return Marker.COPY if _sha256(body) == batch.sha256 else Marker.CONFLICT
+
     def mark_replayed(self, batch: Batch) -> str:
+        """Copy the batch to replayed/, check the copy is the batch read, then delete the batch."""
         target = REPLAYED_PREFIX + batch.key
-        if not self.replayed(batch.key):
+        if self.marker(batch) is Marker.ABSENT:
             self.s3.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": batch.key})
+        if self.marker(batch) is not Marker.COPY:  # a marker not ours, or the parked object changed meanwhile
+            raise conflict(self.where, batch)
         self.s3.delete_object(Bucket=self.bucket, Key=batch.key)
         return f"{self.where}/{target}"
 
@@ -241,10 +278,22 @@ class FolderStore:
     def replayed(self, key: str) -> bool:
         return (self.root / REPLAYED_PREFIX / key).is_file()
 
+    def marker(self, batch: Batch) -> Marker:
+        path = self.root / REPLAYED_PREFIX / batch.key
+        if not path.is_file():
+            return Marker.ABSENT
+        return Marker.COPY if _sha256(path.read_bytes()) == batch.sha256 else Marker.CONFLICT
+
     def mark_replayed(self, batch: Batch) -> str:
         target = self.root / REPLAYED_PREFIX / batch.key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.root / batch.key, target)
+        state = self.marker(batch)
+        if state is Marker.CONFLICT:
+            raise conflict(self.where, batch)
+        if state is Marker.COPY:
+            (self.root / batch.key).unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.root / batch.key, target)
         return str(target)
 
     def release(self) -> None:
@@ -298,6 +347,10 @@ class SqsStore:
 
     def replayed(self, key: str) -> bool:
         return False
+
+    def marker(self, batch: Batch) -> Marker:
+        """A message is deleted once replayed: there is no marker."""
+        return Marker.ABSENT
 
     def mark_replayed(self, batch: Batch) -> str:
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=self._receipts.pop(batch.key))

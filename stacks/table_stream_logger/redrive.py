@@ -44,9 +44,11 @@ from .parked import (
     Batch,
     Expired,
     FolderStore,
+    Marker,
     RedriveError,
     S3Store,
     SqsStore,
+    conflict,
     function_name_of,
     parse_time,
     read_from_stream,
@@ -722,7 +724,12 @@ def command_replay(
     trial = arguments.local and not isinstance(target.store, FolderStore)
     done = failing = 0
     for index, batch in enumerate(batches):
-        if target.store.replayed(batch.key):  # an earlier run replayed it and stopped before moving it
+        marker = target.store.marker(batch)
+        if marker is Marker.CONFLICT:  # never replayed on, nor deleted for, an object the redrive did not write
+            out.write(f"{conflict(target.store.where, batch)}\n")
+            failing += 1
+            continue
+        if marker is Marker.COPY:  # an earlier run replayed it and stopped before moving it
             out.write(f"{batch.key}: replayed already; moved to {target.store.mark_replayed(batch)}\n")
             done += 1
             continue

@@ -238,11 +238,14 @@ def test_the_imported_table_stream_feeds_the_mapping(consumer: Consumer) -> None
     assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
     assert only(template, "AWS::Lambda::EventSourceMapping")["EventSourceArn"] == ORDERS_STREAM_ARN
     statements = only(template, "AWS::IAM::Policy")["PolicyDocument"]["Statement"]
-    assert statements[-1] == {
+    assert statements[-2] == {
         "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
         "Effect": "Allow",
         "Resource": ORDERS_STREAM_ARN,
     }
+    # Last, without the minimizePolicies flag of the app's cdk.json: the handler's oversized copies.
+    assert statements[-1]["Action"] == "s3:PutObject"
+    assert statements[-1]["Resource"]["Fn::Join"][1][-1] == "/oversized/*"
 
 
 def test_the_customer_managed_key_encrypts_the_table_and_is_granted_decrypt(consumer: Consumer) -> None:
@@ -278,13 +281,22 @@ def test_a_custom_handler_keeps_grants_mapping_failure_bucket_and_alarms(consume
             "Effect": "Allow",
             "Resource": get_att(logical_id(template, "AWS::Logs::LogGroup")),
         },
-        {"Action": "s3:PutObject", "Effect": "Allow", "Resource": {"Fn::Join": ["", [get_att(bucket), "/*"]]}},
+        {
+            "Action": "s3:PutObject",
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [get_att(bucket), "/aws/lambda/*"]]},
+        },
         {"Action": "s3:ListBucket", "Effect": "Allow", "Resource": get_att(bucket)},
         {"Action": "dynamodb:ListStreams", "Effect": "Allow", "Resource": "*"},
         {
             "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
             "Effect": "Allow",
             "Resource": get_att(table, "StreamArn"),
+        },
+        {
+            "Action": "s3:PutObject",
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [get_att(bucket), "/oversized/*"]]},
         },
     ]
     mapping = only(template, "AWS::Lambda::EventSourceMapping")

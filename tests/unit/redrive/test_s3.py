@@ -6,6 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from stacks.table_stream_logger.parked import Marker, RedriveError, S3Store
 from tests.unit.redrive.conftest import FUNCTION, Function, Inventory, Result, error_line
 
 STACK = ("--stack-name", "InventoryStack")
@@ -353,3 +356,55 @@ def test_a_batch_of_another_function_is_refused_before_anything_is_invoked(
     assert result.code == 2
     assert result.stderr.startswith(f"error: {theirs} was parked by the function other, not {FUNCTION}: ")
     assert sorted(inventory.keys()) == sorted([mine, theirs])
+
+
+def test_a_forged_marker_leaves_the_batch_parked_and_nothing_is_invoked_or_deleted(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN a parked batch, and a 1-byte object at its replayed/ key (not written by the redrive)
+    key = inventory.park(inventory.write("A"))
+    inventory.s3.put_object(Bucket=inventory.bucket, Key=f"replayed/{key}", Body=b"x")
+    function.configuration()  # and no invocation: the Stubber would refuse one
+
+    # WHEN everything is replayed
+    result: Result = run("replay", "--all", "--yes", *STACK)
+
+    # THEN the batch stays parked, the marker is untouched, and the run says so and fails
+    assert result.code == 1
+    assert (
+        f"{key}: left parked: s3://inventory-failures/replayed/{key} exists and is not a copy of this batch"
+        in result.stdout
+    )
+    assert result.stdout.splitlines()[-1] == "0 batch(es) replayed, 1 still parked"
+    assert inventory.keys("aws/") == [key]
+    assert inventory.s3.get_object(Bucket=inventory.bucket, Key=f"replayed/{key}")["Body"].read() == b"x"
+
+
+def test_a_batch_changed_after_it_was_read_is_not_deleted(inventory: Inventory) -> None:
+    # GIVEN a parked batch read for its replay, then overwritten by another writer
+    key = inventory.park(inventory.write("A"))
+    store = S3Store(inventory.s3, inventory.bucket)
+    batch = store.get(key)
+    assert batch is not None and store.marker(batch) is Marker.ABSENT
+    inventory.s3.put_object(Bucket=inventory.bucket, Key=key, Body=json.dumps(inventory.document(inventory.write("B"))))
+
+    # WHEN the replayed batch is marked
+    with pytest.raises(RedriveError, match=f"^{key}: left parked: .* is not a copy of this batch"):
+        store.mark_replayed(batch)
+
+    # THEN the object that was not replayed stays parked
+    assert inventory.keys("aws/") == [key]
+
+
+def test_a_marker_that_is_the_batchs_copy_moves_it_without_replaying(inventory: Inventory) -> None:
+    key = inventory.park(inventory.write("A"))
+    store = S3Store(inventory.s3, inventory.bucket)
+    batch = store.get(key)
+    assert batch is not None
+    inventory.s3.copy_object(
+        Bucket=inventory.bucket, Key=f"replayed/{key}", CopySource={"Bucket": inventory.bucket, "Key": key}
+    )
+
+    assert store.marker(batch) is Marker.COPY
+    assert store.mark_replayed(batch) == f"s3://inventory-failures/replayed/{key}"
+    assert inventory.keys("aws/") == []
