@@ -23,6 +23,7 @@ import enum
 import hashlib
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -109,6 +110,12 @@ class Batch:
         }
 
 
+# arn:<partition>:lambda:<region>:<account>:function:<name>[:<version or alias>]
+LAMBDA_FUNCTION_ARN = re.compile(
+    r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,140}(:[A-Za-z0-9$_-]+)?"
+)
+
+
 def function_name_of(name_or_arn: str) -> str:
     """``arn:aws:lambda:region:account:function:NAME[:qualifier]`` -> NAME; a name stays a name."""
     if name_or_arn.startswith("arn:"):
@@ -134,6 +141,16 @@ def parse_failure_record(key: str, body: bytes | str) -> Batch:
     missing = [name for name in required if name not in info]
     if missing or not isinstance(request.get("functionArn"), str):
         raise RedriveError(f"{not_one}: it lacks {', '.join(missing) or 'requestContext.functionArn'}")
+    # What Lambda writes, checked before anything reads it: a number of records, a function's ARN,
+    # strings where it writes strings. The values are not echoed (the file is not trusted).
+    size = info["batchSize"]
+    if type(size) is not int or size < 1:
+        raise RedriveError(f"{not_one}: DDBStreamBatchInfo.batchSize is not a positive whole number")
+    if not LAMBDA_FUNCTION_ARN.fullmatch(request["functionArn"]):
+        raise RedriveError(f"{not_one}: requestContext.functionArn is not the ARN of a Lambda function")
+    for name in ("shardId", "startSequenceNumber", "endSequenceNumber", "streamArn"):
+        if not isinstance(info[name], str):
+            raise RedriveError(f"{not_one}: DDBStreamBatchInfo.{name} is not a string")
     payload = document.get("payload")
     if isinstance(payload, dict):
         payload = json.dumps(payload)
@@ -156,7 +173,7 @@ def parse_failure_record(key: str, body: bytes | str) -> Batch:
         shard_id=str(info["shardId"]),
         first_sequence_number=str(info["startSequenceNumber"]),
         last_sequence_number=str(info["endSequenceNumber"]),
-        size=int(info["batchSize"]),
+        size=size,
         stream_arn=str(info["streamArn"]),
         first_arrival=str(info.get("approximateArrivalOfFirstRecord", "")),
         payload=payload,

@@ -408,3 +408,35 @@ def test_a_marker_that_is_the_batchs_copy_moves_it_without_replaying(inventory: 
     assert store.marker(batch) is Marker.COPY
     assert store.mark_replayed(batch) == f"s3://inventory-failures/replayed/{key}"
     assert inventory.keys("aws/") == []
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"DDBStreamBatchInfo": {"batchSize": "x"}}, "DDBStreamBatchInfo.batchSize is not a positive whole number"),
+        ({"DDBStreamBatchInfo": {"batchSize": 0}}, "DDBStreamBatchInfo.batchSize is not a positive whole number"),
+        ({"DDBStreamBatchInfo": {"batchSize": True}}, "DDBStreamBatchInfo.batchSize is not a positive whole number"),
+        ({"requestContext": {"functionArn": "x"}}, "requestContext.functionArn is not the ARN of a Lambda function"),
+        (
+            {"requestContext": {"functionArn": "arn:aws:lambda:us-east-1:123456789012"}},
+            "requestContext.functionArn is not the ARN of a Lambda function",
+        ),
+        ({"DDBStreamBatchInfo": {"shardId": ["s"]}}, "DDBStreamBatchInfo.shardId is not a string"),
+    ],
+)
+def test_a_malformed_parked_file_is_one_line_naming_the_field_and_nothing_moves(
+    inventory: Inventory, function: Function, run: Any, change: dict[str, dict[str, Any]], reason: str
+) -> None:
+    # GIVEN a failure record with one field Lambda would never write
+    document = inventory.document(inventory.write("A"))
+    for section, fields in change.items():
+        document[section].update(fields)
+    key = "aws/lambda/11111111-2222-3333-4444-555555555555/shardId-1/2026/12/01/forged.json"
+    inventory.s3.put_object(Bucket=inventory.bucket, Key=key, Body=json.dumps(document))
+    function.configuration()
+
+    result: Result = run("replay", "--all", "--yes", *STACK)
+
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == f"error: {key} is not a failure record of a DynamoDB stream mapping: {reason}\n"
+    assert inventory.keys() == [key]
