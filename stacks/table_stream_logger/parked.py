@@ -170,11 +170,11 @@ def parse_failure_record(key: str, body: bytes | str) -> Batch:
         function_arn=request["functionArn"],
         invoke_count=count if isinstance(count, int) else None,
         function_error=response.get("functionError"),
-        shard_id=str(info["shardId"]),
-        first_sequence_number=str(info["startSequenceNumber"]),
-        last_sequence_number=str(info["endSequenceNumber"]),
+        shard_id=info["shardId"],
+        first_sequence_number=info["startSequenceNumber"],
+        last_sequence_number=info["endSequenceNumber"],
         size=size,
-        stream_arn=str(info["streamArn"]),
+        stream_arn=info["streamArn"],
         first_arrival=str(info.get("approximateArrivalOfFirstRecord", "")),
         payload=payload,
         sha256=_sha256(body),
@@ -255,9 +255,11 @@ class S3Store:
     def mark_replayed(self, batch: Batch) -> str:
         """Copy the batch to replayed/, check the copy is the batch read, then delete the batch."""
         target = REPLAYED_PREFIX + batch.key
-        if self.marker(batch) is Marker.ABSENT:
+        state = self.marker(batch)
+        if state is Marker.ABSENT:
             self.s3.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": batch.key})
-        if self.marker(batch) is not Marker.COPY:  # a marker not ours, or the parked object changed meanwhile
+            state = self.marker(batch)  # the copy, read back: the parked object may have changed meanwhile
+        if state is not Marker.COPY:  # a marker not ours
             raise conflict(self.where, batch)
         self.s3.delete_object(Bucket=self.bucket, Key=batch.key)
         return f"{self.where}/{target}"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast, get_args
 
 import jsii
-from aws_cdk import Acknowledgment, CfnResource, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -21,7 +21,7 @@ from ..parked import PARKED_PREFIX
 from . import iam_actions as actions
 from .buckets import private_bucket
 from .compliance import ACCESS_LOGS_REASON
-from .nag import NAG, nag_resource
+from .nag import NAG, acknowledge_wildcard
 
 FailureDestinationType = Literal["S3", "SQS"]
 FAILURE_DESTINATION_TYPES: tuple[str, ...] = get_args(FailureDestinationType)
@@ -219,12 +219,9 @@ def allow_oversized_copies(function: lambda_.Function, bucket: s3.IBucket) -> No
     oversized = bucket.arn_for_objects(f"{OVERSIZED_PREFIX}/*")
     function.add_to_role_policy(iam.PolicyStatement(actions=[actions.S3_PUT_OBJECT], resources=[oversized]))
     assert function.role is not None  # the consumer's own role
-    policy = function.role.node.find_child("DefaultPolicy").node.default_child
-    assert isinstance(policy, CfnResource)
-    Validations.of(policy).acknowledge(
-        Acknowledgment(
-            id=f"{NAG}IAM5[Resource::{nag_resource(Stack.of(function).resolve(oversized))}]",
-            reason=f"s3:PutObject under {OVERSIZED_PREFIX}/ of the failure bucket only: the handler names each "
-            "copy by table, day and sequence number, so no narrower key is known in advance.",
-        )
+    acknowledge_wildcard(
+        function.role,
+        oversized,
+        f"s3:PutObject under {OVERSIZED_PREFIX}/ of the failure bucket only: the handler names each "
+        "copy by table, day and sequence number, so no narrower key is known in advance.",
     )

@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import aws_iam as iam
+
 NAG = "AwsSolutions::AwsSolutions-"
 
 
@@ -27,3 +30,12 @@ def nag_resource(resolved: Any) -> str:
     if isinstance(resolved, dict) and set(resolved) == {"Ref"}:
         return f"<{resolved['Ref']}>"
     return json.dumps(resolved, sort_keys=True)
+
+
+def acknowledge_wildcard(role: iam.IRole, resource: str, reason: str) -> None:
+    """Acknowledge cdk-nag's IAM5 finding on one wildcard resource of the role's default policy."""
+    policy = role.node.find_child("DefaultPolicy").node.default_child
+    assert policy is not None  # the role has a statement on that resource
+    Validations.of(policy).acknowledge(
+        Acknowledgment(id=f"{NAG}IAM5[Resource::{nag_resource(Stack.of(role).resolve(resource))}]", reason=reason)
+    )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import jsii
-from aws_cdk import Acknowledgment, Annotations, CfnResource, Duration, IStableAnyProducer, Lazy, Stack, Validations
+from aws_cdk import Annotations, CfnResource, Duration, IStableAnyProducer, Lazy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -35,7 +35,7 @@ from .compliance import skip_checkov_findings
 from .failure_destinations import FailureDestinationProps, build_failure_destination, is_bucket
 from .log_encryption import allow_logs_to_use_key
 from .monitoring import AlarmProps, build_alarms
-from .nag import NAG, nag_resource
+from .nag import acknowledge_wildcard
 
 # The newest Python runtime the Powertools layer is published for.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -500,23 +500,18 @@ def connect_stream(
 
 def _acknowledge_policy_findings(role: iam.Role, failure_destination: s3.IBucket | sqs.IQueue) -> None:
     """Acknowledge the wildcards that the role's policy needs, each at its exact resource."""
-    policy = role.node.find_child("DefaultPolicy").node.default_child
-    assert isinstance(policy, CfnResource)
-    Validations.of(policy).acknowledge(
-        Acknowledgment(
-            id=f"{NAG}IAM5[Resource::*]",
-            reason="dynamodb:ListStreams, and only it, is granted on '*': the action supports no resource-level "
-            "permission. Every other statement names its resource.",
-        )
+    acknowledge_wildcard(
+        role,
+        "*",
+        "dynamodb:ListStreams, and only it, is granted on '*': the action supports no resource-level "
+        "permission. Every other statement names its resource.",
     )
     if is_bucket(failure_destination):
-        objects = Stack.of(role).resolve(cast(s3.IBucket, failure_destination).arn_for_objects(f"{PARKED_PREFIX}*"))
-        Validations.of(policy).acknowledge(
-            Acknowledgment(
-                id=f"{NAG}IAM5[Resource::{nag_resource(objects)}]",
-                reason=f"s3:PutObject under {PARKED_PREFIX} of the failure bucket only: Lambda names each object "
-                "it parks there (by mapping, shard and time), so no narrower key is known in advance.",
-            )
+        acknowledge_wildcard(
+            role,
+            cast(s3.IBucket, failure_destination).arn_for_objects(f"{PARKED_PREFIX}*"),
+            f"s3:PutObject under {PARKED_PREFIX} of the failure bucket only: Lambda names each object "
+            "it parks there (by mapping, shard and time), so no narrower key is known in advance.",
         )
 
 
