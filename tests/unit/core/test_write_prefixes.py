@@ -13,7 +13,6 @@ import aws_cdk as cdk
 from aws_cdk import assertions
 from aws_cdk import aws_dynamodb as dynamodb
 
-import stream_logger
 from stacks.table_stream_logger import ChangeAlerts, Expires, TableStreamLogger
 from stacks.table_stream_logger._core.failure_destinations import OVERSIZED_PREFIX
 from stacks.table_stream_logger.parked import PARKED_PREFIX, REPLAYED_PREFIX
@@ -73,12 +72,3 @@ def test_no_function_can_write_a_replayed_marker_in_a_shared_bucket() -> None:
     # THEN no pattern of any function reaches replayed/, nor the whole bucket
     written = [pattern for role in patterns.values() for pattern in role]
     assert written and all(pattern in (f"/{PARKED_PREFIX}*", f"/{OVERSIZED_PREFIX}/*") for pattern in written)
-
-
-def test_the_handler_copies_an_oversized_record_under_the_prefix_its_role_may_write() -> None:
-    record = {"dynamodb": {"SequenceNumber": "686242300000000012474772171", "ApproximateCreationDateTime": 0}}
-
-    key, _ = stream_logger._whole_copy(record, "Inventory")
-
-    assert stream_logger.OVERSIZED_PREFIX == OVERSIZED_PREFIX
-    assert key == f"{OVERSIZED_PREFIX}/Inventory/1970-01-01/686242300000000012474772171.json"

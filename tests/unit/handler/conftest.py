@@ -29,6 +29,8 @@ import dynamo_json
 import stream_logger
 
 EVENTS = Path(__file__).resolve().parents[2] / "fixtures" / "events"
+# Credentials and a region for moto's or a stand-in's S3, never a real account's.
+FAKE_AWS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 
 
 def load_event(name: str) -> dict[str, Any]:

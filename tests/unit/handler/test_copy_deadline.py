@@ -18,18 +18,14 @@ from moto import mock_aws
 
 import stream_logger
 
-from .conftest import DeadlineContext, Invocation, connections, invoke, load_event
+from .conftest import FAKE_AWS, DeadlineContext, Invocation, connections, invoke, load_event
 
 BUCKET = "inventory-failures"
 
 
 @pytest.fixture(autouse=True)
 def aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
+    for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(stream_logger, "FAILURE_BUCKET", BUCKET)
     monkeypatch.setattr(stream_logger, "_s3_client", None)

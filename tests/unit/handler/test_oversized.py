@@ -14,8 +14,9 @@ import pytest
 from moto import mock_aws
 
 import stream_logger
+from stacks.table_stream_logger._core.failure_destinations import OVERSIZED_PREFIX
 
-from .conftest import Invocation, configured, invoke, load_event
+from .conftest import FAKE_AWS, Invocation, configured, invoke, load_event
 
 LIMIT = stream_logger.MAX_LINE_BYTES
 BUCKET = "inventory-failures"
@@ -26,11 +27,7 @@ MODES = ["NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES"]
 def moto_s3() -> Iterator[Any]:
     """moto's S3 with the failure bucket, started once for the module's tests."""
     with pytest.MonkeyPatch.context() as environment:
-        for name, value in {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }.items():
+        for name, value in FAKE_AWS.items():
             environment.setenv(name, value)
         with mock_aws():
             client = boto3.client("s3")
@@ -255,3 +252,12 @@ def test_a_line_just_under_the_limit_is_left_whole() -> None:
 
     assert "shortened" not in line
     assert line["new_image"]["Blob"] == "z" * (room - 30)
+
+
+def test_the_handler_copies_an_oversized_record_under_the_prefix_its_role_may_write() -> None:
+    record = {"dynamodb": {"SequenceNumber": "686242300000000012474772171", "ApproximateCreationDateTime": 0}}
+
+    key, _ = stream_logger._whole_copy(record, "Inventory")
+
+    assert stream_logger.OVERSIZED_PREFIX == OVERSIZED_PREFIX
+    assert key == f"{OVERSIZED_PREFIX}/Inventory/1970-01-01/686242300000000012474772171.json"
