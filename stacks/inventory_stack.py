@@ -40,7 +40,7 @@ class InventoryStack(Stack):
     :param service_name: The ``service`` of every log line.
     :param log_level: The functions' log level: the logger's and the alerts'.
     :param stage: ``dev`` or ``prod``. Default: ``dev``. ``prod`` turns on the table's
-        deletion protection, the change archive (S3, Athena) and a key of its own for the log
+        and the log group's deletion protection, the change archive (S3, Athena) and a key of its own for the log
         group; the table and the failure bucket are retained on delete in both stages unless
         ``destroy_on_delete``.
     :param destroy_on_delete: Delete the table and the failure bucket with the stack.
@@ -88,6 +88,7 @@ class InventoryStack(Stack):
             service_name=service_name,
             log_level=log_level,
             log_encryption_key=self._log_key() if stage == "prod" else None,
+            log_deletion_protection=stage == "prod",
             failure_removal_policy=removal_policy,
             alarm_action=alarm_action,
             archive=stage == "prod",

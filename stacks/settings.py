@@ -38,7 +38,7 @@ class AppSettings:
 
     :param service_name: The ``service`` of every log line.
     :param log_level: The functions' log level: the logger's and the alerts'.
-    :param stage: ``dev`` or ``prod``. ``prod`` turns on the table's deletion protection.
+    :param stage: ``dev`` or ``prod``. ``prod`` turns on the table's and the log group's deletion protection.
     :param destroy_on_delete: Delete the table and the failure bucket with the stack
         (``RemovalPolicy.DESTROY``) instead of keeping them. Only with ``stage=dev``.
     :param alarm_topic_arn: An SNS topic that every alarm notifies, or none.

@@ -118,6 +118,9 @@ class TableStreamLogger(StreamConsumer):
         holds every item change. Its key policy gets a statement that lets CloudWatch Logs of the
         stack's region use it for this log group only (an imported key's policy is yours to
         set). Default: none, CloudWatch Logs encrypts the group with its own keys.
+    :param log_deletion_protection: Protect the function's log group from deletion: CloudWatch
+        Logs refuses ``DeleteLogGroup`` (console, CLI or a script) until protection is turned off.
+        The group is kept when the stack is deleted either way (RETAIN). Default: ``False``.
     :param log_group_class: The log group's class. Default: ``LogGroupClass.STANDARD``, because
         our own features need it: the archive's subscription filter and the dashboard's graphs
         of the handler's embedded metrics. ``INFREQUENT_ACCESS`` costs about half as much per
@@ -259,6 +262,7 @@ class TableStreamLogger(StreamConsumer):
         log_level: LogLevel = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         log_encryption_key: kms.IKey | None = None,
+        log_deletion_protection: bool = False,
         log_group_class: logs.LogGroupClass = logs.LogGroupClass.STANDARD,
         log_images: LogImages = "NEW_AND_CHANGES",
         log_context_keys: LogContextKeys = "ONCE",
@@ -410,6 +414,7 @@ class TableStreamLogger(StreamConsumer):
                 environment=environment,
                 log_group_class=log_group_class,
                 log_encryption_key=log_encryption_key,
+                log_deletion_protection=log_deletion_protection,
                 reserved_concurrent_executions=reserved_concurrent_executions,
                 index_fields=history_index_fields(key_attributes, redact),
                 # The handler applies log_level; Lambda's filter stays at INFO (lambda_log_level).

@@ -363,6 +363,8 @@ class FunctionProps:
     limits: FunctionLimits
     log_group_class: logs.LogGroupClass = logs.LogGroupClass.STANDARD
     log_encryption_key: kms.IKey | None = None
+    # CloudWatch Logs refuses to delete a protected group (DeleteLogGroup) until protection is off.
+    log_deletion_protection: bool = False
     reserved_concurrent_executions: int | None = None
     # Fields of the log lines to index (a field index policy), for queries that scan only the
     # lines they match; ignored with the Infrequent Access class, which has no field indexes.
@@ -396,6 +398,8 @@ def build_function(
         # template would read as a change of class, which replaces the group.
         log_group_class=None if props.log_group_class == logs.LogGroupClass.STANDARD else props.log_group_class,
         encryption_key=props.log_encryption_key,
+        # Omitted (CloudFormation's default: off) rather than false, as the table's protection is.
+        deletion_protection_enabled=True if props.log_deletion_protection else None,
         field_index_policies=(
             [logs.FieldIndexPolicy(fields=list(props.index_fields))]
             if props.index_fields and props.log_group_class == logs.LogGroupClass.STANDARD

@@ -519,6 +519,7 @@ def test_dev_keeps_the_data_by_default(stage_templates: dict[str, dict[str, Any]
     resources = stage_templates["dev"]["Resources"]
 
     assert "DeletionProtectionEnabled" not in resources[TABLE]["Properties"]
+    assert "DeletionProtectionEnabled" not in resources[LOG_GROUP]["Properties"]
     for logical_id in (TABLE, BUCKET, LOG_GROUP):
         assert (resources[logical_id]["DeletionPolicy"], resources[logical_id]["UpdateReplacePolicy"]) == (
             "Retain",
@@ -530,12 +531,14 @@ def test_prod_protects_the_table_and_keeps_the_data(stage_templates: dict[str, d
     resources = stage_templates["prod"]["Resources"]
 
     assert resources[TABLE]["Properties"]["DeletionProtectionEnabled"] is True
+    assert resources[LOG_GROUP]["Properties"]["DeletionProtectionEnabled"] is True
     for logical_id in (TABLE, BUCKET, LOG_GROUP):
         assert resources[logical_id]["DeletionPolicy"] == "Retain"
     assert resources[ARCHIVE_BUCKET]["DeletionPolicy"] == "Retain"
     # Deletion protection, the archive and the log group's key are the only differences from dev.
     dev = json.loads(json.dumps(stage_templates["dev"]))
     dev["Resources"][TABLE]["Properties"]["DeletionProtectionEnabled"] = True
+    dev["Resources"][LOG_GROUP]["Properties"]["DeletionProtectionEnabled"] = True
     dev["Resources"][LOG_GROUP]["Properties"]["KmsKeyId"] = {"Fn::GetAtt": [LOG_KEY, "Arn"]}
     del dev["Resources"][LOG_GROUP]["Metadata"]  # the log group passes checkov's CKV_AWS_158 now
     dev["Resources"][LOG_KEY] = stage_templates["prod"]["Resources"][LOG_KEY]
