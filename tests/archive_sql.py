@@ -13,7 +13,15 @@ from typing import Any
 
 import duckdb
 
-from stacks.table_stream_logger.archive.layout import COLUMNS, DATA_PREFIX, PARTITION_KEYS, TABLE_NAME, athena_queries
+from stacks.table_stream_logger.archive.layout import (
+    COLUMNS,
+    DATA_PREFIX,
+    LINE_COLUMN,
+    LINES_TABLE_NAME,
+    PARTITION_KEYS,
+    TABLE_NAME,
+    athena_queries,
+)
 
 # Glue (Hive) column types as DuckDB spells them.
 DUCKDB_TYPES = {"string": "VARCHAR", "boolean": "BOOLEAN", "array<string>": "VARCHAR[]", "int": "INTEGER"}
@@ -29,6 +37,13 @@ def connect(folder: Path) -> duckdb.DuckDBPyConnection:
     connection.execute(
         f"CREATE VIEW {TABLE_NAME} AS SELECT * FROM read_json('{files}', format = 'newline_delimited', "
         f"columns = {columns!r}, hive_partitioning = true, hive_types = {partitions!r})"
+    )
+    # The text table: each line whole, as LazySimpleSerDe reads it (no quoting, fields split on \x01).
+    connection.execute(
+        f"CREATE VIEW {LINES_TABLE_NAME} AS SELECT * FROM read_csv('{files}', "
+        f"columns = {{'{LINE_COLUMN}': 'VARCHAR'}}, delim = '\x01', quote = '', escape = '', header = false, "
+        "hive_partitioning = true, "
+        f"hive_types = {partitions!r})"
     )
     return connection
 

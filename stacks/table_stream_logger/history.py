@@ -24,11 +24,12 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, TextIO
 
+from .history_athena import Archive, athena_lines, stack_archive
 from .parked import RedriveError, parse_time
 
 REDACTED = "[REDACTED]"
@@ -351,6 +352,13 @@ class LogGroup:
     log_group_class: str
     created: datetime
     indexed: tuple[str, ...]
+    retention_days: int | None = None  # None: kept for ever
+
+    def kept_from(self, now: datetime) -> datetime:
+        """The time of the oldest line the group can still hold."""
+        if self.retention_days is None:
+            return self.created
+        return max(self.created, now - timedelta(days=self.retention_days))
 
 
 def describe_log_group(logs: Any, name: str) -> LogGroup:
@@ -367,7 +375,8 @@ def describe_log_group(logs: Any, name: str) -> LogGroup:
             document = json.loads(policy.get("policyDocument") or "{}")
             indexed += tuple(str(field) for field in document.get("Fields", []))
     created = datetime.fromtimestamp(int(group.get("creationTime", 0)) / 1000, UTC)
-    return LogGroup(name, group_class, created, indexed)
+    retention = group.get("retentionInDays")
+    return LogGroup(name, group_class, created, indexed, int(retention) if retention else None)
 
 
 def insights_lines(
@@ -426,20 +435,53 @@ def insights_lines(
     return [field["value"] for row in rows for field in row if field.get("field") == "@message"]
 
 
-def stack_log_group(client: Callable[[str], Any], stack_name: str) -> str:
-    """The logger's log group of a stack: its output ``LogGroupName``, else the log group of the one
-    function of the stack that runs the logger's handler."""
+def stack_sources(client: Callable[[str], Any], stack_name: str) -> tuple[str, Archive | None]:
+    """The logger's log group of a stack (its output ``LogGroupName``, else the log group of the one
+    function of the stack that runs the logger's handler) and its archive, if it has one."""
     from .redrive import LOGGER_HANDLER, read_configuration, stack_mappings, stack_outputs
 
     outputs = stack_outputs(client("cloudformation"), stack_name)
     if outputs.get("LogGroupName"):
-        return outputs["LogGroupName"]
+        return outputs["LogGroupName"], stack_archive(outputs)
     readers = [read_configuration(client("lambda"), m.function_name) for m in stack_mappings(client, stack_name)]
     groups = sorted({reader.log_group for reader in readers if reader.handler == LOGGER_HANDLER})
     if len(groups) != 1:
         found = f"{len(groups)} loggers ({', '.join(groups)})" if groups else "no logger"
         raise RedriveError(f"the stack {stack_name} has {found}: give --log-group")
-    return groups[0]
+    return groups[0], stack_archive(outputs)
+
+
+def deployed_lines(
+    arguments: argparse.Namespace,
+    keys: dict[str, str],
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    err: TextIO,
+    client: Callable[[str], Any],
+    now: datetime,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> list[str]:
+    """The item's lines of a deployed logger: from the log group for the time it keeps lines, and
+    from the archive (Athena) for the time before, when there is one. A line in both is one change
+    (the changes are deduplicated by sequence number)."""
+    archive = Archive(arguments.workgroup, arguments.database) if arguments.workgroup else None
+    if arguments.log_group:
+        name = arguments.log_group
+    else:
+        name, found = stack_sources(client, arguments.stack_name)
+        archive = archive or found
+    group = describe_log_group(client("logs"), name)
+    kept_from = group.kept_from(now)
+    lines: list[str] = []
+    if archive is not None and (since is None or since < kept_from):
+        older_until = min(until or now, kept_from)
+        lines += athena_lines(client("athena"), archive, keys, since, older_until, err, clock, sleep, arguments.timeout)
+    if until is None or until >= kept_from:
+        start, end = max(since or group.created, group.created), until or now
+        lines += insights_lines(client("logs"), group, keys, start, end, err, clock, sleep, arguments.timeout)
+    return lines
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -480,7 +522,16 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
         help="a file of python -m local --format json output, or a local archive folder (--archive DIR)",
     )
     source.add_argument("--log-group", metavar="NAME", help="the logger's log group (Logs Insights)")
-    source.add_argument("--stack-name", metavar="NAME", help="the stack of the logger: its log group (Logs Insights)")
+    source.add_argument(
+        "--stack-name",
+        metavar="NAME",
+        help="the stack of the logger: its log group (Logs Insights) and, if it has one, its archive (Athena)",
+    )
+    archive = parser.add_argument_group(
+        "the change archive, for changes older than the log group keeps (a stack's is found from --stack-name)"
+    )
+    archive.add_argument("--workgroup", metavar="NAME", help="the archive's Athena workgroup (output ArchiveWorkGroup)")
+    archive.add_argument("--database", metavar="NAME", help="the archive's Glue database (output ArchiveDatabaseName)")
     parser.add_argument("--since", metavar="TIME", help="changes at or after: 2026-12-01T14:00:00Z, 2026-12-01, or 6h")
     parser.add_argument("--until", metavar="TIME", help="changes at or before, same forms (default: now)")
     parser.add_argument("--as-of", metavar="TIME", help="the item as it was at this time, same forms")
@@ -490,7 +541,7 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
         type=float,
         default=QUERY_TIMEOUT,
         metavar="SECONDS",
-        help=f"how long a Logs Insights query may run (default: {QUERY_TIMEOUT:.0f})",
+        help=f"how long a query (Logs Insights, Athena) may run (default: {QUERY_TIMEOUT:.0f})",
     )
     parser.set_defaults(run=run)
 
@@ -519,14 +570,15 @@ def run(
     until = as_of if as_of is not None else until
     if since is not None and until is not None and since > until:
         raise RedriveError("--since is after --until")
+    if (arguments.workgroup is None) != (arguments.database is None):
+        raise RedriveError("give the archive as --workgroup NAME --database NAME, both")
     if arguments.local is not None:
+        if arguments.workgroup is not None:
+            raise RedriveError("--local reads a local archive folder itself: give it as --local DIR, not --workgroup")
         lines: Iterable[str] = local_lines(arguments.local)
     else:
         client = clients()
-        name = arguments.log_group or stack_log_group(client, arguments.stack_name)
-        group = describe_log_group(client("logs"), name)
-        start, end = since or group.created, until or now
-        lines = insights_lines(client("logs"), group, keys, start, end, err, clock, sleep, arguments.timeout)
+        lines = deployed_lines(arguments, keys, since, until, err=err, client=client, now=now, clock=clock, sleep=sleep)
     changes = within(item_changes(parse_lines(lines), keys), since, until)
     if as_of is not None:
         out.write(dumps(state_at(changes, as_of)) + "\n")

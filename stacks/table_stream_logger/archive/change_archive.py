@@ -39,6 +39,8 @@ from .layout import (
     DATA_PREFIX,
     ERROR_PARTITIONS,
     ERROR_PREFIX,
+    LINE_COLUMN,
+    LINES_TABLE_NAME,
     PARTITION_KEYS,
     PARTITIONS,
     PROJECTION,
@@ -150,6 +152,7 @@ class ChangeArchive(Construct):
 
         self._database_name = _athena_name(self, "Database")
         table = self._build_table()
+        self._build_lines_table(table)
         self._workgroup = self._build_workgroup(bytes_scanned_limit or DEFAULT_BYTES_SCANNED_LIMIT)
         self._queries: dict[str, athena.CfnNamedQuery] = {
             name: athena.CfnNamedQuery(
@@ -410,6 +413,33 @@ class ChangeArchive(Construct):
         )
         table.node.add_dependency(database)
         return table
+
+    def _build_lines_table(self, table: glue.CfnTable) -> glue.CfnTable:
+        """``change_lines_text``: the same objects, a row per line, the line's exact text (layout.py)."""
+        lines = glue.CfnTable(
+            self,
+            "LinesTable",
+            catalog_id=Aws.ACCOUNT_ID,
+            database_name=self._database_name,
+            table_input=glue.CfnTable.TableInputProperty(
+                name=LINES_TABLE_NAME,
+                description="One row per change line, its exact text (python -m table_stream_logger history)",
+                table_type="EXTERNAL_TABLE",
+                parameters={"classification": "text", "compressionType": "gzip", **PROJECTION},
+                partition_keys=[glue.CfnTable.ColumnProperty(name=name, type="int") for name in PARTITION_KEYS],
+                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
+                    location=self._bucket.s3_url_for_object(DATA_PREFIX),
+                    input_format="org.apache.hadoop.mapred.TextInputFormat",
+                    output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                    serde_info=glue.CfnTable.SerdeInfoProperty(
+                        serialization_library="org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+                    ),
+                    columns=[glue.CfnTable.ColumnProperty(name=LINE_COLUMN, type="string")],
+                ),
+            ),
+        )
+        lines.node.add_dependency(table)  # and so on the database, which both name by a string
+        return lines
 
     def _build_workgroup(self, bytes_scanned_limit: Size) -> athena.CfnWorkGroup:
         return athena.CfnWorkGroup(

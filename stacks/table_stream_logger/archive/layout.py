@@ -61,6 +61,13 @@ PROJECTION = {
     "projection.day.digits": "2",
 }
 TABLE_NAME = "change_lines"
+# The same objects read as text, one row per line, its one column the line exactly as the logger
+# wrote it: the JSON SerDe of change_lines re-serializes an object column and may rewrite its numbers
+# (DuckDB's reader turns 0.80 into 0.8 and 12345678901234567890.1 into a double), so ``history``, which
+# promises exact values, reads this table. A line is JSON, whose text never holds the \x01 byte that
+# LazySimpleSerDe splits fields on.
+LINES_TABLE_NAME = "change_lines_text"
+LINE_COLUMN = "line"
 
 # --- the saved queries ------------------------------------------------------------------
 # Written for Athena (Trino) and run as they are by the local test on DuckDB. They keep to SQL
@@ -78,7 +85,7 @@ def athena_queries(key_names: Sequence[str] | None) -> Mapping[str, tuple[str, s
     """The saved queries by construct id: ``(name, description, SQL)``."""
     queries: dict[str, tuple[str, str, str]] = {}
     if key_names:
-        conditions = "\n  AND ".join(f"json_extract_scalar(keys, '{_json_path(name)}') = ?" for name in key_names)
+        conditions = "\n  AND ".join(f"json_extract_scalar(keys, '{json_path(name)}') = ?" for name in key_names)
         queries["ItemHistory"] = (
             "History of one item",
             f"Every change of one item, oldest first. Parameters: {', '.join(key_names)}.",
@@ -106,7 +113,7 @@ def athena_queries(key_names: Sequence[str] | None) -> Mapping[str, tuple[str, s
     return queries
 
 
-def _json_path(name: str) -> str:
+def json_path(name: str) -> str:
     """A JSON path to a top-level member, quoted for a SQL string literal."""
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         return f"$.{name}"

@@ -12,7 +12,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
 from stacks.table_stream_logger import TableStreamLogger
-from stacks.table_stream_logger.archive.layout import CHANGE_LINES_PATTERN, COLUMNS, TABLE_NAME, athena_queries
+from stacks.table_stream_logger.archive.layout import (
+    CHANGE_LINES_PATTERN,
+    COLUMNS,
+    LINES_TABLE_NAME,
+    TABLE_NAME,
+    athena_queries,
+)
 from tests.conftest import CDK_CONTEXT
 
 NewStack = Callable[[], cdk.Stack]
@@ -319,7 +325,7 @@ def test_delivery_role_may_only_write_the_archive_prefixes_and_its_log_stream(ar
 def test_glue_table_projects_the_partitions_over_the_change_lines(archived: assertions.Template) -> None:
     bucket = logical_id(archived, "AWS::S3::Bucket")
     database = properties(archived, "AWS::Glue::Database")["DatabaseInput"]["Name"]
-    _, table = resource(archived, "AWS::Glue::Table")
+    _, table = resource(archived, "AWS::Glue::Table", f"{ARCHIVE}Table")
     table_input = table["Properties"]["TableInput"]
 
     assert table["Properties"]["DatabaseName"] == database
@@ -344,6 +350,27 @@ def test_glue_table_projects_the_partitions_over_the_change_lines(archived: asse
     assert descriptor["Location"] == {"Fn::Join": ["", ["s3://", {"Ref": bucket}, "/changes/"]]}
     assert descriptor["SerdeInfo"] == {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"}
     assert [(column["Name"], column["Type"]) for column in descriptor["Columns"]] == list(COLUMNS)
+
+
+def test_the_text_table_reads_the_same_lines_as_their_exact_text(archived: assertions.Template) -> None:
+    # GIVEN the JSON table and the text table over the same objects
+    _, table = resource(archived, "AWS::Glue::Table", f"{ARCHIVE}Table")
+    _, lines = resource(archived, "AWS::Glue::Table", f"{ARCHIVE}LinesTable")
+    json_input, text_input = table["Properties"]["TableInput"], lines["Properties"]["TableInput"]
+
+    # THEN one string column, read by the text SerDe; the rest as the JSON table has it
+    assert text_input["Name"] == LINES_TABLE_NAME
+    assert text_input["StorageDescriptor"]["Columns"] == [{"Name": "line", "Type": "string"}]
+    assert text_input["StorageDescriptor"]["SerdeInfo"] == {
+        "SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+    }
+    assert text_input["Parameters"] == {**json_input["Parameters"], "classification": "text"}
+    for same in ("PartitionKeys", "TableType"):
+        assert text_input[same] == json_input[same]
+    for same in ("Location", "InputFormat", "OutputFormat"):
+        assert text_input["StorageDescriptor"][same] == json_input["StorageDescriptor"][same]
+    assert lines["Properties"]["DatabaseName"] == table["Properties"]["DatabaseName"]
+    assert lines["DependsOn"] == [resource(archived, "AWS::Glue::Table", f"{ARCHIVE}Table")[0]]
 
 
 def test_names_athena_needs_are_lower_case_and_unique_per_construct(archived: assertions.Template) -> None:
@@ -385,7 +412,7 @@ def test_saved_queries_are_in_the_workgroup_and_database(archived: assertions.Te
     for query in queries.values():
         assert query["Properties"]["WorkGroup"] == {"Ref": workgroup}
         assert query["Properties"]["Database"] == database
-        assert query["DependsOn"] == [logical_id(archived, "AWS::Glue::Table")]
+        assert query["DependsOn"] == [resource(archived, "AWS::Glue::Table", f"{ARCHIVE}Table")[0]]
     history = queries["History of one item"]["Properties"]["QueryString"]
     assert "json_extract_scalar(keys, '$.PK') = ?\n  AND json_extract_scalar(keys, '$.SK') = ?" in history
 

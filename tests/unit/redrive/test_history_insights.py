@@ -37,7 +37,9 @@ class Logs:
         )
         self.stubber = Stubber(self.client)
 
-    def group(self, group_class: str = "STANDARD", fields: list[str] | None = None) -> None:
+    def group(
+        self, group_class: str = "STANDARD", fields: list[str] | None = None, retention: int | None = None
+    ) -> None:
         self.stubber.add_response(
             "describe_log_groups",
             {
@@ -48,6 +50,7 @@ class Logs:
                         "logGroupArn": GROUP_ARN,
                         "creationTime": CREATED,
                         "logGroupClass": group_class,
+                        **({"retentionInDays": retention} if retention else {}),
                     },
                 ]
             },
@@ -59,7 +62,9 @@ class Logs:
                 "describe_index_policies", {"indexPolicies": policies}, {"logGroupIdentifiers": [GROUP_ARN]}
             )
 
-    def query(self, query: str, start: int, end: int, polls: int = 1) -> None:
+    def query(
+        self, query: str, start: int, end: int, polls: int = 1, lines: list[dict[str, Any]] | None = None
+    ) -> None:
         self.stubber.add_response(
             "start_query",
             {"queryId": "q-1"},
@@ -69,7 +74,7 @@ class Logs:
             self.stubber.add_response("get_query_results", {"status": "Running", "results": []}, {"queryId": "q-1"})
         rows = [
             [{"field": "@timestamp", "value": "2026-12-01 10:00:00.000"}, {"field": "@message", "value": text}]
-            for text in text_of(LINES).splitlines()
+            for text in text_of(LINES if lines is None else lines).splitlines()
         ]
         self.stubber.add_response(
             "get_query_results",

@@ -1,0 +1,192 @@
+"""``history`` on a deployed stack with an archive: the changes older than the log group keeps come
+from Athena. The archive's SQL runs on DuckDB over a local archive folder (what the bucket holds);
+the Athena requests are checked exactly with a botocore Stubber (moto runs no SQL)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import botocore.session
+from botocore.stub import Stubber
+
+from stacks.table_stream_logger import redrive
+from stacks.table_stream_logger.history import loads
+from stacks.table_stream_logger.history_athena import archive_query, sql_literal
+from tests.archive_sql import connect, run
+from tests.unit.redrive.conftest import Result
+from tests.unit.redrive.test_history import APPLE_2, KEYS, LINES, text_of
+from tests.unit.redrive.test_history_insights import APPLE, GROUP, INDEXED_QUERY, Logs
+
+# 2026-12-02T11:30:00Z: with a retention of one day, the log group keeps the lines from
+# 2026-12-01T11:30:00Z; the INSERT (10:00) and the first MODIFY (11:00) are in the archive only.
+NOW = 1_796_211_000
+KEPT_FROM = NOW - 86_400
+WORKGROUP, DATABASE = "archived_workgroup", "archived_database"
+
+
+def archive_folder(tmp_path: Path, lines: list[dict[str, Any]]) -> Path:
+    folder = tmp_path / "archive" / "changes" / "year=2026" / "month=12" / "day=01"
+    folder.mkdir(parents=True)
+    (folder / "stream-1-2026-12-01-10-00-00-a.gz").write_bytes(gzip.compress(text_of(lines).encode()))
+    return tmp_path / "archive"
+
+
+def archived_lines(folder: Path, since: datetime | None = None, until: datetime | None = None) -> list[str]:
+    sql, parameters = archive_query(KEYS, since, until)
+    return [row["line"] for row in run(connect(folder), sql, *parameters)]
+
+
+def test_the_archive_query_returns_the_items_lines_as_they_were_written(tmp_path: Path) -> None:
+    # GIVEN an archive of the story, numbers that a JSON reader would round (0.8, 20 digits) included
+    folder = archive_folder(tmp_path, LINES)
+
+    # WHEN history's SQL runs on it
+    found = archived_lines(folder)
+
+    # THEN the apple's lines, each exactly its text, and no other item's
+    apple = [text for text in text_of(LINES).splitlines() if '"SK":"APPLE#WASHINGTON"' in text]
+    assert sorted(found) == sorted(apple)
+    assert len(found) == 4
+    assert '"USD":12345678901234567890.123456789' in "".join(found)
+
+
+def test_the_archive_query_reads_only_the_days_of_the_range(tmp_path: Path) -> None:
+    folder = archive_folder(tmp_path, LINES)
+
+    after = archived_lines(folder, since=datetime(2026, 12, 2, tzinfo=UTC))
+    before = archived_lines(folder, until=datetime(2026, 11, 29, tzinfo=UTC))
+    around = archived_lines(folder, datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 11, 30, 12, tzinfo=UTC))
+
+    # THEN nothing from a later or earlier day; the day after --until is read (lines arrive late)
+    assert (after, before, len(around)) == ([], [], 4)
+
+
+def test_an_execution_parameter_is_sql() -> None:
+    assert [sql_literal("O'Brien"), sql_literal(20261201)] == ["'O''Brien'", "20261201"]
+
+
+def athena_client() -> Any:
+    return botocore.session.get_session().create_client(
+        "athena", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+
+def stack_client() -> Any:
+    return botocore.session.get_session().create_client(
+        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+
+def history(clients: dict[str, Any], *arguments: str) -> Result:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = redrive.main(
+        ["history", *arguments],
+        stdout=stdout,
+        stderr=stderr,
+        clients=clients.__getitem__,
+        clock=lambda: float(NOW),
+        sleep=lambda seconds: None,
+    )
+    return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+def test_older_changes_come_from_the_archive_and_are_merged_once(tmp_path: Path) -> None:
+    # GIVEN a stack with an archive, whose log group keeps one day: the two oldest changes of the
+    # apple are in the archive only, the MODIFY of 12:00 in both, the REMOVE in the log group only
+    archived = archived_lines(archive_folder(tmp_path, LINES[:5]))
+    logs, athena, stack = Logs(), athena_client(), stack_client()
+    outputs = {"LogGroupName": GROUP, "ArchiveWorkGroup": WORKGROUP, "ArchiveDatabaseName": DATABASE}
+    with Stubber(stack) as cloudformation, Stubber(athena) as queries, logs.stubber:
+        cloudformation.add_response(
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {
+                        "StackName": "InventoryStack",
+                        "CreationTime": "2026-11-01T00:00:00Z",
+                        "StackStatus": "CREATE_COMPLETE",
+                        "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in outputs.items()],
+                    }
+                ]
+            },
+            {"StackName": "InventoryStack"},
+        )
+        logs.group(fields=["keys.PK", "keys.SK", "event_name"], retention=1)
+        sql, _ = archive_query(KEYS, None, datetime.fromtimestamp(KEPT_FROM, UTC))
+        queries.add_response(
+            "start_query_execution",
+            {"QueryExecutionId": "a-1"},
+            {
+                "QueryString": sql,
+                "QueryExecutionContext": {"Database": DATABASE},
+                "WorkGroup": WORKGROUP,
+                # the keys, and the last day to read: the day after the log group's oldest line
+                "ExecutionParameters": ["'FRUIT'", "'APPLE#WASHINGTON'", "20261202"],
+            },
+        )
+        queries.add_response(
+            "get_query_execution",
+            {"QueryExecution": {"Status": {"State": "RUNNING"}, "Statistics": {"DataScannedInBytes": 0}}},
+            {"QueryExecutionId": "a-1"},
+        )
+        queries.add_response(
+            "get_query_execution",
+            {"QueryExecution": {"Status": {"State": "SUCCEEDED"}, "Statistics": {"DataScannedInBytes": 1234}}},
+            {"QueryExecutionId": "a-1"},
+        )
+        rows = [{"Data": [{"VarCharValue": "line"}]}] + [{"Data": [{"VarCharValue": text}]} for text in archived]
+        queries.add_response(
+            "get_query_results", {"ResultSet": {"Rows": rows}}, {"QueryExecutionId": "a-1", "MaxResults": 1000}
+        )
+        logs.query(INDEXED_QUERY, 1_795_000_000, NOW, lines=LINES[4:])
+
+        clients = {"logs": logs.client, "athena": athena, "cloudformation": stack}
+        timeline = history(clients, *APPLE, "--stack-name", "InventoryStack", "--format", "json")
+        queries.assert_no_pending_responses()
+
+    # THEN every change once, in order, exact; stderr says where each part came from
+    assert timeline.code == 0, timeline.stderr
+    changes = [loads(text) for text in timeline.stdout.splitlines()]
+    assert [change["event_name"] for change in changes] == ["INSERT", "MODIFY", "MODIFY", "REMOVE"]
+    assert changes[2]["changes"]["Price"]["new"] == APPLE_2["Price"]
+    assert timeline.stderr.splitlines()[:3] == [
+        f"# Athena on {DATABASE}.change_lines_text (workgroup {WORKGROUP}), its first day to 2026-12-01",
+        "# query RUNNING: 0 s, 0 bytes scanned",
+        "# query SUCCEEDED: 0 s, 1,234 bytes scanned",
+    ]
+
+
+def test_a_failed_athena_query_is_one_line() -> None:
+    logs, athena = Logs(), athena_client()
+    with Stubber(athena) as queries, logs.stubber:
+        logs.group(fields=[], retention=1)
+        queries.add_response("start_query_execution", {"QueryExecutionId": "a-1"})
+        queries.add_response(
+            "get_query_execution",
+            {"QueryExecution": {"Status": {"State": "FAILED", "StateChangeReason": "TABLE_NOT_FOUND"}}},
+        )
+        result = history(
+            {"logs": logs.client, "athena": athena},
+            *APPLE,
+            "--log-group",
+            GROUP,
+            "--workgroup",
+            WORKGROUP,
+            "--database",
+            DATABASE,
+            "--since",
+            "2026-11-01",
+        )
+
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1] == "error: the Athena query a-1 ended FAILED: TABLE_NOT_FOUND"
+
+
+def test_the_archive_needs_both_names() -> None:
+    result = history({}, *APPLE, "--log-group", GROUP, "--workgroup", WORKGROUP)
+
+    assert (result.code, result.stderr) == (2, "error: give the archive as --workgroup NAME --database NAME, both\n")
