@@ -10,7 +10,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TextIO
@@ -175,14 +176,21 @@ class OutputClosed(StopRun):
     """The reader of the log lines went away (``make local | head -1``): nothing more can be shown."""
 
 
+@contextlib.contextmanager
+def _closed_output_stops_run() -> Iterator[None]:
+    """A closed output stops the run rather than failing the function's invocation."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise OutputClosed("the output was closed (broken pipe)") from None
+
+
 def _until_closed(show: Callable[[list[str]], None]) -> Callable[[list[str]], None]:
-    """``show``, with a closed output stopping the run rather than failing the function's invocation."""
+    """``show``, with a closed output stopping the run."""
 
     def sink(lines: list[str]) -> None:
-        try:
+        with _closed_output_stops_run():
             show(lines)
-        except BrokenPipeError:
-            raise OutputClosed("the output was closed (broken pipe)") from None
 
     return sink
 
@@ -462,7 +470,8 @@ def _before_lines(
         if bucket is not None and function.failure_bucket_variables:
             bucket.copy_new()
         if topic is not None:
-            topic.show()
+            with _closed_output_stops_run():  # the notifications print to the same output
+                topic.show()
 
     return before
 

@@ -88,3 +88,29 @@ def test_a_closed_output_stops_the_run_with_one_line_and_parks_nothing(template_
     assert "function error" not in stderr.getvalue()
     assert "nothing lost" not in stderr.getvalue()
     assert not (tmp_path / "failures").exists()
+
+
+class ClosesAtNotification(io.StringIO):
+    """A stdout whose reader goes away just as the alerts' first notification is printed."""
+
+    def write(self, text: str) -> int:
+        if "local_sns_stand_in" in text:
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+
+def test_a_closed_output_while_a_notification_prints_stops_the_run_and_parks_nothing(
+    template_path: Path, tmp_path: Path
+) -> None:
+    stdout, stderr = ClosesAtNotification(), io.StringIO()
+
+    code = cli.main(
+        ["--template", str(template_path), "--format", "json", "--failures", str(tmp_path / "failures")],
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+    assert code == cli.OUTPUT_CLOSED, stderr.getvalue()
+    assert stdout.getvalue()  # the logger's lines were shown up to there
+    assert "function error" not in stderr.getvalue()
+    assert not (tmp_path / "failures").exists()
