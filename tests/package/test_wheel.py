@@ -168,6 +168,7 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         "table_stream_logger/archive/layout.py",
         "table_stream_logger/filters.py",
         "table_stream_logger/history.py",
+        "table_stream_logger/history_athena.py",
         "table_stream_logger/lambda/change_alerts.py",
         "table_stream_logger/lambda/dynamo_json.py",
         "table_stream_logger/lambda/stream_logger.py",
