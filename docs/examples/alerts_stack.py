@@ -41,3 +41,8 @@ class ShopAlertsStack(Stack):
         logger.grant_redrive(on_call)
         alerts.grant_redrive(on_call)
         # --8<-- [end:grant-redrive]
+        # --8<-- [start:grant-status-history]
+        for reader in (logger, alerts):
+            reader.grant_status(on_call)  # status checks every reader of the stack
+        logger.grant_history(on_call)
+        # --8<-- [end:grant-status-history]

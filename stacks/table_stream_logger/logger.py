@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, cast, get_args
 
-from aws_cdk import Duration, RemovalPolicy, Size
+from aws_cdk import Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -15,6 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from ._core import iam_actions as actions
 from ._core.compliance import skip_archive_findings
 from ._core.failure_destinations import (
     FailureDestinationProps,
@@ -24,6 +26,7 @@ from ._core.failure_destinations import (
 )
 from ._core.log_levels import LogLevel
 from ._core.monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
+from ._core.nag import acknowledge_grant_wildcard
 from ._core.queries import history_index_fields, save_queries
 from ._core.stream_consumer import (
     FunctionLimits,
@@ -490,6 +493,41 @@ class TableStreamLogger(StreamConsumer):
     def dashboard(self) -> cloudwatch.Dashboard | None:
         """The dashboard; ``None`` with ``dashboard=False``."""
         return self._dashboard
+
+    def grant_history(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Give ``grantee`` what ``python -m table_stream_logger history --stack-name S`` needs to
+        read an item's history from this logger, and nothing else (docs/operations.md: Who may read
+        the history). The history holds item data, unredacted but for ``redact``: grant it as you
+        would read access to the log group.
+
+        - ``cloudformation:DescribeStacks`` and ``cloudformation:ListStackResources`` on this stack
+          (its outputs name the log group and the archive; without them ``history`` finds the
+          logger among the stack's mappings: ``lambda:GetEventSourceMapping`` on this one,
+          ``lambda:GetFunctionConfiguration`` on the function, and, with other readers in the
+          stack, their ``grant_status``);
+        - ``logs:StartQuery`` and ``logs:GetQueryResults`` on the log group; ``logs:DescribeLogGroups``
+          (its retention, class and creation time), ``logs:DescribeIndexPolicies`` (its field
+          indexes) and ``logs:StopQuery`` (a query past ``--timeout``), which IAM grants on ``*`` only;
+        - with the archive, its ``grant_query`` (Athena, for the time before the log group's retention).
+        """
+
+        def allow(actions_: list[str], resources: list[str]) -> iam.Grant:
+            return iam.Grant.add_to_principal(grantee=grantee, actions=actions_, resource_arns=resources)
+
+        stack_actions = [actions.CLOUDFORMATION_DESCRIBE_STACKS, actions.CLOUDFORMATION_LIST_STACK_RESOURCES]
+        grant = allow(stack_actions, [Stack.of(self).stack_id])
+        mapping_arn = self.event_source_mapping.event_source_mapping_arn
+        grant = grant.combine(allow([actions.LAMBDA_GET_EVENT_SOURCE_MAPPING], [mapping_arn]))
+        grant = grant.combine(allow([actions.LAMBDA_GET_FUNCTION_CONFIGURATION], [self.function.function_arn]))
+        grant = grant.combine(self._log_group.grant(grantee, actions.LOGS_START_QUERY, actions.LOGS_GET_QUERY_RESULTS))
+        unscoped = [actions.LOGS_DESCRIBE_LOG_GROUPS, actions.LOGS_DESCRIBE_INDEX_POLICIES, actions.LOGS_STOP_QUERY]
+        grant = grant.combine(allow(unscoped, ["*"]))
+        acknowledge_grant_wildcard(
+            grantee, "*", "history describes the log group and stops its query: actions without a resource type"
+        )
+        if self._archive is not None:
+            grant = grant.combine(self._archive.grant_query(grantee))
+        return grant
 
     def _build_dashboard(
         self, metrics_namespace: str, service_name: str, iterator_age_threshold: Duration

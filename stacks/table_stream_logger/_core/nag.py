@@ -39,3 +39,24 @@ def acknowledge_wildcard(role: iam.IRole, resource: str, reason: str) -> None:
     Validations.of(policy).acknowledge(
         Acknowledgment(id=f"{NAG}IAM5[Resource::{nag_resource(Stack.of(role).resolve(resource))}]", reason=reason)
     )
+
+
+def acknowledge_grant_wildcard(grantee: iam.IGrantable, resource: str, reason: str) -> None:
+    """Acknowledge IAM5 on one wildcard resource of what a grant added to ``grantee``'s policy.
+
+    A role of the stack keeps its statements in ``DefaultPolicy``, an imported role in ``Policy``;
+    a grantee whose policy is not in the app (a user, a service principal) has nothing to check.
+    """
+    # An imported role reaches Python as a bare IRole (an IConstruct): read its node, not its class.
+    node = next(
+        (getattr(each, "node", None) for each in (grantee, grantee.grant_principal) if hasattr(each, "node")), None
+    )
+    if node is None:
+        return
+    for policy in node.children:
+        if isinstance(policy, iam.Policy) and policy.node.default_child is not None:
+            Validations.of(policy.node.default_child).acknowledge(
+                Acknowledgment(
+                    id=f"{NAG}IAM5[Resource::{nag_resource(Stack.of(policy).resolve(resource))}]", reason=reason
+                )
+            )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import jsii
-from aws_cdk import Annotations, CfnResource, Duration, IStableAnyProducer, Lazy, Stack
+from aws_cdk import Annotations, ArnFormat, CfnResource, Duration, IStableAnyProducer, Lazy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -35,7 +35,7 @@ from .compliance import skip_checkov_findings
 from .failure_destinations import FailureDestinationProps, build_failure_destination, is_bucket
 from .log_encryption import allow_logs_to_use_key
 from .monitoring import AlarmProps, build_alarms
-from .nag import acknowledge_wildcard
+from .nag import acknowledge_grant_wildcard, acknowledge_wildcard
 
 # The newest Python runtime the Powertools layer is published for.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
@@ -295,6 +295,55 @@ class StreamConsumer(Construct):
             for key in (queue.encryption_master_key, self._table.encryption_key):
                 if key is not None:
                     grant = grant.combine(key.grant(grantee, actions.KMS_DECRYPT))
+        return grant
+
+    def grant_status(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Give ``grantee`` what ``python -m table_stream_logger status --stack-name S`` needs to
+        check this reader, and nothing else (docs/operations.md: Who may check).
+
+        ``status`` checks every reader of the stack: grant it on each (the logger and the alerts).
+
+        - ``cloudformation:ListStackResources`` on this stack (its mappings and alarms);
+        - ``lambda:GetEventSourceMapping`` on this construct's mapping (State, LastProcessingResult,
+          the failure destination), ``lambda:GetFunctionConfiguration`` on the function (its log
+          group) and ``logs:FilterLogEvents`` on the log group (the last ERROR lines);
+        - ``cloudwatch:DescribeAlarms`` on the alarms CloudFormation names after this stack
+          (``<stack name>-*``), and ``cloudwatch:GetMetricStatistics`` (the IteratorAge), which IAM
+          grants on ``*`` only;
+        - the parked batches: ``s3:ListBucket`` on a bucket, or ``sqs:GetQueueUrl`` and
+          ``sqs:GetQueueAttributes`` on a queue.
+        """
+
+        def allow(actions_: list[str], resources: list[str]) -> iam.Grant:
+            return iam.Grant.add_to_principal(grantee=grantee, actions=actions_, resource_arns=resources)
+
+        stack = Stack.of(self)
+        grant = allow([actions.CLOUDFORMATION_LIST_STACK_RESOURCES], [stack.stack_id])
+        grant = grant.combine(
+            allow([actions.LAMBDA_GET_EVENT_SOURCE_MAPPING], [self._event_source_mapping.event_source_mapping_arn])
+        )
+        grant = grant.combine(allow([actions.LAMBDA_GET_FUNCTION_CONFIGURATION], [self._function.function_arn]))
+        grant = grant.combine(self._log_group.grant(grantee, actions.LOGS_FILTER_LOG_EVENTS))
+        stack_alarms = stack.format_arn(
+            service="cloudwatch",
+            resource="alarm",
+            resource_name=f"{stack.stack_name}-*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        grant = grant.combine(allow([actions.CLOUDWATCH_DESCRIBE_ALARMS], [stack_alarms]))
+        grant = grant.combine(allow([actions.CLOUDWATCH_GET_METRIC_STATISTICS], ["*"]))
+        acknowledge_grant_wildcard(
+            grantee, stack_alarms, "status reads the alarms of this stack, which CloudFormation names after it"
+        )
+        acknowledge_grant_wildcard(
+            grantee, "*", "status reads the IteratorAge metric: cloudwatch:GetMetricStatistics has no resource type"
+        )
+        if is_bucket(self._failure_destination):
+            bucket = cast(s3.IBucket, self._failure_destination)
+            grant = grant.combine(allow([actions.S3_LIST_BUCKET], [bucket.bucket_arn]))
+        else:
+            queue = cast(sqs.IQueue, self._failure_destination)
+            grant = grant.combine(queue.grant(grantee, actions.SQS_GET_QUEUE_URL, actions.SQS_GET_QUEUE_ATTRIBUTES))
         return grant
 
 

@@ -32,7 +32,7 @@ from constructs import Construct, IConstruct
 from .._core import iam_actions as actions
 from .._core.buckets import private_bucket
 from .._core.compliance import ARCHIVE_ACCESS_LOGS_REASON
-from .._core.nag import NAG, nag_resource
+from .._core.nag import NAG, acknowledge_grant_wildcard, nag_resource
 from .layout import (
     CHANGE_LINES_PATTERN,
     COLUMNS,
@@ -212,6 +212,73 @@ class ChangeArchive(Construct):
     def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
         """``ArchiveDelivery`` and ``ArchiveSubscription``; empty with ``alarms=False``."""
         return dict(self._alarms)
+
+    def grant_query(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Give ``grantee`` what an Athena query of the archive needs, in its workgroup, and nothing
+        else: the saved queries, ``history`` (for the time before the log group's retention), or a
+        query of one's own. Athena reads the catalog and S3 as the caller.
+
+        - ``athena:StartQueryExecution``, ``GetQueryExecution``, ``GetQueryResults`` and
+          ``StopQueryExecution`` on the workgroup;
+        - ``glue:GetDatabase`` on the catalog and the database, ``glue:GetTable`` and
+          ``glue:GetPartitions`` on them and the two tables (``change_lines``, ``change_lines_text``);
+        - ``s3:ListBucket`` and ``s3:GetBucketLocation`` on the bucket, ``s3:GetObject`` on the lines
+          (``changes/*``), and what Athena does with the results it writes for the caller
+          (``athena-results/*``): ``s3:PutObject``, ``s3:GetObject``, ``s3:AbortMultipartUpload``,
+          ``s3:ListMultipartUploadParts``, with ``s3:ListBucketMultipartUploads`` on the bucket.
+        """
+
+        def allow(actions_: list[str], resources: list[str]) -> iam.Grant:
+            return iam.Grant.add_to_principal(grantee=grantee, actions=actions_, resource_arns=resources)
+
+        stack = Stack.of(self)
+
+        def glue_arn(resource: str, name: str = "") -> str:
+            return stack.format_arn(
+                service="glue", resource=resource, resource_name=name or None, arn_format=ArnFormat.SLASH_RESOURCE_NAME
+            )
+
+        workgroup = stack.format_arn(
+            service="athena",
+            resource="workgroup",
+            resource_name=self._workgroup.ref,
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        catalog, database = glue_arn("catalog"), glue_arn("database", self._database_name)
+        tables = [glue_arn("table", f"{self._database_name}/{name}") for name in (TABLE_NAME, LINES_TABLE_NAME)]
+        results = self._bucket.arn_for_objects(f"{RESULTS_PREFIX}*")
+        grant = allow(
+            [
+                actions.ATHENA_START_QUERY_EXECUTION,
+                actions.ATHENA_GET_QUERY_EXECUTION,
+                actions.ATHENA_GET_QUERY_RESULTS,
+                actions.ATHENA_STOP_QUERY_EXECUTION,
+            ],
+            [workgroup],
+        )
+        grant = grant.combine(allow([actions.GLUE_GET_DATABASE], [catalog, database]))
+        table_actions = [actions.GLUE_GET_TABLE, actions.GLUE_GET_PARTITIONS]
+        grant = grant.combine(allow(table_actions, [catalog, database, *tables]))
+        grant = grant.combine(
+            allow(
+                [actions.S3_LIST_BUCKET, actions.S3_GET_BUCKET_LOCATION, actions.S3_LIST_BUCKET_MULTIPART_UPLOADS],
+                [self._bucket.bucket_arn],
+            )
+        )
+        lines = self._bucket.arn_for_objects(f"{DATA_PREFIX}*")
+        grant = grant.combine(allow([actions.S3_GET_OBJECT], [lines, results]))
+        grant = grant.combine(
+            allow(
+                [actions.S3_PUT_OBJECT, actions.S3_ABORT_MULTIPART_UPLOAD, actions.S3_LIST_MULTIPART_UPLOAD_PARTS],
+                [results],
+            )
+        )
+        for resource, reason in (
+            (lines, "Athena reads every archived object of the table"),
+            (results, "Athena writes and reads the query's results under athena-results/"),
+        ):
+            acknowledge_grant_wildcard(grantee, resource, reason)
+        return grant
 
     # --- storage --------------------------------------------------------------------
 

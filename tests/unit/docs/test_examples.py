@@ -21,6 +21,7 @@ import pytest
 from aws_cdk import assertions
 
 import stacks.table_stream_logger
+from stacks.table_stream_logger._core.iam_actions import UNSCOPED_ACTIONS
 from tests.conftest import CDK_CONTEXT, ROOT
 
 EXAMPLES = ROOT / "docs" / "examples"
@@ -119,6 +120,16 @@ def test_the_alerts_example_reads_the_loggers_stream_and_parks_in_its_bucket(mon
     (invoked,) = [statement["Resource"] for statement in on_call if "lambda:InvokeFunction" in statement["Action"]]
     functions = template.find_resources("AWS::Lambda::Function")
     assert sorted(resource["Fn::GetAtt"][0] for resource in invoked) == sorted(functions)
+    # grant_status on both readers, grant_history on the logger: Logs Insights on its log group only
+    (queried,) = [statement["Resource"] for statement in on_call if "logs:StartQuery" in statement["Action"]]
+    (log_group,) = [
+        name
+        for name, group in template.find_resources("AWS::Logs::LogGroup").items()
+        if "Logger" in name and "Alerts" not in name
+    ]
+    assert queried == {"Fn::GetAtt": [log_group, "Arn"]}
+    (everything,) = [statement["Action"] for statement in on_call if statement["Resource"] == "*"]
+    assert everything == sorted(UNSCOPED_ACTIONS)  # the app minimizes policies: one statement
 
 
 def test_the_old_image_is_rebuilt_from_the_line_the_page_shows() -> None:
