@@ -3,8 +3,9 @@
 The check the AWS walkthrough does by hand after ``create-event-source-mapping``, for each event
 source mapping of the stack (or of the functions named): its ``State`` and
 ``LastProcessingResult``, the stream's lag (the function's ``IteratorAge``, its maximum over the
-last 15 minutes), the batches parked in its failure destination, the stack's alarms in ALARM, and
-the last lines of records that could not be processed. Exit status 0 when healthy, 1 when not.
+last 15 minutes), the batches parked in its failure destination, the stack's alarms in ALARM, the
+time of the logger's last change line, and the last lines of records that could not be processed.
+Exit status 0 when healthy, 1 when not.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ import argparse
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from .archive.layout import CHANGE_LINES_PATTERN
 from .parked import PARKED_PREFIX, FolderStore, RedriveError, function_name_of
 
 LAG_WINDOW = timedelta(minutes=15)
 ERROR_WINDOW = timedelta(hours=24)
 DEFAULT_MAX_LAG = 60.0  # seconds: the construct's iterator_age_threshold default
 LAST_ERRORS = 3
+# Where to look for the newest change line, newest first: a busy log is read for a minute only.
+CHANGE_LINE_WINDOWS = (timedelta(minutes=1), timedelta(minutes=15), ERROR_WINDOW)
 HEALTHY_STATES = ("Enabled", "Enabling", "Updating")
 
 
@@ -34,6 +38,7 @@ class Facts:
     lag: dict[str, float | None] = field(default_factory=dict)
     parked: dict[str, int] = field(default_factory=dict)
     alarms: list[str] = field(default_factory=list)
+    last_change: dict[str, str | None] = field(default_factory=dict)  # by logger function: ISO time, None: none in 24 h
     errors: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -85,17 +90,54 @@ def parked_count(client: Callable[[str], Any], destination: str) -> int:
     return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
-def error_lines(client: Callable[[str], Any], function: str, now: datetime) -> list[str]:
-    """The last lines of records the function could not process, in the last 24 hours."""
-    from .redrive import ERROR_MESSAGE, read_configuration
+def milliseconds(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
-    group = read_configuration(client("lambda"), function).log_group
+
+def last_change_line(logs: Any, group: str, now: datetime) -> datetime | None:
+    """The time of the newest change line in the log group in the last 24 hours; None if none.
+
+    The pattern lets CloudWatch Logs send only change lines (those with an ``event_name``); each
+    is checked here too, as a stand-in service may not apply the pattern.
+    """
+    end = now
+    for window in CHANGE_LINE_WINDOWS:
+        start = now - window
+        newest = None
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=group,
+            startTime=milliseconds(start),
+            endTime=milliseconds(end),
+            filterPattern=CHANGE_LINES_PATTERN,
+        )
+        for page in pages:
+            for event in page.get("events", []):
+                if _is_change_line(str(event.get("message", ""))):
+                    newest = max(newest or 0, int(event["timestamp"]))
+        if newest is not None:
+            return datetime.fromtimestamp(newest / 1000, UTC)
+        end = start
+    return None
+
+
+def _is_change_line(message: str) -> bool:
+    try:
+        line = json.loads(message)
+    except ValueError:
+        return False
+    return isinstance(line, dict) and "event_name" in line
+
+
+def error_lines(client: Callable[[str], Any], group: str, now: datetime) -> list[str]:
+    """The last lines of records the function could not process, in the last 24 hours."""
+    from .redrive import ERROR_MESSAGE
+
     events = (
         client("logs")
         .filter_log_events(
             logGroupName=group,
-            startTime=int((now - ERROR_WINDOW).timestamp() * 1000),
-            endTime=int(now.timestamp() * 1000),
+            startTime=milliseconds(now - ERROR_WINDOW),
+            endTime=milliseconds(now),
             filterPattern=f'"{ERROR_MESSAGE}"',
         )
         .get("events", [])
@@ -118,6 +160,8 @@ def stack_alarms(client: Callable[[str], Any], stack_name: str) -> list[str]:
 
 
 def deployed_facts(client: Callable[[str], Any], arguments: argparse.Namespace, now: datetime) -> Facts:
+    from .redrive import LOGGER_HANDLER, read_configuration
+
     facts = Facts()
     mappings = mappings_of(client, arguments)
     if not mappings:
@@ -138,7 +182,11 @@ def deployed_facts(client: Callable[[str], Any], arguments: argparse.Namespace, 
             age = facts.lag[function] = iterator_age(client("cloudwatch"), function, now)
             if age is not None and age > arguments.max_lag:
                 facts.problems.append(f"{function} lags {age:,.0f} s behind the stream")
-            facts.errors += error_lines(client, function, now)
+            reader = read_configuration(client("lambda"), function)
+            if reader.handler == LOGGER_HANDLER:
+                newest = last_change_line(client("logs"), reader.log_group, now)
+                facts.last_change[function] = f"{newest:%Y-%m-%dT%H:%M:%S.%f}"[:-3] + "Z" if newest else None
+            facts.errors += error_lines(client, reader.log_group, now)
         if destination and destination not in facts.parked:
             count = facts.parked[destination] = parked_count(client, destination)
             if count:
@@ -171,6 +219,8 @@ def write_text(facts: Facts, out: TextIO, max_lag: float) -> None:
         out.write(f"lag of {function}: {shown}, the largest IteratorAge of the last 15 minutes (limit {max_lag:g} s)\n")
     for destination, count in facts.parked.items():
         out.write(f"parked: {count} batch(es) in {destination}\n")
+    for function, newest in facts.last_change.items():
+        out.write(f"last change line of {function}: {newest or 'none in the last 24 hours'}\n")
     if facts.mappings:
         out.write(f"alarms in ALARM: {', '.join(facts.alarms) or 'none'}\n")
         out.write(f"records that could not be processed, last 24 hours: {len(facts.errors) or 'none'}\n")
@@ -182,10 +232,11 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     parser = commands.add_parser(
         "status",
         parents=[aws],
-        help="is it working: mappings, lag, parked batches, alarms, errors (exit 1 when not)",
+        help="is it working: mappings, lag, parked batches, alarms, last change, errors (exit 1 when not)",
         description="One line per fact: each event source mapping's State and LastProcessingResult, the stream's "
         "lag (IteratorAge, last 15 minutes), the batches parked in the failure destination, the stack's alarms in "
-        "ALARM, the last lines of records that could not be processed. Exit status 0 when healthy, 1 when not.",
+        "ALARM, the time of the logger's last change line, the last lines of records that could not be processed. "
+        "Exit status 0 when healthy, 1 when not.",
     )
     where = parser.add_argument_group("what to check (one of)")
     where.add_argument("--stack-name", metavar="NAME", help="every event source mapping of the stack, and its alarms")

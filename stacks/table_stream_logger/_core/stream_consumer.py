@@ -306,7 +306,7 @@ class StreamConsumer(Construct):
         - ``cloudformation:ListStackResources`` on this stack (its mappings and alarms);
         - ``lambda:GetEventSourceMapping`` on this construct's mapping (State, LastProcessingResult,
           the failure destination), ``lambda:GetFunctionConfiguration`` on the function (its log
-          group) and ``logs:FilterLogEvents`` on the log group (the last ERROR lines);
+          group) and ``logs:FilterLogEvents`` on the log group (the last change line, the last ERROR lines);
         - ``cloudwatch:DescribeAlarms`` on the alarms CloudFormation names after this stack
           (``<stack name>-*``), and ``cloudwatch:GetMetricStatistics`` (the IteratorAge), which IAM
           grants on ``*`` only;

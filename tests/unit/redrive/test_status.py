@@ -17,7 +17,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from stacks.table_stream_logger import redrive
+from stacks.table_stream_logger import redrive, status
 from tests.unit.redrive.conftest import Result
 
 REGION = "us-east-1"
@@ -57,9 +57,18 @@ class Deployed:
         )
         self.stubber.add_response(
             "get_function_configuration",
-            {"FunctionName": FUNCTION, "FunctionArn": FUNCTION_ARN, "LoggingConfig": {"LogGroup": GROUP}},
+            {
+                "FunctionName": FUNCTION,
+                "FunctionArn": FUNCTION_ARN,
+                "Handler": "stream_logger.handler",  # the logger's: its last change line is a fact
+                "LoggingConfig": {"LogGroup": GROUP},
+            },
             {"FunctionName": FUNCTION},
         )
+
+    def log(self, *lines: tuple[datetime, dict[str, Any]]) -> None:
+        events = [{"timestamp": int(at.timestamp() * 1000), "message": json.dumps(line)} for at, line in lines]
+        self.clients["logs"].put_log_events(logGroupName=GROUP, logStreamName="s", logEvents=events)
 
     def __call__(self, *arguments: str) -> Result:
         stdout, stderr = io.StringIO(), io.StringIO()
@@ -79,8 +88,11 @@ def deployed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployed]:
 
 
 def test_a_healthy_mapping(deployed: Deployed) -> None:
-    # GIVEN an enabled mapping that processed its last batch, and a lag of 250 ms
+    # GIVEN an enabled mapping that processed its last batch, a lag of 250 ms, a change line
+    # 3 minutes ago and, later, the function's per-invocation line (no event_name)
     deployed.mapping("Enabled", "OK")
+    changed = datetime.now(UTC).replace(microsecond=250_000) - timedelta(minutes=3)
+    deployed.log((changed, {"event_name": "MODIFY"}), (changed + timedelta(seconds=1), {"message": "invocation"}))
     deployed.clients["cloudwatch"].put_metric_data(
         Namespace="AWS/Lambda",
         MetricData=[
@@ -101,6 +113,7 @@ def test_a_healthy_mapping(deployed: Deployed) -> None:
         f"mapping {UUID} ({FUNCTION}): State Enabled, LastProcessingResult OK",
         f"lag of {FUNCTION}: 0.2 s, the largest IteratorAge of the last 15 minutes (limit 60 s)",
         f"parked: 0 batch(es) in arn:aws:s3:::{BUCKET}",
+        f"last change line of {FUNCTION}: {changed:%Y-%m-%dT%H:%M:%S}.250Z",
         "alarms in ALARM: none",
         "records that could not be processed, last 24 hours: none",
         "healthy",
@@ -138,6 +151,7 @@ def test_an_unhealthy_mapping(deployed: Deployed) -> None:
     assert facts["parked"] == {f"arn:aws:s3:::{BUCKET}": 1}
     assert facts["lag"] == {FUNCTION: 120.0}
     assert facts["errors"] == [json.dumps(error)]
+    assert facts["last_change"] == {FUNCTION: None}  # an ERROR line is no change line
     assert facts["problems"] == [
         f"the mapping {UUID}'s last processing result is PROBLEM: Function call failed",
         f"{FUNCTION} lags 120 s behind the stream",
@@ -171,3 +185,42 @@ def test_what_to_check_is_said_once(arguments: list[str]) -> None:
     assert stderr.getvalue() == (
         "error: say what to check, once: --stack-name NAME, --function-name NAME ... or --local DIR\n"
     )
+
+
+def test_the_last_change_line_is_the_newest_of_the_last_24_hours() -> None:
+    # GIVEN change lines 20 hours and 2 hours ago: the newest minute and quarter hour have none
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    logs = botocore.session.get_session().create_client("logs", region_name=REGION)
+    newest = now - timedelta(hours=2)
+    windows = [
+        (now - timedelta(minutes=1), now, []),
+        (now - timedelta(minutes=15), now - timedelta(minutes=1), []),
+        (now - timedelta(hours=24), now - timedelta(minutes=15), [now - timedelta(hours=20), newest]),
+    ]
+    with Stubber(logs) as stubber:
+        for start, end, times in windows:
+            events = [{"timestamp": int(t.timestamp() * 1000), "message": '{"event_name":"INSERT"}'} for t in times]
+            stubber.add_response(
+                "filter_log_events",
+                {"events": events},
+                {
+                    "logGroupName": GROUP,
+                    "startTime": int(start.timestamp() * 1000),
+                    "endTime": int(end.timestamp() * 1000),
+                    "filterPattern": '{ $.event_name = "*" }',  # CloudWatch sends the change lines only
+                },
+            )
+
+        assert status.last_change_line(logs, GROUP, now) == newest
+        stubber.assert_no_pending_responses()
+
+
+def test_no_change_line_in_24_hours_is_none_after_three_reads() -> None:
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    logs = botocore.session.get_session().create_client("logs", region_name=REGION)
+    with Stubber(logs) as stubber:
+        for _ in range(3):
+            stubber.add_response("filter_log_events", {"events": [{"timestamp": 1, "message": "START RequestId"}]})
+
+        assert status.last_change_line(logs, GROUP, now) is None
+        stubber.assert_no_pending_responses()
