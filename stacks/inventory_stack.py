@@ -76,6 +76,8 @@ class InventoryStack(Stack):
             if alarm_topic_arn
             else None
         )
+        log_key = self._log_key() if stage == "prod" else None
+        data_key = self._data_key() if stage == "prod" else None
         logger = TableStreamLogger(
             self,
             "InventoryLogger",
@@ -87,11 +89,13 @@ class InventoryStack(Stack):
             time_to_live_attribute=EXPIRES_AT,
             service_name=service_name,
             log_level=log_level,
-            log_encryption_key=self._log_key() if stage == "prod" else None,
+            log_encryption_key=log_key,
             log_deletion_protection=stage == "prod",
             failure_removal_policy=removal_policy,
+            failure_encryption_key=data_key,
             alarm_action=alarm_action,
             archive=stage == "prod",
+            archive_encryption_key=data_key,
         )
         assert isinstance(logger.failure_destination, s3.Bucket) and logger.dashboard is not None
         self.logger = logger
@@ -105,6 +109,7 @@ class InventoryStack(Stack):
             failure_destination=logger.failure_destination,
             alarm_action=alarm_action,
             log_level=log_level,
+            log_encryption_key=log_key,
         )
         if alert_email:
             self.alerts.topic.add_subscription(subscriptions.EmailSubscription(alert_email))
@@ -143,7 +148,20 @@ class InventoryStack(Stack):
         return kms.Key(
             self,
             "LogKey",
-            description="Encrypts the change log (the TableStreamLogger's log group)",
+            description="Encrypts the change log and the alerts' log (the functions' log groups)",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _data_key(self) -> kms.Key:
+        """The prod buckets' key: the parked batches and oversized records (unredacted, 30 days)
+        and the archive (every change line, a year) are readable only by whom its policy and
+        the grants allow (``grant_redrive``, ``archive.grant_query``); every decryption is in
+        CloudTrail. Retained on delete like the buckets."""
+        return kms.Key(
+            self,
+            "DataKey",
+            description="Encrypts the parked batches, oversized records and the change archive (S3)",
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )

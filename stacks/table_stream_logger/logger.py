@@ -189,6 +189,11 @@ class TableStreamLogger(StreamConsumer):
     :param archive_bytes_scanned_limit: The most one query of the archive's workgroup may
         scan, at least 10 MiB; only with ``archive=True``. Default: 10 GiB (about 5 cents a
         query at Athena's price).
+    :param archive_encryption_key: A customer-managed KMS key for the archive bucket (SSE-KMS, with
+        an S3 bucket key) and the Athena results: the archive holds every change line for
+        ``archive_retention``. Firehose's role gets what it needs to write with it, and
+        ``archive.grant_query`` what a reader needs. Only with ``archive=True``. Default: none,
+        S3-managed keys.
 
     Event source mapping:
 
@@ -233,6 +238,10 @@ class TableStreamLogger(StreamConsumer):
         ``RemovalPolicy.RETAIN``: parked batches are data, deleting the stack keeps them.
         With ``DESTROY``, CloudFormation deletes an empty bucket but fails on one that still
         holds objects; nothing empties it behind your back.
+    :param failure_encryption_key: A customer-managed KMS key for the built bucket (SSE-KMS, with
+        an S3 bucket key) or queue: a parked batch holds its records' items, unredacted. The
+        function's role gets what Lambda needs to write with it. Default: none, S3- or
+        SQS-managed encryption. Not with ``failure_destination`` (encrypt your own).
 
     Monitoring:
 
@@ -290,6 +299,7 @@ class TableStreamLogger(StreamConsumer):
         failure_destination_type: FailureDestinationType | None = None,
         failure_retention: Duration | None = None,
         failure_removal_policy: RemovalPolicy | None = None,
+        failure_encryption_key: kms.IKey | None = None,
         alarms: bool = True,
         iterator_age_threshold: Duration | None = None,
         alarm_action: cloudwatch.IAlarmAction | None = None,
@@ -297,6 +307,7 @@ class TableStreamLogger(StreamConsumer):
         archive: bool = False,
         archive_retention: Duration | None = None,
         archive_bytes_scanned_limit: Size | None = None,
+        archive_encryption_key: kms.IKey | None = None,
     ) -> None:
         """Build the logger; every argument, with its default, is described above (``help(TableStreamLogger)``)."""
         # Defaults that are objects are set here, so that help() shows None rather than an object's address.
@@ -336,7 +347,11 @@ class TableStreamLogger(StreamConsumer):
             parallelization_factor=parallelization_factor,
         )
         failure = FailureDestinationProps(
-            failure_destination, failure_destination_type, failure_retention, failure_removal_policy
+            failure_destination,
+            failure_destination_type,
+            failure_retention,
+            failure_removal_policy,
+            failure_encryption_key,
         )
         alarm_props = AlarmProps(alarms, iterator_age_threshold, alarm_action)
         if (code is None) != (handler is None):
@@ -352,6 +367,7 @@ class TableStreamLogger(StreamConsumer):
             dashboard=dashboard,
             retention=archive_retention,
             bytes_scanned_limit=archive_bytes_scanned_limit,
+            encryption_key=archive_encryption_key,
         )
         view_type = check_stream_view_type(table, stream_view_type)
         _check_images(
@@ -448,6 +464,7 @@ class TableStreamLogger(StreamConsumer):
                 bytes_scanned_limit=archive_bytes_scanned_limit,
                 alarm_action=alarm_action,
                 alarms=alarms,
+                encryption_key=archive_encryption_key,
             )
             if archive
             else None

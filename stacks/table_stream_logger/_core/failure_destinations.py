@@ -12,6 +12,7 @@ from typing import Literal, cast, get_args
 import jsii
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
@@ -37,10 +38,13 @@ class FailureDestinationProps:
     destination_type: str | None
     retention: Duration | None
     removal_policy: RemovalPolicy | None
+    encryption_key: kms.IKey | None = None
     kind: str = field(init=False)
 
     def __post_init__(self) -> None:
-        kind = check_failure_props(self.given, self.destination_type, self.retention, self.removal_policy)
+        kind = check_failure_props(
+            self.given, self.destination_type, self.retention, self.removal_policy, self.encryption_key
+        )
         object.__setattr__(self, "kind", kind)
 
 
@@ -49,18 +53,20 @@ def build_failure_destination(
 ) -> tuple[s3.IBucket | sqs.IQueue, lambda_.IEventSourceDlq]:
     """The destination (given, or one built in ``scope``) and the mapping's on-failure config."""
     given, kind, retention, removal_policy = props.given, props.kind, props.retention, props.removal_policy
+    key = props.encryption_key
     destination: s3.IBucket | sqs.IQueue
     if given is not None:
         destination = given
     elif kind == "S3":
         destination = build_failure_bucket(
-            scope, retention or Duration.days(30), removal_policy or RemovalPolicy.RETAIN
+            scope, retention or Duration.days(30), removal_policy or RemovalPolicy.RETAIN, key
         )
     else:
         destination = sqs.Queue(
             scope,
             "FailureQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=sqs.QueueEncryption.KMS if key else sqs.QueueEncryption.SQS_MANAGED,
+            encryption_master_key=key,
             enforce_ssl=True,
             retention_period=retention or SQS_RETENTION_RANGE[1],
             removal_policy=removal_policy or RemovalPolicy.RETAIN,
@@ -77,7 +83,9 @@ def build_failure_destination(
     return destination, _SendOnlySqsDestination(cast(sqs.IQueue, destination))
 
 
-def build_failure_bucket(scope: Construct, retention: Duration, removal_policy: RemovalPolicy) -> s3.Bucket:
+def build_failure_bucket(
+    scope: Construct, retention: Duration, removal_policy: RemovalPolicy, encryption_key: kms.IKey | None = None
+) -> s3.Bucket:
     """The bucket that keeps each parked batch, with its records, for ``retention``."""
     bucket = private_bucket(
         scope,
@@ -91,6 +99,7 @@ def build_failure_bucket(scope: Construct, retention: Duration, removal_policy: 
             )
         ],
         removal_policy=removal_policy,
+        encryption_key=encryption_key,
     )
     Validations.of(bucket.node.default_child).acknowledge(  # type: ignore[arg-type]
         Acknowledgment(id=f"{NAG}S1", reason=ACCESS_LOGS_REASON)
@@ -166,8 +175,14 @@ def check_failure_props(
     destination_type: str | None,
     retention: Duration | None,
     removal_policy: RemovalPolicy | None,
+    encryption_key: kms.IKey | None = None,
 ) -> str:
     """Check the failure destination props; return the destination's type, S3 or SQS."""
+    if encryption_key is not None and not hasattr(encryption_key, "key_arn"):
+        raise ValueError(
+            "failure_encryption_key must be a KMS key (kms.Key(...) or kms.Key.from_key_arn(...)), "
+            f"got {encryption_key!r}"
+        )
     if destination is not None:
         given = [
             name
@@ -175,6 +190,7 @@ def check_failure_props(
                 "failure_destination_type": destination_type,
                 "failure_retention": retention,
                 "failure_removal_policy": removal_policy,
+                "failure_encryption_key": encryption_key,
             }.items()
             if value is not None
         ]

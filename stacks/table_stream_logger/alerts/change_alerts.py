@@ -10,6 +10,7 @@ from aws_cdk import Duration, IStableStringProducer, Lazy, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -82,6 +83,9 @@ class ChangeAlerts(StreamConsumer):
         that fail). Default: ``"INFO"``. The handler applies it itself; Lambda's own log-level
         filter is kept at INFO (DEBUG for DEBUG), as for the logger.
     :param log_retention: Retention of the function's log group. Default: one month.
+    :param log_encryption_key: A customer-managed KMS key for the function's log group, which
+        holds the notifications' item data at DEBUG and the ERROR lines; as for the logger. Default:
+        none, CloudWatch Logs' own keys.
     :param memory_size: Memory of the function in MB. Default: 256.
     :param timeout: Timeout of the function. Default: 30 seconds.
     :param powertools_layer: Default: the public Powertools layer, as for ``TableStreamLogger``.
@@ -93,6 +97,10 @@ class ChangeAlerts(StreamConsumer):
     :param failure_destination_type: ``"S3"`` or ``"SQS"``. Default: ``"S3"``.
     :param failure_retention: Default: 30 days for a bucket, 14 days for a queue.
     :param failure_removal_policy: Default: ``RemovalPolicy.RETAIN``.
+    :param failure_encryption_key: A customer-managed KMS key for the built bucket (SSE-KMS, with
+        an S3 bucket key) or queue: a parked batch holds its records' items, unredacted. The
+        function's role gets what Lambda needs to write with it. Default: none, S3- or
+        SQS-managed encryption. Not with ``failure_destination`` (encrypt your own).
     :param alarms: Create the alarms (stream lag, errors, throttles, parked and dropped
         records), as for the logger. Default: ``True``.
     :param iterator_age_threshold: Default: 60 seconds.
@@ -112,6 +120,7 @@ class ChangeAlerts(StreamConsumer):
         service_name: str = "change-alerts",
         log_level: LogLevel = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        log_encryption_key: kms.IKey | None = None,
         memory_size: int = 256,
         timeout: Duration | None = None,
         powertools_layer: lambda_.ILayerVersion | None = None,
@@ -120,6 +129,7 @@ class ChangeAlerts(StreamConsumer):
         failure_destination_type: FailureDestinationType | None = None,
         failure_retention: Duration | None = None,
         failure_removal_policy: RemovalPolicy | None = None,
+        failure_encryption_key: kms.IKey | None = None,
         alarms: bool = True,
         iterator_age_threshold: Duration | None = None,
         alarm_action: cloudwatch.IAlarmAction | None = None,
@@ -133,10 +143,19 @@ class ChangeAlerts(StreamConsumer):
             raise ValueError("ChangeAlerts needs the table to watch: table=... (with a stream).")
         require_stream(table)
         alert_rules = check_rules(rules)
+        if log_encryption_key is not None and not hasattr(log_encryption_key, "key_arn"):
+            raise ValueError(
+                "log_encryption_key must be a KMS key (kms.Key(...) or kms.Key.from_key_arn(...)), "
+                f"got {log_encryption_key!r}"
+            )
         check_function_props(log_level, redact)
         _check_images(check_stream_view_type(table, stream_view_type), alert_rules, table.node.path)
         failure = FailureDestinationProps(
-            failure_destination, failure_destination_type, failure_retention, failure_removal_policy
+            failure_destination,
+            failure_destination_type,
+            failure_retention,
+            failure_removal_policy,
+            failure_encryption_key,
         )
         alarm_props = AlarmProps(alarms, iterator_age_threshold, alarm_action)
 
@@ -162,6 +181,7 @@ class ChangeAlerts(StreamConsumer):
                 handler=ALERTS_HANDLER,
                 environment=environment,
                 limits=FunctionLimits(log_level, log_retention, memory_size, timeout, powertools_layer),
+                log_encryption_key=log_encryption_key,
             ),
             reading or StreamReading(),
             failure,

@@ -25,6 +25,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_glue as glue
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
@@ -71,6 +72,7 @@ def check_archive_props(
     dashboard: bool,
     retention: Duration | None,
     bytes_scanned_limit: Size | None,
+    encryption_key: kms.IKey | None = None,
 ) -> None:
     """Refuse, at synth, what the log group's class cannot do, and archive props that are out of
     range or given without the archive.
@@ -93,12 +95,21 @@ def check_archive_props(
     if not archive:
         given = [
             name
-            for name, value in (("archive_retention", retention), ("archive_bytes_scanned_limit", bytes_scanned_limit))
+            for name, value in (
+                ("archive_retention", retention),
+                ("archive_bytes_scanned_limit", bytes_scanned_limit),
+                ("archive_encryption_key", encryption_key),
+            )
             if value is not None
         ]
         if given:
             raise ValueError(f"{' and '.join(given)} given without archive=True: there is no archive to apply it to.")
         return
+    if encryption_key is not None and not hasattr(encryption_key, "key_arn"):
+        raise ValueError(
+            "archive_encryption_key must be a KMS key (kms.Key(...) or kms.Key.from_key_arn(...)), "
+            f"got {encryption_key!r}"
+        )
     retention = retention or DEFAULT_RETENTION
     days = retention.to_days(integral=False)
     if days < 1 or days != int(days):
@@ -136,8 +147,10 @@ class ChangeArchive(Construct):
         bytes_scanned_limit: Size | None = None,
         alarm_action: cloudwatch.IAlarmAction | None = None,
         alarms: bool = True,
+        encryption_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._key = encryption_key
         self._bucket = self._build_bucket(retention or DEFAULT_RETENTION)
 
         self.delivery_log_group = logs.LogGroup(
@@ -225,7 +238,8 @@ class ChangeArchive(Construct):
         - ``s3:ListBucket`` and ``s3:GetBucketLocation`` on the bucket, ``s3:GetObject`` on the lines
           (``changes/*``), and what Athena does with the results it writes for the caller
           (``athena-results/*``): ``s3:PutObject``, ``s3:GetObject``, ``s3:AbortMultipartUpload``,
-          ``s3:ListMultipartUploadParts``, with ``s3:ListBucketMultipartUploads`` on the bucket.
+          ``s3:ListMultipartUploadParts``, with ``s3:ListBucketMultipartUploads`` on the bucket;
+        - with the archive's key, ``kms:Decrypt`` and ``kms:GenerateDataKey`` on it.
         """
 
         def allow(actions_: list[str], resources: list[str]) -> iam.Grant:
@@ -273,6 +287,8 @@ class ChangeArchive(Construct):
                 [results],
             )
         )
+        if self._key is not None:  # read the lines, write and read the results
+            grant = grant.combine(self._key.grant(grantee, actions.KMS_DECRYPT, actions.KMS_GENERATE_DATA_KEY))
         for resource, reason in (
             (lines, "Athena reads every archived object of the table"),
             (results, "Athena writes and reads the query's results under athena-results/"),
@@ -303,6 +319,7 @@ class ChangeArchive(Construct):
             ],
             # The archive is the record of every change: deleting the stack keeps it.
             removal_policy=RemovalPolicy.RETAIN,
+            encryption_key=self._key,
         )
         _acknowledge(bucket.node.default_child, "S1", ARCHIVE_ACCESS_LOGS_REASON)
         return bucket
@@ -350,6 +367,8 @@ class ChangeArchive(Construct):
                 ],
             )
         )
+        if self._key is not None:  # S3 asks KMS for each object's data key as Firehose
+            self._key.grant(role, actions.KMS_DECRYPT, actions.KMS_GENERATE_DATA_KEY)
         policy = role.node.find_child("DefaultPolicy").node.default_child
         for prefix, arn in zip((DATA_PREFIX, ERROR_PREFIX), prefixes, strict=True):
             _acknowledge(
@@ -522,9 +541,12 @@ class ChangeArchive(Construct):
                 bytes_scanned_cutoff_per_query=int(bytes_scanned_limit.to_bytes()),
                 result_configuration=athena.CfnWorkGroup.ResultConfigurationProperty(
                     output_location=self._bucket.s3_url_for_object(RESULTS_PREFIX),
+                    # The results hold item data too: with the archive's key when it has one.
                     encryption_configuration=athena.CfnWorkGroup.EncryptionConfigurationProperty(
-                        encryption_option="SSE_S3"
-                    ),
+                        encryption_option="SSE_KMS", kms_key=self._key.key_arn
+                    )
+                    if self._key is not None
+                    else athena.CfnWorkGroup.EncryptionConfigurationProperty(encryption_option="SSE_S3"),
                 ),
             ),
         )

@@ -26,6 +26,10 @@ BUCKET = "InventoryLoggerFailureBucket5426844C"
 MAPPING = "InventoryLoggerFunctionDynamoDBEventSourceInventoryStackInventoryLoggerStream60906DDB38CCB648"
 LOG_GROUP = "InventoryLoggerLogGroup24D28F13"
 LOG_KEY = "LogKeyE83D0C1B"
+DATA_KEY = "DataKey17AFBB84"
+LOGGER_POLICY = "InventoryLoggerRoleDefaultPolicy4E29B359"
+ALERTS_POLICY = "InventoryAlertsRoleDefaultPolicyAC663909"
+ARCHIVE_DELIVERY_POLICY = "InventoryLoggerArchiveDeliveryRoleDefaultPolicy77EB3596"
 BUCKET_POLICY = "InventoryLoggerFailureBucketPolicy679C1638"
 # Everything of the change archive, which only the prod stage has, is under this logical ID prefix.
 ARCHIVE = "InventoryLoggerArchive"
@@ -507,10 +511,10 @@ def test_stateful_resources_keep_their_logical_ids_in_every_stage(stage_template
     }
     templates = {stage: without_archive(t) for stage, t in stage_templates.items()}
     assert {stage: stateful(t) for stage, t in templates.items()} == dict.fromkeys(stage_templates, expected)
-    # Apart from prod's archive and log key, the stages differ in properties and policies only.
+    # Apart from prod's archive and keys, the stages differ in properties and policies only.
     resources = {stage: set(t["Resources"]) for stage, t in templates.items()}
     assert resources["dev-destroy"] == resources["dev"]
-    assert resources["prod"] - resources["dev"] == {LOG_KEY}
+    assert resources["prod"] - resources["dev"] == {LOG_KEY, DATA_KEY}
     assert resources["dev"] <= resources["prod"]
     assert stateful(stage_templates["prod"])["AWS::S3::Bucket"] == sorted([BUCKET, ARCHIVE_BUCKET])
 
@@ -535,13 +539,33 @@ def test_prod_protects_the_table_and_keeps_the_data(stage_templates: dict[str, d
     for logical_id in (TABLE, BUCKET, LOG_GROUP):
         assert resources[logical_id]["DeletionPolicy"] == "Retain"
     assert resources[ARCHIVE_BUCKET]["DeletionPolicy"] == "Retain"
-    # Deletion protection, the archive and the log group's key are the only differences from dev.
+    # Deletion protection, the archive and the keys are the only differences from dev: the log
+    # key on both log groups, the data key on the failure bucket, which both roles write with it.
+    prod = stage_templates["prod"]["Resources"]
     dev = json.loads(json.dumps(stage_templates["dev"]))
-    dev["Resources"][TABLE]["Properties"]["DeletionProtectionEnabled"] = True
-    dev["Resources"][LOG_GROUP]["Properties"]["DeletionProtectionEnabled"] = True
-    dev["Resources"][LOG_GROUP]["Properties"]["KmsKeyId"] = {"Fn::GetAtt": [LOG_KEY, "Arn"]}
-    del dev["Resources"][LOG_GROUP]["Metadata"]  # the log group passes checkov's CKV_AWS_158 now
-    dev["Resources"][LOG_KEY] = stage_templates["prod"]["Resources"][LOG_KEY]
+    changed = dev["Resources"]
+    changed[TABLE]["Properties"]["DeletionProtectionEnabled"] = True
+    changed[LOG_GROUP]["Properties"]["DeletionProtectionEnabled"] = True
+    for group in (LOG_GROUP, ALERTS_LOG_GROUP):
+        changed[group]["Properties"]["KmsKeyId"] = {"Fn::GetAtt": [LOG_KEY, "Arn"]}
+        del changed[group]["Metadata"]  # the log group passes checkov's CKV_AWS_158 now
+    changed[BUCKET]["Properties"]["BucketEncryption"] = {
+        "ServerSideEncryptionConfiguration": [
+            {
+                "BucketKeyEnabled": True,
+                "ServerSideEncryptionByDefault": {
+                    "KMSMasterKeyID": {"Fn::GetAtt": [DATA_KEY, "Arn"]},
+                    "SSEAlgorithm": "aws:kms",
+                },
+            }
+        ]
+    }
+    generate = {"Action": "kms:GenerateDataKey", "Effect": "Allow", "Resource": {"Fn::GetAtt": [DATA_KEY, "Arn"]}}
+    for policy in (LOGGER_POLICY, ALERTS_POLICY):
+        statements = changed[policy]["Properties"]["PolicyDocument"]["Statement"]
+        after = next(i for i, statement in enumerate(statements) if statement["Action"] == "s3:ListBucket")
+        statements.insert(after + 1, generate)  # Lambda's on-failure records and the oversized copies
+    changed[LOG_KEY], changed[DATA_KEY] = prod[LOG_KEY], prod[DATA_KEY]
     assert without_archive(stage_templates["prod"]) == dev
     assert not [name for name in stage_templates["dev"]["Resources"] if name.startswith(ARCHIVE)]
 
@@ -551,11 +575,41 @@ def test_prod_encrypts_the_log_group_with_a_rotated_retained_key(stage_templates
 
     assert key["Properties"]["EnableKeyRotation"] is True
     assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")
-    (logs_statement,) = (
+    logs_statements = [
         statement for statement in key["Properties"]["KeyPolicy"]["Statement"] if "Service" in statement["Principal"]
-    )
-    assert "InventoryStack-InventoryLoggerLogGroup24D28F13-*" in json.dumps(logs_statement["Condition"])
+    ]
+    conditions = [json.dumps(statement["Condition"]) for statement in logs_statements]
+    assert len(conditions) == 2  # one per log group, each for that group only
+    for condition, group in zip(conditions, (LOG_GROUP, ALERTS_LOG_GROUP), strict=True):
+        assert f"InventoryStack-{group}-*" in condition
     assert "KmsKeyId" not in stage_templates["dev"]["Resources"][LOG_GROUP]["Properties"]
+
+
+def test_prod_encrypts_the_buckets_with_a_data_key_only_the_account_delegates(
+    stage_templates: dict[str, dict[str, Any]],
+) -> None:
+    resources = stage_templates["prod"]["Resources"]
+    key = resources[DATA_KEY]
+
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    # No service or role in the key policy: who may use the key is the account's IAM policies,
+    # and the grants put it only in the roles that write (the functions, Firehose) or read.
+    account_root = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"]]}
+    assert key["Properties"]["KeyPolicy"] == {
+        "Statement": [{"Action": "kms:*", "Effect": "Allow", "Principal": {"AWS": account_root}, "Resource": "*"}],
+        "Version": "2012-10-17",
+    }
+    for bucket in (BUCKET, ARCHIVE_BUCKET):
+        (rule,) = resources[bucket]["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        default = {"KMSMasterKeyID": {"Fn::GetAtt": [DATA_KEY, "Arn"]}, "SSEAlgorithm": "aws:kms"}
+        assert rule == {"BucketKeyEnabled": True, "ServerSideEncryptionByDefault": default}
+    users = sorted(
+        name
+        for name, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::Policy" and DATA_KEY in json.dumps(resource["Properties"]["PolicyDocument"])
+    )
+    assert users == sorted([LOGGER_POLICY, ALERTS_POLICY, ARCHIVE_DELIVERY_POLICY])
 
 
 def test_dev_destroys_table_and_bucket_only_when_asked(stage_templates: dict[str, dict[str, Any]]) -> None:
