@@ -25,7 +25,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -220,11 +220,13 @@ class S3Store:
         self.where = f"s3://{bucket}"
 
     def parked(self) -> list[Batch]:
-        batches = []
+        return sorted(self.each_parked(), key=sort_key)
+
+    def each_parked(self) -> Iterator[Batch]:
+        """The parked batches in the bucket's order, read one at a time (``list`` keeps none)."""
         for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=PARKED_PREFIX):
             for item in page.get("Contents", []):
-                batches.append(self._read(item["Key"]))
-        return sorted(batches, key=sort_key)
+                yield self._read(item["Key"])
 
     def get(self, key: str) -> Batch | None:
         """The parked batch of that key; None if it was replayed already."""
@@ -282,8 +284,11 @@ class FolderStore:
         self.where = str(root)
 
     def parked(self) -> list[Batch]:
+        return sorted(self.each_parked(), key=sort_key)
+
+    def each_parked(self) -> Iterator[Batch]:
         paths = sorted((self.root / PARKED_PREFIX).rglob("*")) if (self.root / PARKED_PREFIX).is_dir() else []
-        return sorted((self._read(path) for path in paths if path.is_file()), key=sort_key)
+        return (self._read(path) for path in paths if path.is_file())
 
     def get(self, key: str) -> Batch | None:
         _check_key(key)
@@ -357,6 +362,10 @@ class SqsStore:
                     batches.append(parse_failure_record(message["MessageId"], message["Body"]))
             self._batches = sorted(batches, key=sort_key)
         return list(self._batches)
+
+    def each_parked(self) -> Iterator[Batch]:
+        """Metadata only (no records), so nothing to stream: the batches as ``parked`` reads them."""
+        return iter(self.parked())
 
     def get(self, key: str) -> Batch | None:
         for batch in self.parked():

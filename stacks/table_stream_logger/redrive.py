@@ -33,7 +33,7 @@ import sys
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +52,7 @@ from .parked import (
     function_name_of,
     parse_time,
     read_from_stream,
+    sort_key,
 )
 
 PROG = "python -m table_stream_logger"
@@ -545,8 +546,10 @@ def table(rows: list[list[str]], out: TextIO) -> None:
 
 # --- the commands ---------------------------------------------------------------------------------
 def command_list(arguments: argparse.Namespace, target: Target, out: TextIO, now: datetime) -> int:
-    batches = select(target.store.parked(), arguments, now)
-    summaries = [batch.summary() for batch in batches]
+    # One batch, records and all, in memory at a time: only its summary is kept, then sorted.
+    chosen = select(target.store.each_parked(), arguments, now)
+    ordered = sorted(((sort_key(batch), batch.summary()) for batch in chosen), key=lambda pair: pair[0])
+    summaries = [summary for _, summary in ordered]
     if arguments.format == "json":
         out.write(json.dumps(summaries, indent=2) + "\n")
         return 0
@@ -665,7 +668,7 @@ def command_replay(
             else:
                 batches.append(batch)
     elif arguments.all or arguments.since or arguments.until:
-        batches = select(target.store.parked(), arguments, now)
+        batches = list(select(target.store.parked(), arguments, now))
     else:
         raise RedriveError("say which batches to replay: KEY ..., --all, or --since/--until")
     if not arguments.local and not target.readers:
@@ -849,15 +852,16 @@ def moment(text: str, now: datetime) -> datetime:
     return parse_time(text)
 
 
-def select(batches: list[Batch], arguments: argparse.Namespace, now: datetime) -> list[Batch]:
+def select(batches: Iterable[Batch], arguments: argparse.Namespace, now: datetime) -> Iterator[Batch]:
+    """The batches parked within ``--since``/``--until``, as they come (both checked first)."""
     since = moment(arguments.since, now) if arguments.since else None
     until = moment(arguments.until, now) if arguments.until else None
-    chosen = []
-    for batch in batches:
+
+    def chosen(batch: Batch) -> bool:
         parked = parse_time(batch.parked_at)
-        if (since is None or parked >= since) and (until is None or parked <= until):
-            chosen.append(batch)
-    return chosen
+        return (since is None or parked >= since) and (until is None or parked <= until)
+
+    return filter(chosen, batches)
 
 
 # --- command line ---------------------------------------------------------------------------------

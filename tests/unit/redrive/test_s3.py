@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from stacks.table_stream_logger.parked import Marker, RedriveError, S3Store
+from stacks.table_stream_logger.parked import Batch, Marker, RedriveError, S3Store
 from tests.unit.redrive.conftest import FUNCTION, Function, Inventory, Result, error_line
 
 STACK = ("--stack-name", "InventoryStack")
@@ -72,6 +73,35 @@ def test_list_as_json_for_scripts_with_a_time_range(inventory: Inventory, functi
     assert row["last_sequence_number"] == records[2]["dynamodb"]["SequenceNumber"]
     assert row["condition"] == "RetryAttemptsExhausted"
     assert row["shard_id"] == inventory.shard_id
+
+
+def test_list_holds_at_most_two_batches_in_memory_however_many_are_parked(
+    inventory: Inventory, function: Function, run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN three parked batches, and a watch on each batch the store reads
+    for name in ("a", "b", "c"):
+        inventory.park(inventory.write(f"ITEM#{name}"), name)
+    function.configuration()
+    read: list[weakref.ref[Batch]] = []
+    still_held: list[int] = []
+    original = S3Store._read
+
+    def watched(store: S3Store, key: str) -> Batch:
+        still_held.append(sum(ref() is not None for ref in read))  # earlier batches, records and all
+        batch = original(store, key)
+        read.append(weakref.ref(batch))
+        return batch
+
+    monkeypatch.setattr(S3Store, "_read", watched)
+
+    # WHEN they are listed
+    result: Result = run("list", *STACK, "--format", "json")
+
+    # THEN each was read, summarized and let go: when a batch is read, only the one before it is
+    # still held (by the loop that summarized it), where all of them were (0, 1, 2) before
+    assert result.code == 0, result.stderr
+    assert len(json.loads(result.stdout)) == 3
+    assert still_held == [0, 1, 1]
 
 
 def test_nothing_parked_is_success(inventory: Inventory, function: Function, run: Any) -> None:
