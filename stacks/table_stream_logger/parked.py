@@ -54,6 +54,7 @@ class Marker(enum.Enum):
     """What ``replayed/<key>`` holds for a parked batch."""
 
     ABSENT = "absent"  # not replayed yet
+    STARTED = "started"  # a copy saying an invocation began: how it ended was never recorded
     COPY = "copy"  # replayed: a copy of the batch, byte for byte
     CONFLICT = "conflict"  # something else: not written by the redrive for this batch
 
@@ -185,6 +186,22 @@ def _sha256(body: bytes | str) -> str:
     return hashlib.sha256(body.encode() if isinstance(body, str) else body).hexdigest()
 
 
+# The replayed/ copy's user metadata (x-amz-meta-replay-state) while the batch's invocation runs,
+# and once it succeeded; a copy without it was written by an earlier version: replayed.
+REPLAY_STATE = "replay-state"
+INVOKING = "invoking"
+REPLAYED = "replayed"
+
+
+def started(where: str, batch: Batch) -> str:
+    return (
+        f"{batch.key}: left parked: an earlier replay invoked the function and stopped before recording "
+        f"how the invocation ended ({where}/{REPLAYED_PREFIX}{batch.key} says {INVOKING}); its records "
+        f"({batch.first_sequence_number} to {batch.last_sequence_number}) may be logged already, so it is not "
+        "invoked again: check the function's log, then delete that object to replay the batch"
+    )
+
+
 def conflict(where: str, batch: Batch) -> RedriveError:
     return RedriveError(
         f"{batch.key}: left parked: {where}/{REPLAYED_PREFIX}{batch.key} exists and is not a copy of this batch "
@@ -249,22 +266,47 @@ class S3Store:
 
     def marker(self, batch: Batch) -> Marker:
         try:
-            body = self.s3.get_object(Bucket=self.bucket, Key=REPLAYED_PREFIX + batch.key)["Body"].read()
+            answer = self.s3.get_object(Bucket=self.bucket, Key=REPLAYED_PREFIX + batch.key)
         except self.s3.exceptions.NoSuchKey:
             return Marker.ABSENT
-        return Marker.COPY if _sha256(body) == batch.sha256 else Marker.CONFLICT
+        if _sha256(answer["Body"].read()) != batch.sha256:
+            return Marker.CONFLICT
+        return Marker.STARTED if answer.get("Metadata", {}).get(REPLAY_STATE) == INVOKING else Marker.COPY
+
+    def begin_replay(self, batch: Batch) -> None:
+        """Before the invocation: the copy under replayed/, saying it began. Should the run stop
+        before the outcome is recorded, the next run does not invoke the batch again."""
+        self._copy(batch.key, batch, {REPLAY_STATE: INVOKING})
+        if self.marker(batch) is not Marker.STARTED:  # the parked object changed since it was read
+            raise conflict(self.where, batch)
+
+    def abandon_replay(self, batch: Batch) -> None:
+        """The invocation failed: the batch stays parked, to be replayed again."""
+        self.s3.delete_object(Bucket=self.bucket, Key=REPLAYED_PREFIX + batch.key)
 
     def mark_replayed(self, batch: Batch) -> str:
-        """Copy the batch to replayed/, check the copy is the batch read, then delete the batch."""
+        """Copy the batch to replayed/ (or say its copy's invocation succeeded), check the copy is
+        the batch read, then delete the batch."""
         target = REPLAYED_PREFIX + batch.key
         state = self.marker(batch)
         if state is Marker.ABSENT:
-            self.s3.copy_object(Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": batch.key})
-            state = self.marker(batch)  # the copy, read back: the parked object may have changed meanwhile
+            self._copy(batch.key, batch, {})
+        elif state is Marker.STARTED:
+            self._copy(target, batch, {REPLAY_STATE: REPLAYED})
+        state = self.marker(batch)  # the copy, read back: the parked object may have changed meanwhile
         if state is not Marker.COPY:  # a marker not ours
             raise conflict(self.where, batch)
         self.s3.delete_object(Bucket=self.bucket, Key=batch.key)
         return f"{self.where}/{target}"
+
+    def _copy(self, source: str, batch: Batch, metadata: dict[str, str]) -> None:
+        self.s3.copy_object(
+            Bucket=self.bucket,
+            Key=REPLAYED_PREFIX + batch.key,
+            CopySource={"Bucket": self.bucket, "Key": source},
+            Metadata=metadata,
+            MetadataDirective="REPLACE",
+        )
 
     def release(self) -> None:
         """Nothing to give back: listing an S3 bucket holds nothing."""
@@ -307,6 +349,12 @@ class FolderStore:
         if not path.is_file():
             return Marker.ABSENT
         return Marker.COPY if _sha256(path.read_bytes()) == batch.sha256 else Marker.CONFLICT
+
+    def begin_replay(self, batch: Batch) -> None:
+        """Nothing to record: the move to replayed/ after the invocation is one rename."""
+
+    def abandon_replay(self, batch: Batch) -> None:
+        """Nothing was recorded."""
 
     def mark_replayed(self, batch: Batch) -> str:
         target = self.root / REPLAYED_PREFIX / batch.key
@@ -379,6 +427,12 @@ class SqsStore:
     def marker(self, batch: Batch) -> Marker:
         """A message is deleted once replayed: there is no marker."""
         return Marker.ABSENT
+
+    def begin_replay(self, batch: Batch) -> None:
+        """A queue has no place for a record: a message whose deletion fails is received again."""
+
+    def abandon_replay(self, batch: Batch) -> None:
+        """Nothing was recorded."""
 
     def mark_replayed(self, batch: Batch) -> str:
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=self._receipts.pop(batch.key))

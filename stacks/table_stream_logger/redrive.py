@@ -53,6 +53,7 @@ from .parked import (
     parse_time,
     read_from_stream,
     sort_key,
+    started,
 )
 
 PROG = "python -m table_stream_logger"
@@ -736,6 +737,10 @@ def command_replay(
             out.write(f"{batch.key}: replayed already; moved to {target.store.mark_replayed(batch)}\n")
             done += 1
             continue
+        if marker is Marker.STARTED:  # never invoked twice on an outcome that was not recorded
+            out.write(f"{started(target.store.where, batch)}\n")
+            failing += 1
+            continue
         if index:
             sleep(arguments.pause)
         try:
@@ -744,7 +749,16 @@ def command_replay(
             out.write(f"{batch.key}: cannot be replayed: {error}\n")
             failing += 1
             continue
-        outcome = function_of(batch).invoke(payload)
+        if not trial:
+            target.store.begin_replay(batch)
+        try:
+            outcome = function_of(batch).invoke(payload)
+        except Exception as error:
+            if not trial and refused_request(error):  # throttled, denied, ...: nothing ran
+                target.store.abandon_replay(batch)
+            raise  # else (a timeout, Ctrl-C) it may have run: the next run does not invoke it again
+        if not outcome.succeeded and not trial:
+            target.store.abandon_replay(batch)
         if outcome.succeeded and trial:
             out.write(
                 f"{batch.key}: the local handler processes its {batch.size} record(s); left parked: replay it "
@@ -1029,6 +1043,15 @@ def main(
         if target is not None:
             with contextlib.suppress(Exception):
                 target.store.release()
+
+
+def refused_request(error: Exception) -> bool:
+    """Whether an AWS service answered the request with an error (so did not perform it)."""
+    try:
+        from botocore.exceptions import ClientError
+    except ModuleNotFoundError:
+        return False
+    return isinstance(error, ClientError)
 
 
 def aws_error(error: Exception) -> str | None:

@@ -236,7 +236,8 @@ class StreamConsumer(Construct):
           ``lambda:InvokeFunction`` on the function, and ``logs:FilterLogEvents`` on its log group;
         - an S3 destination: ``s3:ListBucket`` on the bucket, ``s3:GetObject`` on the parked batches
           (``aws/lambda/*``) and on their replayed copies (``replayed/aws/lambda/*``), ``s3:PutObject``
-          on the copies and ``s3:DeleteObject`` on the parked batches (a replayed batch is moved); with a
+          on the copies and ``s3:DeleteObject`` on both (a replayed batch is moved; the copy written
+          before an invocation that then failed is removed); with a
           KMS key, ``kms:Decrypt`` and ``kms:GenerateDataKey`` on it;
         - an SQS destination: ``sqs:GetQueueUrl`` (from the mapping's queue ARN),
           ``sqs:ReceiveMessage``, ``sqs:ChangeMessageVisibility`` and ``sqs:DeleteMessage`` on the
@@ -272,7 +273,8 @@ class StreamConsumer(Construct):
             grant = grant.combine(allow([actions.S3_LIST_BUCKET], [bucket.bucket_arn]))
             grant = grant.combine(allow([actions.S3_GET_OBJECT], [parked, replayed]))
             grant = grant.combine(allow([actions.S3_PUT_OBJECT], [replayed]))
-            grant = grant.combine(allow([actions.S3_DELETE_OBJECT], [parked]))
+            # replayed/: a copy that says its invocation began, removed when Lambda refused the call
+            grant = grant.combine(allow([actions.S3_DELETE_OBJECT], [parked, replayed]))
             key = bucket.encryption_key
             if key is not None:
                 grant = grant.combine(key.grant(grantee, actions.KMS_DECRYPT, actions.KMS_GENERATE_DATA_KEY))

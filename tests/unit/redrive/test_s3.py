@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from stacks.table_stream_logger.parked import Batch, Marker, RedriveError, S3Store
 from tests.unit.redrive.conftest import FUNCTION, Function, Inventory, Result, error_line
@@ -408,6 +409,86 @@ def test_a_forged_marker_leaves_the_batch_parked_and_nothing_is_invoked_or_delet
     assert result.stdout.splitlines()[-1] == "0 batch(es) replayed, 1 still parked"
     assert inventory.keys("aws/") == [key]
     assert inventory.s3.get_object(Bucket=inventory.bucket, Key=f"replayed/{key}")["Body"].read() == b"x"
+
+
+def parked_payload(inventory: Inventory, key: str) -> str:
+    return str(json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"])
+
+
+def test_a_replay_whose_outcome_could_not_be_recorded_is_never_invoked_again(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN a batch whose replay succeeds, but whose copy may not be marked replayed (denied)
+    key = inventory.park(inventory.write("A", "B"))
+    function.configuration()
+    function.answers(parked_payload(inventory, key), {})
+
+    def deny(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Metadata") == {"replay-state": "replayed"}:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, "CopyObject")
+
+    inventory.s3.meta.events.register("provide-client-params.s3.CopyObject", deny)
+    first: Result = run("replay", key, "--yes", *STACK)
+    inventory.s3.meta.events.unregister("provide-client-params.s3.CopyObject", deny)
+
+    # WHEN the batches are replayed again
+    function.configuration()  # and no invocation: the Stubber would refuse one
+    again: Result = run("replay", "--all", "--yes", *STACK)
+
+    # THEN the first run failed in one line, and the second invoked nothing, said why, and left it parked
+    assert first.code == 2 and len(first.stderr.splitlines()) == 1, first.stderr
+    assert again.code == 1
+    assert again.stdout.splitlines()[0].startswith(
+        f"{key}: left parked: an earlier replay invoked the function and stopped before recording how the "
+        f"invocation ended (s3://inventory-failures/replayed/{key} says invoking)"
+    )
+    assert again.stdout.splitlines()[-1] == "0 batch(es) replayed, 1 still parked"
+    assert inventory.keys("aws/") == [key]
+
+
+def test_a_replay_lambda_refused_leaves_nothing_recorded_and_replays_next_time(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN a batch whose first invocation Lambda throttles
+    key = inventory.park(inventory.write("A"))
+    function.configuration()
+    function.stubber.add_client_error("invoke", "TooManyRequestsException", "Rate exceeded", 429)
+    throttled: Result = run("replay", key, "--yes", *STACK)
+
+    # WHEN it is replayed again
+    function.configuration()
+    function.answers(parked_payload(inventory, key), {})
+    again: Result = run("replay", key, "--yes", *STACK)
+
+    # THEN the first run recorded nothing (no marker), and the second replayed it
+    assert throttled.code == 2, throttled.stderr
+    assert (again.code, again.stdout.splitlines()[-1]) == (0, "1 batch(es) replayed, 0 still parked")
+    assert inventory.keys("aws/") == []
+
+
+def test_an_invocation_interrupted_is_not_invoked_again_on_the_next_run(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN a run stopped (Ctrl-C) while the function ran
+    key = inventory.park(inventory.write("A"))
+    function.configuration()
+
+    def interrupt(**_: Any) -> None:
+        raise KeyboardInterrupt
+
+    function.client.meta.events.register("provide-client-params.lambda.Invoke", interrupt)
+    interrupted: Result = run("replay", key, "--yes", *STACK)
+    function.client.meta.events.unregister("provide-client-params.lambda.Invoke", interrupt)
+
+    # WHEN the next run replays everything
+    function.configuration()  # and no invocation
+    again: Result = run("replay", "--all", "--yes", *STACK)
+
+    # THEN it leaves the batch parked and says how to go on
+    assert interrupted.code == 130
+    assert again.code == 1
+    assert "then delete that object to replay the batch" in again.stdout
+    assert inventory.keys("aws/") == [key]
 
 
 def test_a_batch_changed_after_it_was_read_is_not_deleted(inventory: Inventory) -> None:
