@@ -11,6 +11,8 @@ Configuration (the function's environment, set by the ChangeAlerts construct):
   ``attribute`` may be a dotted path into maps (``"Price.USD"``). Numbers compare exactly.
 - ``TOPIC_ARN``: the SNS topic to publish to.
 - ``REDACT_ATTRIBUTES``, ``KEY_ATTRIBUTES``: as for the logger (JSON arrays of names).
+- ``INCLUDE_IMAGE``: ``true`` puts the item's image (redacted) in each message; by default
+  (``false``) a message carries the keys, the rule and the attribute's old and new value only.
 - ``POWERTOOLS_SERVICE_NAME``, ``POWERTOOLS_LOG_LEVEL``.
 
 Delivery is at least once: a batch that Lambda retries may publish again, so each message
@@ -184,6 +186,8 @@ RULES = load_rules()
 REDACT = dynamo_json.redaction_tree(_names_env("REDACT_ATTRIBUTES"))
 KEY_ATTRIBUTES = _names_env("KEY_ATTRIBUTES")
 TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
+# The item's image in each message (redacted), or its keys and the changed value only.
+INCLUDE_IMAGE = _choice_env("INCLUDE_IMAGE", ("FALSE", "TRUE")) == "TRUE"
 
 # Lambda's log-level filtering knows TRACE, DEBUG, INFO, WARN, ERROR and FATAL; an unknown
 # level such as Python's "WARNING" counts as INFO.
@@ -366,7 +370,7 @@ def notification(rule: Rule, record: dict[str, Any]) -> Notification:
         ("old_image", stream.get("OldImage")) if rule.kind == "expires" else ("new_image", stream.get("NewImage"))
     )
     body = "{" + ",".join(fields) + "}"
-    if image is not None:
+    if image is not None and INCLUDE_IMAGE:
         with_image = body[:-1] + f',"{label}":{_image(image, label)}}}'
         body = with_image if len(with_image.encode()) <= BODY_LIMIT else body[:-1] + f',"{label}_left_out":true}}'
 

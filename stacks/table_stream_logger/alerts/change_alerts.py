@@ -50,7 +50,8 @@ class ChangeAlerts(StreamConsumer):
     ``Becomes``, ``Expires``); the function compares the values exactly and publishes one
     message per rule that fires: a subject such as ``Back in stock: FURNITURE /
     CHAIR#ERGONOMIC``, a JSON body (rule, summary ``Stocks 0 → 5``, keys, old and new value,
-    event id, sequence number, time, the new image, redacted as configured) and the message
+    event id, sequence number, time; with ``include_image`` the item's image, redacted as
+    configured) and the message
     attributes ``rule``, ``table`` and ``event_name`` for subscription filter policies.
 
     Delivery is at least once: a batch that Lambda retries may publish a message again.
@@ -77,6 +78,10 @@ class ChangeAlerts(StreamConsumer):
         ``TableStreamLogger`` of the app on the same table redacts (its ``redact``, read at
         synthesis, whichever is built first): a notification never carries more of an item
         than the log may.
+    :param include_image: Put the item's image in each message (the new image, or an expired
+        item's last one), redacted as ``redact`` says. Default: ``False``: a message carries the
+        keys, the rule and the attribute's old and new value only, so a subscriber (an e-mail
+        inbox) never receives the rest of the item unless you ask for it.
     :param service_name: ``POWERTOOLS_SERVICE_NAME`` of the function's log lines. Default:
         ``"change-alerts"``.
     :param log_level: DEBUG or INFO (a line per message published), WARN or ERROR (only records
@@ -117,6 +122,7 @@ class ChangeAlerts(StreamConsumer):
         stream_view_type: dynamodb.StreamViewType | None = None,
         topic: sns.ITopic | None = None,
         redact: Sequence[str] = (),
+        include_image: bool = False,
         service_name: str = "change-alerts",
         log_level: LogLevel = "INFO",
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
@@ -170,6 +176,7 @@ class ChangeAlerts(StreamConsumer):
             existing_key_names(table),
             ALERT_RULES=json.dumps([rule.config() for rule in alert_rules], separators=(",", ":")),
             TOPIC_ARN=self._topic.topic_arn,
+            **({"INCLUDE_IMAGE": "true"} if include_image else {}),
         )
         environment["REDACT_ATTRIBUTES"] = Lazy.string(_InheritedRedaction(self, table, redact))
         self._read_stream(

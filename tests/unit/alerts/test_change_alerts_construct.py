@@ -117,6 +117,15 @@ def test_the_function_gets_its_rules_topic_and_keys(built: dict[str, Any]) -> No
     }
 
 
+def test_include_image_asks_the_function_for_the_image_and_is_off_by_default(new_stack: NewStack) -> None:
+    stack = new_stack()
+    ChangeAlerts(stack, "Alerts", table=table(stack), rules=RULES, include_image=True)
+
+    _, function = only(dict(assertions.Template.from_stack(stack).to_json()), "AWS::Lambda::Function")
+
+    assert function["Environment"]["Variables"]["INCLUDE_IMAGE"] == "true"
+
+
 @pytest.mark.parametrize(
     ("log_level", "lambda_level"), [("DEBUG", "DEBUG"), ("INFO", "INFO"), ("WARN", "INFO"), ("ERROR", "INFO")]
 )

@@ -108,14 +108,17 @@ class FakeSns:
 
 
 @contextmanager
-def configured(rules: list[dict[str, Any]], redact: list[str] | None = None) -> Iterator[None]:
-    saved = (change_alerts.RULES, change_alerts.REDACT)
+def configured(
+    rules: list[dict[str, Any]], redact: list[str] | None = None, include_image: bool = False
+) -> Iterator[None]:
+    saved = (change_alerts.RULES, change_alerts.REDACT, change_alerts.INCLUDE_IMAGE)
     change_alerts.RULES = [Rule.parse(item) for item in rules]
     change_alerts.REDACT = dynamo_json.redaction_tree(redact or [])
+    change_alerts.INCLUDE_IMAGE = include_image
     try:
         yield
     finally:
-        change_alerts.RULES, change_alerts.REDACT = saved
+        change_alerts.RULES, change_alerts.REDACT, change_alerts.INCLUDE_IMAGE = saved
 
 
 @pytest.fixture
@@ -296,7 +299,7 @@ def test_expires_fires_for_a_ttl_remove_only() -> None:
 def test_back_in_stock_message(sns: FakeSns) -> None:
     event = {"Records": [record({"Stocks": n("0")}, {"Stocks": n("5"), "Price": {"M": {"USD": n("129.99")}}})]}
 
-    with configured([rule(name="back-in-stock", title="Back in stock")]):
+    with configured([rule(name="back-in-stock", title="Back in stock")], include_image=True):
         response = change_alerts.handler(event, LambdaContext())
 
     assert response == {"batchItemFailures": []}
@@ -315,6 +318,33 @@ def test_back_in_stock_message(sns: FakeSns) -> None:
         '"event_id":"event-100","sequence_number":"100","approximate_creation_time":"2023-07-16T11:57:04Z",'
         '"new_image":{"PK":"FURNITURE","SK":"CHAIR#ERGONOMIC","Stocks":5,"Price":{"USD":129.99}}}'
     )
+
+
+def test_by_default_a_message_carries_the_keys_and_the_change_not_the_image(sns: FakeSns) -> None:
+    # GIVEN an item with an attribute the rule does not read
+    event = {"Records": [record({"Stocks": n("0")}, {"Stocks": n("5"), "Owner": {"S": "ada@example.com"}})]}
+
+    with configured([rule(name="back-in-stock", title="Back in stock")]):
+        change_alerts.handler(event, LambdaContext())
+
+    (published,) = sns.published
+    assert published["Message"] == (
+        '{"rule":"back-in-stock","summary":"Stocks 0 → 5","table":"Cloud9","event_name":"MODIFY",'
+        '"keys":{"PK":"FURNITURE","SK":"CHAIR#ERGONOMIC"},"attribute":"Stocks","old":0,"new":5,'
+        '"event_id":"event-100","sequence_number":"100","approximate_creation_time":"2023-07-16T11:57:04Z"}'
+    )
+    assert "ada@example.com" not in json.dumps(published)
+
+
+def test_include_image_comes_from_the_environment_and_refuses_anything_but_true_or_false(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for value, expected in (("", "FALSE"), ("true", "TRUE"), ("False", "FALSE")):
+        monkeypatch.setenv("INCLUDE_IMAGE", value)
+        assert change_alerts._choice_env("INCLUDE_IMAGE", ("FALSE", "TRUE")) == expected
+    monkeypatch.setenv("INCLUDE_IMAGE", "yes")
+    with pytest.raises(ValueError, match=r"^INCLUDE_IMAGE must be one of FALSE, TRUE, got 'YES'$"):
+        change_alerts._choice_env("INCLUDE_IMAGE", ("FALSE", "TRUE"))
 
 
 def test_message_of_an_attribute_absent_before(sns: FakeSns) -> None:
@@ -341,7 +371,7 @@ def test_message_of_a_string_rule_shows_the_strings_unquoted(sns: FakeSns) -> No
 
 
 def test_message_of_an_expiry_carries_the_last_image(sns: FakeSns) -> None:
-    with configured([rule("expires", name="expired", title="Session expired")]):
+    with configured([rule("expires", name="expired", title="Session expired")], include_image=True):
         change_alerts.handler(load_event("ttl_remove"), LambdaContext())
 
     (body,) = sns.bodies
@@ -359,7 +389,7 @@ def test_a_redacted_attribute_is_compared_but_never_shown(sns: FakeSns) -> None:
         ]
     }
 
-    with configured([rule()], redact=["Stocks", "Supplier", "PK"]):
+    with configured([rule()], redact=["Stocks", "Supplier", "PK"], include_image=True):
         change_alerts.handler(event, LambdaContext())
 
     (published,) = sns.published
@@ -381,7 +411,7 @@ def test_a_redacted_path_inside_the_rule_attribute(sns: FakeSns) -> None:
     old = {"Price": {"M": {"USD": n("1"), "Cost": n("0.4")}}}
     new = {"Price": {"M": {"USD": n("2"), "Cost": n("0.4")}}}
 
-    with configured([rule(attribute="Price.USD", threshold="1")], redact=["Price.Cost"]):
+    with configured([rule(attribute="Price.USD", threshold="1")], redact=["Price.Cost"], include_image=True):
         change_alerts.handler({"Records": [record(old, new)]}, LambdaContext())
 
     (body,) = sns.bodies
@@ -404,7 +434,7 @@ def test_subject_is_ascii_and_shorter_than_100_characters(sns: FakeSns) -> None:
 def test_an_image_too_large_for_sns_is_left_out(sns: FakeSns) -> None:
     big = {"Stocks": n("5"), "Notes": {"S": "x" * 300_000}}
 
-    with configured([rule()]):
+    with configured([rule()], include_image=True):
         change_alerts.handler({"Records": [record({"Stocks": n("0")}, big)]}, LambdaContext())
 
     (body,) = sns.bodies
@@ -659,7 +689,7 @@ def test_an_error_reason_of_the_image_names_no_data(
     # GIVEN a record that fires the rule, with a malformed value elsewhere in its new image
     event = {"Records": [record({"Stocks": n("0")}, {"Stocks": n("1"), **new}, sequence_number="200")]}
 
-    with configured([rule()], redact=redact):
+    with configured([rule()], redact=redact, include_image=True):
         response = change_alerts.handler(event, LambdaContext())
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "200"}]}
@@ -672,7 +702,7 @@ def test_a_path_whose_parent_is_not_a_map_hides_the_parent_whole(sns: FakeSns) -
     new = {"Stocks": n("7"), "card": {"S": "4111-flat"}, "card.cvv": {"S": "123-dotted"}}
     event = {"Records": [record({"Stocks": n("0")}, new)]}
 
-    with configured([rule()], redact=["card.number", "PK.part", "card\\.cvv"]):
+    with configured([rule()], redact=["card.number", "PK.part", "card\\.cvv"], include_image=True):
         change_alerts.handler(event, LambdaContext())
 
     (published,) = sns.published
