@@ -162,6 +162,9 @@ def parse_failure_record(key: str, body: bytes | str) -> Batch:
             raise RedriveError(f"{not_one}: its payload holds no Records") from None
         if not isinstance(records, list):
             raise RedriveError(f"{not_one}: its payload holds no Records")
+        _check_payload(not_one, records, info)
+    if key.startswith(PARKED_PREFIX) and key.split("/")[3:4] != [info["shardId"]]:
+        raise RedriveError(f"{not_one}: its key does not name its shard (aws/lambda/<mapping>/<shard>/...)")
     response = response if isinstance(response, dict) else {}
     count = request.get("approximateInvokeCount")
     return Batch(
@@ -180,6 +183,26 @@ def parse_failure_record(key: str, body: bytes | str) -> Batch:
         payload=payload,
         sha256=_sha256(body),
     )
+
+
+def _check_payload(not_one: str, records: list[Any], info: dict[str, Any]) -> None:
+    """The payload is (part of) the batch the record describes: at most ``batchSize`` records of its
+    stream, each numbered from its first sequence number to its last."""
+    if not 1 <= len(records) <= info["batchSize"]:
+        raise RedriveError(f"{not_one}: its payload holds no records or more than DDBStreamBatchInfo.batchSize")
+    if not all(isinstance(record, dict) and record.get("eventSourceARN") == info["streamArn"] for record in records):
+        raise RedriveError(f"{not_one}: its payload holds a record of another stream than DDBStreamBatchInfo.streamArn")
+    first, last = (_sequence(info[name]) for name in ("startSequenceNumber", "endSequenceNumber"))
+    for record in records:
+        stream = record.get("dynamodb")
+        number = _sequence(stream.get("SequenceNumber")) if isinstance(stream, dict) else None
+        if first is None or last is None or number is None or not first <= number <= last:
+            raise RedriveError(f"{not_one}: its payload holds a record outside DDBStreamBatchInfo's sequence numbers")
+
+
+def _sequence(text: Any) -> int | None:
+    """A sequence number (digits, as DynamoDB Streams writes them) as an integer, else None."""
+    return int(text) if isinstance(text, str) and text.isdigit() and text.isascii() else None
 
 
 def _sha256(body: bytes | str) -> str:

@@ -83,6 +83,7 @@ class Shop:
             "eventID": "1",
             "eventName": "INSERT",
             "eventSource": "aws:dynamodb",
+            "eventSourceARN": stream_arn,
             "dynamodb": {"Keys": {"id": {"S": "c-1"}}, "SequenceNumber": "100", "ApproximateCreationDateTime": 1},
         }
         document = failure_document(

@@ -521,6 +521,24 @@ def test_a_marker_that_is_the_batchs_copy_moves_it_without_replaying(inventory: 
     assert inventory.keys("aws/") == []
 
 
+def test_a_payload_with_more_records_than_its_batch_size_is_refused(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    document = inventory.document(inventory.write("A", "B"))
+    document["DDBStreamBatchInfo"]["batchSize"] = 1
+    key = (
+        f"aws/lambda/11111111-2222-3333-4444-555555555555/{document['DDBStreamBatchInfo']['shardId']}/2026/12/01/x.json"
+    )
+    inventory.s3.put_object(Bucket=inventory.bucket, Key=key, Body=json.dumps(document))
+    function.configuration()
+
+    result: Result = run("replay", "--all", "--yes", *STACK)
+
+    assert result.code == 2
+    assert result.stderr.endswith(": its payload holds no records or more than DDBStreamBatchInfo.batchSize\n")
+    assert inventory.keys() == [key]
+
+
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
@@ -533,6 +551,23 @@ def test_a_marker_that_is_the_batchs_copy_moves_it_without_replaying(inventory: 
             "requestContext.functionArn is not the ARN of a Lambda function",
         ),
         ({"DDBStreamBatchInfo": {"shardId": ["s"]}}, "DDBStreamBatchInfo.shardId is not a string"),
+        # a hand-written batch whose payload is not the batch it describes
+        (
+            {"DDBStreamBatchInfo": {"streamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/other/stream/1"}},
+            "its payload holds a record of another stream than DDBStreamBatchInfo.streamArn",
+        ),
+        (
+            {"DDBStreamBatchInfo": {"startSequenceNumber": "1", "endSequenceNumber": "2"}},
+            "its payload holds a record outside DDBStreamBatchInfo's sequence numbers",
+        ),
+        (
+            {"DDBStreamBatchInfo": {"endSequenceNumber": "NaN"}},
+            "its payload holds a record outside DDBStreamBatchInfo's sequence numbers",
+        ),
+        (
+            {"DDBStreamBatchInfo": {"shardId": "shardId-2"}},
+            "its key does not name its shard (aws/lambda/<mapping>/<shard>/...)",
+        ),
     ],
 )
 def test_a_malformed_parked_file_is_one_line_naming_the_field_and_nothing_moves(
