@@ -45,7 +45,10 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
             sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
             log_level=level,
         )
-        ChangeAlerts(stack, "Alerts", table=logger.table, rules=[RisesAbove("Stocks", 0)], log_level=level)
+        # With the image in the message (the secret with it), so that botocore logging the body would show it.
+        ChangeAlerts(
+            stack, "Alerts", table=logger.table, rules=[RisesAbove("Stocks", 0)], log_level=level, include_image=True
+        )
     app.synth()
     return outdir
 

@@ -124,6 +124,7 @@ def test_the_alerts_function_publishes_the_item_and_no_library_logs_it(tmp_path:
         event=event,
         ALERT_RULES=json.dumps(rules),
         TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:alerts",
+        INCLUDE_IMAGE="true",  # the image in the message, so that a library logging the body would show it
     )
 
     # THEN the message went out, and no record the root logger received carries the value
