@@ -199,9 +199,12 @@ def deployed_facts(client: Callable[[str], Any], arguments: argparse.Namespace, 
 
 def local_facts(folder: Path) -> Facts:
     """A ``python -m local`` run's failure folder: its parked batches (a local run has no mapping state)."""
-    if not folder.is_dir():
-        raise RedriveError(f"--local {folder}: no such folder (python -m local parks in .local-failures)")
     facts = Facts()
+    if not folder.exists():  # make local creates it with the first batch it parks
+        facts.parked[f"{folder} (no such folder: nothing parked there yet)"] = 0
+        return facts
+    if not folder.is_dir():
+        raise RedriveError(f"--local {folder}: not a folder (python -m local parks in .local-failures)")
     count = facts.parked[str(folder)] = len(FolderStore(folder).parked())
     if count:
         facts.problems.append(f"{count} batch(es) parked in {folder}")

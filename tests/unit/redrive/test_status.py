@@ -175,6 +175,26 @@ def test_a_local_run(tmp_path: Path) -> None:
     assert stdout.getvalue().splitlines() == [f"parked: 0 batch(es) in {tmp_path}", "healthy"]
 
 
+def test_a_local_run_that_parked_nothing_has_no_folder_and_is_healthy(tmp_path: Path) -> None:
+    # make local creates .local-failures with the first batch it parks: a clean run leaves none
+    stdout = io.StringIO()
+    assert redrive.main(["status", "--local", str(tmp_path / "none")], stdout=stdout) == 0
+    assert stdout.getvalue().splitlines() == [
+        f"parked: 0 batch(es) in {tmp_path / 'none'} (no such folder: nothing parked there yet)",
+        "healthy",
+    ]
+
+
+def test_a_local_path_that_is_a_file_is_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    stderr = io.StringIO()
+    assert redrive.main(["status", "--local", str(tmp_path / "file")], stderr=stderr) == 2
+    assert (
+        stderr.getvalue()
+        == f"error: --local {tmp_path / 'file'}: not a folder (python -m local parks in .local-failures)\n"
+    )
+
+
 @pytest.mark.parametrize(
     "arguments",
     [[], ["--stack-name", "S", "--function-name", "F"]],
