@@ -111,7 +111,7 @@ SYNTH_GOAL = 1.3
 @dataclass
 class LambdaContext:
     function_name: str = "InventoryStack-InventoryLoggerFunction1A2B3C4D-AbCdEfGh1234"
-    memory_limit_in_mb: int = 256
+    memory_limit_in_mb: str = "256"  # text, as Lambda's runtime gives it
     invoked_function_arn: str = (
         "arn:aws:lambda:us-east-1:123456789012:function:InventoryStack-InventoryLoggerFunction1A2B3C4D-AbCdEfGh1234"
     )

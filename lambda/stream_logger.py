@@ -582,6 +582,14 @@ class _Lines:
             self._size = 0
 
 
+def _memory_size(value: Any) -> Any:
+    """The function's memory in MB, a number: Lambda's runtime gives it as text ("256", read from
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE), a caller's stand-in context may give a number."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return value
+
+
 class _Invocation:
     """What every line of one invocation shares."""
 
@@ -596,7 +604,7 @@ class _Invocation:
             "service": logger.service,
             "cold_start": _cold_start(),
             "function_name": getattr(context, "function_name", None),
-            "function_memory_size": getattr(context, "memory_limit_in_mb", None),
+            "function_memory_size": _memory_size(getattr(context, "memory_limit_in_mb", None)),
             "function_arn": getattr(context, "invoked_function_arn", None),
             "xray_trace_id": trace_id.split(";", 1)[0].replace("Root=", "") if trace_id else None,
         }

@@ -85,6 +85,8 @@ def test_the_story_shows_every_change_of_the_inventory(run_on_each: Any) -> None
     counts = [metrics[name] for name in ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRecords")]
     assert counts == [[7], [4], [2], [0]]
     (invocation,) = [line for line in result.lines if "record_count" in line]
+    # Lambda's runtime gives the memory as text ("256"); the line says it as the number it is.
+    assert invocation["function_memory_size"] == 256
     assert invocation["record_count"] == 13
     assert {line["request_id"] for line in result.records} == {invocation["request_id"]}
     assert "13 record(s) read: 13 delivered, 0 filtered, 0 parked, 0 pending; 1 invocation(s)" in result.stderr
@@ -95,6 +97,8 @@ def test_the_event_carries_the_stream_of_the_local_table(run_local: Any) -> None
     result: Result = run_local()
 
     (invocation,) = [line for line in result.lines if "record_count" in line]
+    # Lambda's runtime gives the memory as text ("256"); the line says it as the number it is.
+    assert invocation["function_memory_size"] == 256
     assert invocation["table"] == "InventoryStack-InventoryLoggerTableB5D61A0C"
     assert invocation["function_name"].startswith("InventoryStack-InventoryLoggerFunction")
     assert invocation["service"] == "inventory"
@@ -151,6 +155,8 @@ def test_the_alerts_fire_for_the_restocked_chair_and_the_expired_mango_only(run_
     assert "new_image" not in message  # the app's alerts leave the image out (include_image=False)
     # The local table's name (the stack's on moto, the test's own on DynamoDB Local), as the logger has it.
     (invocation,) = [line for line in result.lines if "record_count" in line]
+    # Lambda's runtime gives the memory as text ("256"); the line says it as the number it is.
+    assert invocation["function_memory_size"] == 256
     assert message["table"] == notification["MessageAttributes"]["table"]["StringValue"] == invocation["table"]
     # The alerts' own mapping filtered out what cannot be a restock before invoking the function.
     # The listing-expired alert: the TTL's REMOVE of the mango, not the delete of ORANGE.

@@ -41,7 +41,8 @@ def load_event(name: str) -> dict[str, Any]:
 @dataclass
 class LambdaContext:
     function_name: str = "inventory-stream-logger"
-    memory_limit_in_mb: int = 256
+    # Text, as Lambda's runtime gives it (awslambdaric reads AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
+    memory_limit_in_mb: str = "256"
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:inventory-stream-logger"
     aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
 
