@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from bench import costs, data
+from local.poller import LambdaContext
 from stacks.table_stream_logger.lambda_runtime import FunctionConfig, lambda_environment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,9 +62,10 @@ LAMBDA_ENV = {
 # configuration (AWS_LAMBDA_LOG_LEVEL=INFO, AWS_LAMBDA_LOG_FORMAT=JSON, ...), as make local sets
 # them. The handler is timed in this process, not under awslambdaric: a process per call would
 # time the harness.
+FUNCTION_NAME = "InventoryStack-InventoryLoggerFunction1A2B3C4D-AbCdEfGh1234"
 LAMBDA_RUNTIME_ENV = lambda_environment(
     FunctionConfig(
-        name="InventoryStack-InventoryLoggerFunction1A2B3C4D-AbCdEfGh1234",
+        name=FUNCTION_NAME,
         handler="stream_logger.handler",
         code=LAMBDA,
         memory_size=256,
@@ -106,16 +108,6 @@ MAKE_TEST_RUNS = 3
 MAKE_TEST_GOAL_S = 120
 CI_RUN_GOAL_S = 480
 SYNTH_GOAL = 1.3
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "InventoryStack-InventoryLoggerFunction1A2B3C4D-AbCdEfGh1234"
-    memory_limit_in_mb: str = "256"  # text, as Lambda's runtime gives it
-    invoked_function_arn: str = (
-        "arn:aws:lambda:us-east-1:123456789012:function:InventoryStack-InventoryLoggerFunction1A2B3C4D-AbCdEfGh1234"
-    )
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
 
 
 @dataclass(frozen=True)
@@ -209,7 +201,7 @@ class PythonHandlers:
         with self.stdout_to(log):
             start = time.perf_counter_ns()
             for _ in range(repeats):
-                response = handler(event, LambdaContext())
+                response = handler(event, LambdaContext(function_name=FUNCTION_NAME))
             elapsed = time.perf_counter_ns() - start
         return elapsed, response
 
@@ -333,7 +325,7 @@ def profile_ours(python: PythonHandlers, batch: Path, top: int = 15) -> tuple[st
     profiler = cProfile.Profile()
     with python.stdout_to(DATA / "log.txt"):
         profiler.enable()
-        handler(event, LambdaContext())
+        handler(event, LambdaContext(function_name=FUNCTION_NAME))
         profiler.disable()
     text = io.StringIO()
     stats = pstats.Stats(profiler, stream=text).strip_dirs().sort_stats("tottime")

@@ -7,7 +7,6 @@ import json
 import os
 import socket
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from local.poller import LambdaContext
 
 # The function's environment, as the construct sets it; set, not defaulted, so that a caller's
 # environment (e.g. `make bench` running `make test`) cannot change what the tests assert.
@@ -38,26 +39,9 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
-@dataclass
-class LambdaContext:
-    function_name: str = "inventory-stream-logger"
-    # Text, as Lambda's runtime gives it (awslambdaric reads AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
-    memory_limit_in_mb: str = "256"
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:inventory-stream-logger"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-
-
-@dataclass
-class DeadlineContext(LambdaContext):
+def DeadlineContext(seconds: float = 30.0) -> LambdaContext:
     """A context whose remaining time counts down from ``seconds``, as Lambda's does."""
-
-    seconds: float = 30.0
-
-    def __post_init__(self) -> None:
-        self.deadline = time.monotonic() + self.seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
+    return LambdaContext(timeout=seconds)
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def test_the_handler_gets_an_event_and_a_context(setup: Setup) -> None:
     assert event["Records"][0]["eventSourceARN"] == STREAM_ARN
     (context,) = setup.function.contexts
     assert context.function_name == "inventory-logger"
-    assert context.memory_limit_in_mb == 256
+    assert context.memory_limit_in_mb == "256"  # text, as Lambda's runtime gives it
     assert context.invoked_function_arn == "arn:aws:lambda:us-east-1:123456789012:function:inventory-logger"
     assert context.aws_request_id
     assert context.get_remaining_time_in_millis() == 30_000
