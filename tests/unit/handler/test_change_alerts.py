@@ -30,7 +30,8 @@ os.environ.update(
 import change_alerts
 import dynamo_json
 from change_alerts import Rule
-from tests.unit.handler.conftest import DeadlineContext, LambdaContext, connections, load_event
+from local.poller import LambdaContext
+from tests.unit.handler.conftest import DeadlineContext, connections, load_event
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Cloud9/stream/2023-07-16T09:00:05.000"
