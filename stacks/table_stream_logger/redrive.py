@@ -658,6 +658,42 @@ def command_replay(
     now: datetime,
     sleep: Callable[[float], None],
 ) -> int:
+    batches = asked_for(arguments, target, out, now)
+    if not arguments.local and not target.readers:
+        raise RedriveError("a replay invokes the deployed function: give --stack-name or --function-name, or --local")
+    if arguments.local and not target.readers:
+        check_one_function(batches, target)
+    batches, left = set_aside(batches, target, arguments)
+    left_text = [
+        f"left {len(them)} batch(es) parked by the function {them[0].function_name}, {why}\n"
+        for why, them in left.items()
+    ]
+    if not batches:
+        out.write(f"nothing to replay in {target.store.where}\n")
+        out.writelines(left_text)
+        return 1 if left and arguments.yes else 0
+    replayer = Replayer(arguments, target, out, log, now, sleep)
+    if not arguments.yes:
+        replayer.dry_run(batches)
+        out.writelines(left_text)
+        out.write("run again with --yes to replay them\n")
+        return 0
+    try:
+        done = sum(replayer.replay(batch, first=index == 0) for index, batch in enumerate(batches))
+    finally:
+        replayer.close()
+    failing = len(batches) - done
+    out.writelines(left_text)
+    others = f", {sum(map(len, left.values()))} left for other functions" if left else ""
+    if replayer.trial:
+        out.write(f"{done} batch(es) pass through the local handler, {failing} still fail{others}; all left parked\n")
+    else:
+        out.write(f"{done} batch(es) replayed, {failing} still parked{others}\n")
+    return 1 if failing or left else 0
+
+
+def asked_for(arguments: argparse.Namespace, target: Target, out: TextIO, now: datetime) -> list[Batch]:
+    """The parked batches the command names: by key (saying which were replayed already), or by time."""
     if arguments.key:
         if arguments.all:
             raise RedriveError("give keys or --all, not both")
@@ -668,120 +704,129 @@ def command_replay(
                 out.write(f"{key}: replayed already\n")
             else:
                 batches.append(batch)
-    elif arguments.all or arguments.since or arguments.until:
-        batches = list(select(target.store.parked(), arguments, now))
-    else:
-        raise RedriveError("say which batches to replay: KEY ..., --all, or --since/--until")
-    if not arguments.local and not target.readers:
-        raise RedriveError("a replay invokes the deployed function: give --stack-name or --function-name, or --local")
-    if arguments.local and not target.readers:
-        check_one_function(batches, target)
-    refused = {batch.key: refusal(batch, target, arguments.local) for batch in batches}
+        return batches
+    if arguments.all or arguments.since or arguments.until:
+        return list(select(target.store.parked(), arguments, now))
+    raise RedriveError("say which batches to replay: KEY ..., --all, or --since/--until")
+
+
+def set_aside(
+    batches: list[Batch], target: Target, arguments: argparse.Namespace
+) -> tuple[list[Batch], dict[str, list[Batch]]]:
+    """The batches that go back to their function, and those left parked, by why (see ``refusal``).
+    A batch asked for by key that cannot be replayed refuses the whole run."""
+    kept: list[Batch] = []
     left: dict[str, list[Batch]] = {}
     for batch in batches:
-        why = refused[batch.key]
-        if why is not None and arguments.key:  # asked for by key: refuse the whole run
+        why = refusal(batch, target, arguments.local)
+        if why is not None and arguments.key:
             raise RedriveError(
                 f"{batch.key} was parked by the function {batch.function_name}, {why}. Nothing was replayed."
             )
-        if why is not None:
+        if why is None:
+            kept.append(batch)
+        else:
             left.setdefault(why, []).append(batch)
-    batches = [batch for batch in batches if refused[batch.key] is None]
-    left_text = [
-        f"left {len(them)} batch(es) parked by the function {them[0].function_name}, {why}\n"
-        for why, them in left.items()
-    ]
-    if not batches:
-        out.write(f"nothing to replay in {target.store.where}\n")
-        out.writelines(left_text)
-        return 1 if left and arguments.yes else 0
-    labels = {batch.key: "the local handler" if arguments.local else batch.function_name for batch in batches}
-    if not arguments.yes:
-        counts = Counter(labels[batch.key] for batch in batches)
+    return kept, left
+
+
+class Replayer:
+    """Replays parked batches one at a time, each to the function that parked it.
+
+    Through the local handler (``--local``), a batch of the deployed destination is only tried:
+    its records would be logged here, not in the function's log group, so it stays parked.
+    """
+
+    def __init__(
+        self,
+        arguments: argparse.Namespace,
+        target: Target,
+        out: TextIO,
+        log: TextIO,
+        now: datetime,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.arguments, self.target, self.out, self.log, self.now, self.sleep = arguments, target, out, log, now, sleep
+        self.store = target.store
+        self.trial = arguments.local and not isinstance(target.store, FolderStore)
+        self.local_handlers: dict[str, LocalFunction] = {}
+
+    def label(self, batch: Batch) -> str:
+        return "the local handler" if self.arguments.local else batch.function_name
+
+    def dry_run(self, batches: list[Batch]) -> None:
+        counts = Counter(self.label(batch) for batch in batches)
         invocations = " and ".join(f"{label} with {count} batch(es)" for label, count in counts.items())
-        out.write(f"dry run: would invoke {invocations}, one at a time:\n")
+        self.out.write(f"dry run: would invoke {invocations}, one at a time:\n")
         for batch in batches:
-            to = f", to {labels[batch.key]}" if len(counts) > 1 else ""
-            out.write(
+            to = f", to {self.label(batch)}" if len(counts) > 1 else ""
+            self.out.write(
                 f"  {batch.key}: {batch.size} record(s), "
                 f"{batch.first_sequence_number} to {batch.last_sequence_number}{to}\n"
             )
-        out.writelines(left_text)
-        out.write("run again with --yes to replay them\n")
-        return 0
 
-    local_handlers: dict[str, LocalFunction] = {}
-
-    def function_of(batch: Batch) -> DeployedFunction | LocalFunction:
-        """The function that parked the batch: deployed, or the local handler with its configuration."""
-        reader = target.reader_of(batch)
-        if not arguments.local:
-            assert target.clients is not None and reader is not None
-            return DeployedFunction(target.clients("lambda"), reader.name)
-        name = reader.name if reader else "local"
-        if name not in local_handlers:
-            local_handlers[name] = LocalFunction(reader.environment if reader else {}, log, name)
-        return local_handlers[name]
-
-    # Through the local handler, a batch of the deployed destination is only tried: its records
-    # would be logged here, not in the function's log group, so it stays parked.
-    trial = arguments.local and not isinstance(target.store, FolderStore)
-    done = failing = 0
-    for index, batch in enumerate(batches):
-        marker = target.store.marker(batch)
+    def replay(self, batch: Batch, *, first: bool) -> bool:
+        """Replay one batch, or say why not; whether it is done (replayed, or passes locally)."""
+        marker = self.store.marker(batch)
         if marker is Marker.CONFLICT:  # never replayed on, nor deleted for, an object the redrive did not write
-            out.write(f"{conflict(target.store.where, batch)}\n")
-            failing += 1
-            continue
+            self.out.write(f"{conflict(self.store.where, batch)}\n")
+            return False
         if marker is Marker.COPY:  # an earlier run replayed it and stopped before moving it
-            out.write(f"{batch.key}: replayed already; moved to {target.store.mark_replayed(batch)}\n")
-            done += 1
-            continue
+            self.out.write(f"{batch.key}: replayed already; moved to {self.store.mark_replayed(batch)}\n")
+            return True
         if marker is Marker.STARTED:  # never invoked twice on an outcome that was not recorded
-            out.write(f"{started(target.store.where, batch)}\n")
-            failing += 1
-            continue
-        if index:
-            sleep(arguments.pause)
+            self.out.write(f"{started(self.store.where, batch)}\n")
+            return False
+        if not first:
+            self.sleep(self.arguments.pause)
         try:
-            payload = batch.payload if batch.payload is not None else stream_payload(target, batch, now)
+            payload = batch.payload if batch.payload is not None else stream_payload(self.target, batch, self.now)
         except Expired as error:
-            out.write(f"{batch.key}: cannot be replayed: {error}\n")
-            failing += 1
-            continue
-        if not trial:
-            target.store.begin_replay(batch)
-        try:
-            outcome = function_of(batch).invoke(payload)
-        except Exception as error:
-            if not trial and refused_request(error):  # throttled, denied, ...: nothing ran
-                target.store.abandon_replay(batch)
-            raise  # else (a timeout, Ctrl-C) it may have run: the next run does not invoke it again
-        if not outcome.succeeded and not trial:
-            target.store.abandon_replay(batch)
-        if outcome.succeeded and trial:
-            out.write(
+            self.out.write(f"{batch.key}: cannot be replayed: {error}\n")
+            return False
+        outcome = self.invoke(batch, payload)
+        if not outcome.succeeded:
+            report_failure(batch, payload, outcome, self.target, self.out, None if self.arguments.local else self.now)
+            return False
+        if self.trial:
+            self.out.write(
                 f"{batch.key}: the local handler processes its {batch.size} record(s); left parked: replay it "
                 "without --local once the fix is deployed\n"
             )
-            done += 1
-        elif outcome.succeeded:
-            where = target.store.mark_replayed(batch)
-            out.write(f"{batch.key}: replayed {batch.size} record(s) through {labels[batch.key]}; moved to {where}\n")
-            done += 1
-        else:
-            failing += 1
-            report_failure(batch, payload, outcome, target, out, None if arguments.local else now)
-    target.store.release()
-    for function in local_handlers.values():
-        function.close()
-    out.writelines(left_text)
-    others = f", {sum(map(len, left.values()))} left for other functions" if left else ""
-    if trial:
-        out.write(f"{done} batch(es) pass through the local handler, {failing} still fail{others}; all left parked\n")
-    else:
-        out.write(f"{done} batch(es) replayed, {failing} still parked{others}\n")
-    return 1 if failing or left else 0
+            return True
+        where = self.store.mark_replayed(batch)
+        self.out.write(f"{batch.key}: replayed {batch.size} record(s) through {self.label(batch)}; moved to {where}\n")
+        return True
+
+    def invoke(self, batch: Batch, payload: str) -> Outcome:
+        """Invoke the batch's function, the replay recorded as begun; a failed one is taken back."""
+        if not self.trial:
+            self.store.begin_replay(batch)
+        try:
+            outcome = self.function_of(batch).invoke(payload)
+        except Exception as error:
+            if not self.trial and refused_request(error):  # throttled, denied, ...: nothing ran
+                self.store.abandon_replay(batch)
+            raise  # else (a timeout, Ctrl-C) it may have run: the next run does not invoke it again
+        if not outcome.succeeded and not self.trial:
+            self.store.abandon_replay(batch)
+        return outcome
+
+    def function_of(self, batch: Batch) -> DeployedFunction | LocalFunction:
+        """The function that parked the batch: deployed, or the local handler with its configuration."""
+        reader = self.target.reader_of(batch)
+        if not self.arguments.local:
+            assert self.target.clients is not None and reader is not None
+            return DeployedFunction(self.target.clients("lambda"), reader.name)
+        name = reader.name if reader else "local"
+        if name not in self.local_handlers:
+            self.local_handlers[name] = LocalFunction(reader.environment if reader else {}, self.log, name)
+        return self.local_handlers[name]
+
+    def close(self) -> None:
+        self.store.release()
+        for function in self.local_handlers.values():
+            function.close()
 
 
 def refusal(batch: Batch, target: Target, local: bool) -> str | None:
