@@ -268,6 +268,8 @@ def state_at(changes: list[Change], moment: datetime) -> dict[str, Any] | None:
 
 
 def next_state(state: dict[str, Any] | None, known: bool, change: Change) -> dict[str, Any] | None:
+    """The item after ``change``, from its state before (``known``: the lines had one); a Gap when
+    the line cannot follow that state."""
     line = change.line
     if "shortened" in line:
         full = (line.get("shortened") or {}).get("full_record") or "only in the table"
@@ -292,6 +294,12 @@ def next_state(state: dict[str, Any] | None, known: bool, change: Change) -> dic
         return None
     if change.event_name != "MODIFY":
         raise Gap(f"the {where(change)} is no change the logger writes")
+    return modified(state, change)
+
+
+def modified(state: dict[str, Any], change: Change) -> dict[str, Any]:
+    """The item after a MODIFY: its changes applied to ``state``, each old value checked against it."""
+    line = change.line
     sides = attribute_changes(line)
     if isinstance(line.get("old_image"), dict) and line["old_image"] != state:
         raise Gap(f"the {where(change)} changes an item other than the rebuilt one: a change before it is missing")
