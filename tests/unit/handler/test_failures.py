@@ -76,38 +76,34 @@ def test_redelivery_from_the_checkpoint_logs_every_good_record_once() -> None:
     assert len(logged) == len(set(logged)) == 99
 
 
+# Each way of breaking a record: the attribute of the new image it sets, and to what.
+BROKEN_VALUES: dict[str, tuple[str, Any]] = {
+    "unknown type tag": ("Stocks", {"X": "32"}),
+    "two type tags": ("Stocks", {"N": "32", "S": "32"}),
+    "not a number": ("Stocks", {"N": "12abc"}),
+    "too many digits": ("Stocks", {"N": "1" * 39}),
+    "exponent too large": ("Stocks", {"N": "1E+126"}),
+    "exponent too small": ("Stocks", {"N": "1E-131"}),
+    "not finite": ("Stocks", {"N": "Infinity"}),
+    "number not a string": ("Stocks", {"N": 32}),
+    "broken base64": ("Blob", {"B": "not base64!"}),
+    "broken base64 in a set": ("Blobs", {"BS": ["AA==", "A"]}),
+    "nested error": ("Price", {"M": {"USD": {"N": "0,8"}}}),
+    "bool not a boolean": ("Flag", {"BOOL": "yes"}),
+}
+
+
 def _break(record: dict[str, Any], how: str) -> None:
     stream = record["dynamodb"]
     if how == "image not an object":
         stream["NewImage"] = ["not", "an", "object"]
-    elif how == "unknown type tag":
-        stream["NewImage"]["Stocks"] = {"X": "32"}
-    elif how == "two type tags":
-        stream["NewImage"]["Stocks"] = {"N": "32", "S": "32"}
-    elif how == "not a number":
-        stream["NewImage"]["Stocks"] = {"N": "12abc"}
-    elif how == "too many digits":
-        stream["NewImage"]["Stocks"] = {"N": "1" * 39}
-    elif how == "exponent too large":
-        stream["NewImage"]["Stocks"] = {"N": "1E+126"}
-    elif how == "exponent too small":
-        stream["NewImage"]["Stocks"] = {"N": "1E-131"}
-    elif how == "not finite":
-        stream["NewImage"]["Stocks"] = {"N": "Infinity"}
-    elif how == "number not a string":
-        stream["NewImage"]["Stocks"] = {"N": 32}
-    elif how == "broken base64":
-        stream["NewImage"]["Blob"] = {"B": "not base64!"}
-    elif how == "broken base64 in a set":
-        stream["NewImage"]["Blobs"] = {"BS": ["AA==", "A"]}
-    elif how == "nested error":
-        stream["NewImage"]["Price"] = {"M": {"USD": {"N": "0,8"}}}
-    elif how == "bool not a boolean":
-        stream["NewImage"]["Flag"] = {"BOOL": "yes"}
     elif how == "bad creation time":
         stream["ApproximateCreationDateTime"] = "yesterday"
     elif how == "keys missing":
         del stream["Keys"]
+    elif how in BROKEN_VALUES:
+        name, value = BROKEN_VALUES[how]
+        stream["NewImage"][name] = value
     else:
         raise AssertionError(how)
 
