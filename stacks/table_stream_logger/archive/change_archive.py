@@ -474,58 +474,62 @@ class ChangeArchive(Construct):
                 name=self._database_name, description="The change archive of a TableStreamLogger"
             ),
         )
-        table = glue.CfnTable(
-            self,
+        table = self._glue_table(
             "Table",
-            catalog_id=Aws.ACCOUNT_ID,
-            database_name=self._database_name,
-            table_input=glue.CfnTable.TableInputProperty(
-                name=TABLE_NAME,
-                description="One row per change line (README: Keeping changes for years)",
-                table_type="EXTERNAL_TABLE",
-                parameters={"classification": "json", "compressionType": "gzip", **PROJECTION},
-                partition_keys=[glue.CfnTable.ColumnProperty(name=name, type="int") for name in PARTITION_KEYS],
-                storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
-                    location=self._bucket.s3_url_for_object(DATA_PREFIX),
-                    input_format="org.apache.hadoop.mapred.TextInputFormat",
-                    output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                    # The OpenX SerDe gives an object's JSON text to a string column.
-                    serde_info=glue.CfnTable.SerdeInfoProperty(
-                        serialization_library="org.openx.data.jsonserde.JsonSerDe"
-                    ),
-                    columns=[glue.CfnTable.ColumnProperty(name=name, type=kind) for name, kind in COLUMNS],
-                ),
-            ),
+            TABLE_NAME,
+            "One row per change line (README: Keeping changes for years)",
+            classification="json",
+            # The OpenX SerDe gives an object's JSON text to a string column.
+            serde="org.openx.data.jsonserde.JsonSerDe",
+            columns=COLUMNS,
         )
         table.node.add_dependency(database)
         return table
 
     def _build_lines_table(self, table: glue.CfnTable) -> glue.CfnTable:
         """``change_lines_text``: the same objects, a row per line, the line's exact text (layout.py)."""
-        lines = glue.CfnTable(
-            self,
+        lines = self._glue_table(
             "LinesTable",
+            LINES_TABLE_NAME,
+            "One row per change line, its exact text (python -m table_stream_logger history)",
+            classification="text",
+            serde="org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+            columns=((LINE_COLUMN, "string"),),
+        )
+        lines.node.add_dependency(table)  # and so on the database, which both name by a string
+        return lines
+
+    def _glue_table(
+        self,
+        construct_id: str,
+        name: str,
+        description: str,
+        *,
+        classification: str,
+        serde: str,
+        columns: Sequence[tuple[str, str]],
+    ) -> glue.CfnTable:
+        """A table over the archive's GZIP text objects under ``changes/``, with Firehose's date partitions."""
+        return glue.CfnTable(
+            self,
+            construct_id,
             catalog_id=Aws.ACCOUNT_ID,
             database_name=self._database_name,
             table_input=glue.CfnTable.TableInputProperty(
-                name=LINES_TABLE_NAME,
-                description="One row per change line, its exact text (python -m table_stream_logger history)",
+                name=name,
+                description=description,
                 table_type="EXTERNAL_TABLE",
-                parameters={"classification": "text", "compressionType": "gzip", **PROJECTION},
-                partition_keys=[glue.CfnTable.ColumnProperty(name=name, type="int") for name in PARTITION_KEYS],
+                parameters={"classification": classification, "compressionType": "gzip", **PROJECTION},
+                partition_keys=[glue.CfnTable.ColumnProperty(name=key, type="int") for key in PARTITION_KEYS],
                 storage_descriptor=glue.CfnTable.StorageDescriptorProperty(
                     location=self._bucket.s3_url_for_object(DATA_PREFIX),
                     input_format="org.apache.hadoop.mapred.TextInputFormat",
                     output_format="org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                    serde_info=glue.CfnTable.SerdeInfoProperty(
-                        serialization_library="org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
-                    ),
-                    columns=[glue.CfnTable.ColumnProperty(name=LINE_COLUMN, type="string")],
+                    serde_info=glue.CfnTable.SerdeInfoProperty(serialization_library=serde),
+                    columns=[glue.CfnTable.ColumnProperty(name=column, type=kind) for column, kind in columns],
                 ),
             ),
         )
-        lines.node.add_dependency(table)  # and so on the database, which both name by a string
-        return lines
 
     def _build_workgroup(self, bytes_scanned_limit: Size) -> athena.CfnWorkGroup:
         return athena.CfnWorkGroup(
