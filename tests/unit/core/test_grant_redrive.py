@@ -39,12 +39,17 @@ def granted_policy(stack: cdk.Stack, reader: StreamConsumer) -> tuple[assertions
     """Grant a role of the stack the redrive of ``reader``; return the template and the role's policy document."""
     operator = iam.Role(stack, "Operator", assumed_by=iam.AccountRootPrincipal())
     reader.grant_redrive(operator)
+    return role_policy(stack, operator)
+
+
+def role_policy(stack: cdk.Stack, role: iam.Role) -> tuple[assertions.Template, dict[str, Any]]:
+    """The stack's template, and the policy document the grants gave ``role``."""
     template = assertions.Template.from_stack(stack)
-    role = stack.resolve(stack.get_logical_id(operator.node.default_child))  # type: ignore[arg-type]
+    logical_id = stack.resolve(stack.get_logical_id(role.node.default_child))  # type: ignore[arg-type]
     (policy,) = (
         resource["Properties"]["PolicyDocument"]
         for resource in template.find_resources("AWS::IAM::Policy").values()
-        if resource["Properties"]["Roles"] == [{"Ref": role}]
+        if resource["Properties"]["Roles"] == [{"Ref": logical_id}]
     )
     return template, policy
 

@@ -14,19 +14,13 @@ from stacks.table_stream_logger import ChangeAlerts, RisesAbove, TableStreamLogg
 from stacks.table_stream_logger._core.iam_actions import UNSCOPED_ACTIONS
 from stacks.table_stream_logger._core.stream_consumer import StreamConsumer
 from tests.unit.core.test_compliance import findings, nag_report
-from tests.unit.core.test_grant_redrive import NewStack, get_att, logical_id, mapping_statement, objects
+from tests.unit.core.test_grant_redrive import NewStack, get_att, logical_id, mapping_statement, objects, role_policy
 
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
 
 
 def policy_of(stack: cdk.Stack, operator: iam.Role) -> tuple[assertions.Template, list[dict[str, Any]]]:
-    template = assertions.Template.from_stack(stack)
-    role = stack.resolve(stack.get_logical_id(operator.node.default_child))  # type: ignore[arg-type]
-    (policy,) = (
-        resource["Properties"]["PolicyDocument"]
-        for resource in template.find_resources("AWS::IAM::Policy").values()
-        if resource["Properties"]["Roles"] == [{"Ref": role}]
-    )
+    template, policy = role_policy(stack, operator)
     assert policy["Version"] == "2012-10-17"
     return template, policy["Statement"]
 
