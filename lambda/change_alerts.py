@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,6 +41,18 @@ from botocore.config import Config
 
 import dynamo_json
 from dynamo_json import InvalidValue
+from stream_common import (
+    TIMESTAMP_FORMAT,
+    RecordError,
+    choice_env,
+    failure_entry,
+    json_env,
+    key_text,
+    names_env,
+    sequence_number_of,
+    table_name,
+    user_log_level,
+)
 
 KINDS = ("rises_above", "falls_to_or_below", "becomes", "expires")
 ABSENT = "(none)"
@@ -49,10 +60,6 @@ ABSENT = "(none)"
 # (body and attributes) is at most 256 KiB. A body above this leaves out the item image.
 SUBJECT_LIMIT = 99
 BODY_LIMIT = 250_000
-
-
-class RecordError(ValueError):
-    """A stream record that cannot be processed; the reason never contains a value."""
 
 
 @dataclass(frozen=True)
@@ -153,61 +160,23 @@ def same_value(attribute: dict[str, Any], expected: Any) -> bool:
 
 
 # --- configuration, read once per execution environment -----------------------------------
-def _json_env(name: str, default: str) -> Any:
-    raw = os.environ.get(name, "").strip() or default
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        raise ValueError(f"{name} is not JSON: {raw!r}") from None
-
-
-def _names_env(name: str) -> list[str]:
-    value = _json_env(name, "[]")
-    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
-        raise ValueError(f"{name} must be a JSON array of non-empty strings, got {value!r}")
-    return value
-
-
-def _choice_env(name: str, choices: tuple[str, ...]) -> str:
-    value = os.environ.get(name, "").strip().upper() or choices[0]
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
 def load_rules() -> list[Rule]:
-    raw = _json_env("ALERT_RULES", "[]")
+    raw = json_env("ALERT_RULES", "[]")
     if not isinstance(raw, list) or not raw:
         raise ValueError(f"ALERT_RULES must be a non-empty JSON array of rules, got {raw!r}")
     return [Rule.parse(item) for item in raw]
 
 
 RULES = load_rules()
-REDACT = dynamo_json.redaction_tree(_names_env("REDACT_ATTRIBUTES"))
-KEY_ATTRIBUTES = _names_env("KEY_ATTRIBUTES")
+REDACT = dynamo_json.redaction_tree(names_env("REDACT_ATTRIBUTES"))
+KEY_ATTRIBUTES = names_env("KEY_ATTRIBUTES")
 TOPIC_ARN = os.environ.get("TOPIC_ARN", "")
 # The item's image in each message (redacted), or its keys and the changed value only.
-INCLUDE_IMAGE = _choice_env("INCLUDE_IMAGE", ("FALSE", "TRUE")) == "TRUE"
+INCLUDE_IMAGE = choice_env("INCLUDE_IMAGE", ("FALSE", "TRUE")) == "TRUE"
 
-# Lambda's log-level filtering knows TRACE, DEBUG, INFO, WARN, ERROR and FATAL; an unknown
-# level such as Python's "WARNING" counts as INFO.
-logging.addLevelName(logging.WARNING, "WARN")
-# RFC 3339 timestamps: Lambda's log-level filter (the function's ApplicationLogLevel) reads a
-# JSON line's level only when its timestamp is one. In UTC with a Z, as the logger's lines
-# (%F: Powertools' milliseconds).
-logger = Logger(utc=True, datefmt="%Y-%m-%dT%H:%M:%S.%FZ")
-# The user's log_level, read from POWERTOOLS_LOG_LEVEL itself and set on the Logger's standard
-# logger: in Lambda, the function's application log level sets AWS_LAMBDA_LOG_LEVEL, which
-# Powertools (its setLevel() too) obeys over POWERTOOLS_LOG_LEVEL, and the construct keeps that
-# at INFO (DEBUG for DEBUG), as for the logger.
-LOG_LEVEL = logging.getLevelName(_choice_env("POWERTOOLS_LOG_LEVEL", ("INFO", "DEBUG", "WARN", "ERROR")))
-logging.getLogger(logger.name).setLevel(LOG_LEVEL)
-# Lambda's runtime sets the root logger to the function's application log level (DEBUG at
-# log_level=DEBUG): botocore would log every request, an SNS message with the item in it, and
-# urllib3 every connection. The AWS SDK and its HTTP client keep their warnings, unless
-# log_level is ERROR.
-for _library in ("botocore", "boto3", "urllib3", "s3transfer"):
-    logging.getLogger(_library).setLevel(max(logging.WARNING, LOG_LEVEL))
+# In UTC with a Z, as the logger's lines; the user's log_level on it and on the AWS SDK's loggers.
+logger = Logger(utc=True, datefmt=TIMESTAMP_FORMAT)
+LOG_LEVEL = user_log_level(logger.name)
 
 
 # A publish's limits. With botocore's defaults (60 s to connect, 60 s for each read, retries) a
@@ -303,26 +272,11 @@ def _keys(keys: Any) -> tuple[list[str], str]:
     return order, "{" + ",".join(members) + "}"
 
 
-def _key_text(name: str, attribute: dict[str, Any]) -> str:
-    """A key's value as a person reads it: the raw S, N or B text, unless redacted."""
-    if _redaction_at((name,)) is not None:  # a path into a key, which is never a map, hides it whole
-        return "[REDACTED]"
-    (value,) = attribute.values()
-    return str(value)
-
-
 def subject(title: str, key_text: str) -> str:
     """``Back in stock: FRUIT / APPLE#WASHINGTON``, made acceptable to SNS."""
     text = f"{title}: {key_text}"
     text = "".join(char if " " <= char <= "~" else "?" for char in text)
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
-
-
-def _table(arn: Any) -> str | None:
-    # arn:aws:dynamodb:us-east-1:123456789012:table/Cloud9/stream/2023-07-16T09:00:05.000
-    if type(arn) is not str or ":table/" not in arn:
-        return None
-    return arn.partition(":table/")[2].split("/", 1)[0] or None
 
 
 def _time(seconds: Any) -> str | None:
@@ -338,8 +292,8 @@ def notification(rule: Rule, record: dict[str, Any]) -> Notification:
     """The message for a record that fires a rule."""
     stream = record["dynamodb"]
     key_order, keys = _keys(stream.get("Keys"))
-    key_text = " / ".join(_key_text(name, stream["Keys"][name]) for name in key_order)
-    table = _table(record.get("eventSourceARN"))
+    named_by = " / ".join(key_text(name, stream["Keys"][name], REDACT) for name in key_order)
+    table = table_name(record.get("eventSourceARN"))
     event_name = record["eventName"]
 
     fields = [f'"rule":{_json_string(rule.name)}']
@@ -377,7 +331,7 @@ def notification(rule: Rule, record: dict[str, Any]) -> Notification:
     attributes = {"rule": rule.name, "event_name": event_name}
     if table:
         attributes["table"] = table
-    return Notification(subject(rule.title, key_text), body, attributes)
+    return Notification(subject(rule.title, named_by), body, attributes)
 
 
 def _summary_value(text: str) -> str:
@@ -396,11 +350,6 @@ def notifications(record: Any) -> list[Notification]:
 
 
 # --- the handler ------------------------------------------------------------------------------
-def _sequence_number(record: Any) -> Any:
-    stream = record.get("dynamodb") if type(record) is dict else None
-    return stream.get("SequenceNumber") if type(stream) is dict else None
-
-
 @logger.inject_lambda_context
 def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
     records = event.get("Records") if type(event) is dict else None
@@ -408,7 +357,7 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
         logger.warning("Event has no Records: nothing to check", extra={"event_type": type(event).__name__})
         records = []
     for record in records:
-        sequence_number = _sequence_number(record)
+        sequence_number = sequence_number_of(record)
         event_id = record.get("eventID") if type(record) is dict else None
         try:
             for message in notifications(record):
@@ -432,8 +381,7 @@ def handler(event: Any, context: Any) -> dict[str, list[dict[str, str]]]:
                 extra={"event_id": event_id, "sequence_number": sequence_number, "reason": reason},
             )
             # Fail fast: Lambda retries from this record; the later ones are not published twice.
-            # Without a sequence number, an empty identifier fails the whole batch: retried, not lost.
-            return {"batchItemFailures": [{"itemIdentifier": sequence_number if type(sequence_number) is str else ""}]}
+            return {"batchItemFailures": [failure_entry(sequence_number)]}
     return {"batchItemFailures": []}
 
 

@@ -20,7 +20,7 @@ from typing import Any
 REDACTED = '"[REDACTED]"'
 
 # What DynamoDB's TTL process writes as the userIdentity of the REMOVE it makes (the library's
-# copy, for the alerts' event filter, is table_stream_logger.parked.TTL_IDENTITY; a test pins both).
+# copy, for the alerts' event filter, is table_stream_logger._core.record_formats.TTL_IDENTITY; a test pins both).
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 
@@ -158,7 +158,7 @@ def _check_set(identities: list[Any], tag: str) -> None:
 _NOT_ATTRIBUTE = "not a DynamoDB attribute value (an object with one type tag)"
 
 
-def render(attribute: Any) -> str:  # noqa: C901 (hot path: split with an A/B of the handler time, #25)
+def render(attribute: Any) -> str:
     """Return the plain JSON text of one DynamoDB attribute value."""
     if type(attribute) is not dict:
         raise InvalidValue(_NOT_ATTRIBUTE)
@@ -186,6 +186,11 @@ def render(attribute: Any) -> str:  # noqa: C901 (hot path: split with an A/B of
         if value is not True:
             raise InvalidValue("NULL value is not true")
         return "null"
+    return _render_set_or_binary(tag, value)
+
+
+def _render_set_or_binary(tag: str, value: Any) -> str:
+    """The sets and binaries, after the tags items carry more often: ``render`` stays short."""
     if tag == "SS":
         members = _members(value, tag)
         for member in members:

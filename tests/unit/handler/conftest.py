@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from local.poller import LambdaContext
+from local.lambda_context import LambdaContext
 
 # The function's environment, as the construct sets it; set, not defaulted, so that a caller's
 # environment (e.g. `make bench` running `make test`) cannot change what the tests assert.
@@ -27,6 +27,8 @@ os.environ.update(
 )
 
 import dynamo_json
+import line_render
+import oversized
 import stream_logger
 
 EVENTS = Path(__file__).resolve().parents[2] / "fixtures" / "events"
@@ -108,15 +110,15 @@ class Invocation:
 def configured(
     log_images: str = "NEW_AND_CHANGES", redact: list[str] | None = None, key_attributes: list[str] | None = None
 ) -> Iterator[None]:
-    """Set what the module reads from its environment at import."""
-    saved = (stream_logger.LOG_IMAGES, stream_logger.REDACT, stream_logger.KEY_ATTRIBUTES)
-    stream_logger.LOG_IMAGES = log_images
-    stream_logger.REDACT = dynamo_json.redaction_tree(redact or [])
-    stream_logger.KEY_ATTRIBUTES = ["PK", "SK"] if key_attributes is None else key_attributes
+    """Set what the rendering (line_render, which reads them) takes from the environment at import."""
+    saved = (line_render.LOG_IMAGES, line_render.REDACT, line_render.KEY_ATTRIBUTES)
+    line_render.LOG_IMAGES = log_images
+    line_render.REDACT = dynamo_json.redaction_tree(redact or [])
+    line_render.KEY_ATTRIBUTES = ["PK", "SK"] if key_attributes is None else key_attributes
     try:
         yield
     finally:
-        stream_logger.LOG_IMAGES, stream_logger.REDACT, stream_logger.KEY_ATTRIBUTES = saved
+        line_render.LOG_IMAGES, line_render.REDACT, line_render.KEY_ATTRIBUTES = saved
 
 
 def _not_json(constant: str) -> Any:
@@ -137,7 +139,7 @@ def invoke(event: Any, context: Any = None) -> Invocation:
     output = buffer.getvalue()
     lines = [json.loads(line, parse_float=Decimal, parse_constant=_not_json) for line in output.splitlines()]
     for line in output.splitlines():
-        assert len(line.encode()) <= stream_logger.MAX_LINE_BYTES, "no line is longer than the limit"
+        assert len(line.encode()) <= oversized.MAX_LINE_BYTES, "no line is longer than the limit"
     return Invocation(response, output, lines, buffer.writes)
 
 

@@ -29,8 +29,9 @@ os.environ.update(
 
 import change_alerts
 import dynamo_json
+import stream_common
 from change_alerts import Rule
-from local.poller import LambdaContext
+from local.lambda_context import LambdaContext
 from tests.unit.handler.conftest import DeadlineContext, connections, load_event
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:alerts"
@@ -342,10 +343,10 @@ def test_include_image_comes_from_the_environment_and_refuses_anything_but_true_
 ) -> None:
     for value, expected in (("", "FALSE"), ("true", "TRUE"), ("False", "FALSE")):
         monkeypatch.setenv("INCLUDE_IMAGE", value)
-        assert change_alerts._choice_env("INCLUDE_IMAGE", ("FALSE", "TRUE")) == expected
+        assert stream_common.choice_env("INCLUDE_IMAGE", ("FALSE", "TRUE")) == expected
     monkeypatch.setenv("INCLUDE_IMAGE", "yes")
     with pytest.raises(ValueError, match=r"^INCLUDE_IMAGE must be one of FALSE, TRUE, got 'YES'$"):
-        change_alerts._choice_env("INCLUDE_IMAGE", ("FALSE", "TRUE"))
+        stream_common.choice_env("INCLUDE_IMAGE", ("FALSE", "TRUE"))
 
 
 def test_message_of_an_attribute_absent_before(sns: FakeSns) -> None:

@@ -12,18 +12,13 @@ import pytest
 
 from .conftest import EVENTS
 
-LAMBDA_DIR = Path(__file__).resolve().parents[3] / "lambda"
+ROOT = Path(__file__).resolve().parents[3]
+LAMBDA_DIR = ROOT / "lambda"
 SCRIPT = """
 import json, sys
-from types import SimpleNamespace
 import stream_logger
-context = SimpleNamespace(
-    function_name="f",
-    memory_limit_in_mb=128,
-    invoked_function_arn="arn:aws:lambda:us-east-1:1:function:f",
-    aws_request_id="r",
-)
-print(json.dumps(stream_logger.handler(json.load(open(sys.argv[1])), context)))
+from local.lambda_context import LambdaContext
+print(json.dumps(stream_logger.handler(json.load(open(sys.argv[1])), LambdaContext(function_name="f"))))
 """
 
 
@@ -33,7 +28,7 @@ def _run(env: dict[str, str], event: str | Path = "tutorial_modify") -> subproce
     path = event if isinstance(event, Path) else EVENTS / f"{event}.json"
     return subprocess.run(
         [sys.executable, "-c", SCRIPT, str(path)],
-        env={**clean, "PYTHONPATH": str(LAMBDA_DIR), **env},
+        env={**clean, "PYTHONPATH": os.pathsep.join([str(LAMBDA_DIR), str(ROOT)]), **env},
         capture_output=True,
         text=True,
         timeout=60,

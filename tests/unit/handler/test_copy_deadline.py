@@ -16,7 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import stream_logger
+import oversized
 
 from .conftest import FAKE_AWS, DeadlineContext, Invocation, connections, invoke, load_event
 
@@ -27,8 +27,8 @@ BUCKET = "inventory-failures"
 def aws(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in FAKE_AWS.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(stream_logger, "FAILURE_BUCKET", BUCKET)
-    monkeypatch.setattr(stream_logger, "_s3_client", None)
+    monkeypatch.setattr(oversized, "FAILURE_BUCKET", BUCKET)
+    monkeypatch.setattr(oversized, "_s3_client", None)
 
 
 @pytest.fixture
@@ -37,8 +37,8 @@ def stalled_s3(stalled_server: socket.socket, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{stalled_server.getsockname()[1]}")
     # Shorter than the handler's limits, so that the test takes seconds; the test below
     # checks that the real limits fit the function's timeout.
-    monkeypatch.setattr(stream_logger, "COPY_CONNECT_TIMEOUT", 1)
-    monkeypatch.setattr(stream_logger, "COPY_READ_TIMEOUT", 1)
+    monkeypatch.setattr(oversized, "COPY_CONNECT_TIMEOUT", 1)
+    monkeypatch.setattr(oversized, "COPY_READ_TIMEOUT", 1)
     return stalled_server
 
 
@@ -80,7 +80,7 @@ def test_a_stalled_copy_fails_the_record_in_time_and_the_retry_logs_nothing_twic
 
     # WHEN Lambda redelivers from that record, and S3 answers this time
     monkeypatch.delenv("AWS_ENDPOINT_URL_S3")
-    monkeypatch.setattr(stream_logger, "_s3_client", None)
+    monkeypatch.setattr(oversized, "_s3_client", None)
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         retry = invoke({"Records": records[1:]}, DeadlineContext())
@@ -106,7 +106,7 @@ def test_a_copy_that_cannot_end_in_time_is_not_started(stalled_s3: socket.socket
 
 def test_a_copy_ends_well_within_the_default_timeout() -> None:
     # The construct's default timeout is 30 s; a copy and the margin after it take at most 8 s.
-    assert stream_logger._copy_ms() + stream_logger.COPY_MARGIN_MS <= 8_000
-    config = stream_logger._s3().meta.config
+    assert oversized._copy_ms() + oversized.COPY_MARGIN_MS <= 8_000
+    config = oversized._s3().meta.config
     assert (config.connect_timeout, config.read_timeout) == (2, 5)
     assert config.retries["total_max_attempts"] == 1

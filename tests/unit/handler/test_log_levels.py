@@ -21,8 +21,9 @@ from rfc3339_validator import validate_rfc3339
 import stream_logger
 from local import LAMBDA_DIR
 from local.lambda_logs import kept, level_of
-from stacks.table_stream_logger._core.stream_consumer import lambda_log_level
-from stacks.table_stream_logger.lambda_runtime import FunctionConfig, LambdaRuntime
+from stacks.table_stream_logger._core.function import lambda_log_level
+from stacks.table_stream_logger.operations.lambda_environment import FunctionConfig
+from stacks.table_stream_logger.operations.lambda_runtime import LambdaRuntime
 
 from .conftest import invoke, load_event
 
@@ -183,19 +184,16 @@ def test_the_no_records_warning_follows_log_level_when_lambdas_own_log_level_is_
 
 # --- the alerts function: a line per message published, an ERROR line per failed record --------
 ALERTS_PROGRAM = """
-import json, sys, types
+import json, sys
 import change_alerts
+from local.lambda_context import LambdaContext
 
 class Sns:
     def publish(self, **arguments):
         return {"MessageId": "message-1"}
 
 change_alerts.sns = Sns
-context = types.SimpleNamespace(
-    function_name="alerts", memory_limit_in_mb=256, aws_request_id="request-1",
-    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:alerts",
-)
-change_alerts.handler(json.loads(sys.stdin.read()), context)
+change_alerts.handler(json.loads(sys.stdin.read()), LambdaContext(function_name="alerts"))
 """
 
 
@@ -221,6 +219,7 @@ def _alerts_received_in_lambda(setting: str, event: Any) -> list[dict[str, Any]]
         "ALERT_RULES": json.dumps(rules),
         "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
         "KEY_ATTRIBUTES": '["PK","SK"]',
+        "PYTHONPATH": str(LAMBDA_DIR.parent),  # for the project's stand-in context, local.lambda_context
     }
     result = subprocess.run(
         [sys.executable, "-c", ALERTS_PROGRAM],

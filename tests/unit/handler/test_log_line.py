@@ -11,6 +11,8 @@ import pytest
 from rfc3339_validator import validate_rfc3339
 
 import dynamo_json
+import line_render
+import line_writer
 import stream_logger
 
 from .conftest import configured, invoke, load_event
@@ -90,7 +92,7 @@ def test_a_change_logged_a_minute_or_more_late_carries_its_own_time(age: float, 
         assert list(line).index("approximate_creation_time") == list(line).index("sequence_number") + 1
     else:  # the line's own time is within a minute of the change
         logged = datetime.fromisoformat(line["timestamp"]).timestamp()
-        assert abs(logged - created) < stream_logger.LATE_SECONDS
+        assert abs(logged - created) < line_render.LATE_SECONDS
 
 
 def test_a_live_change_with_a_bad_creation_time_is_still_refused() -> None:
@@ -282,7 +284,7 @@ def test_a_remove_by_anyone_else_is_a_delete_with_its_identity(identity: dict[st
 def test_the_handlers_and_the_alerts_filter_know_one_ttl_identity() -> None:
     # The handlers cannot import the library: its copy, which the alerts' event filter and
     # the local run use, must say the same.
-    from stacks.table_stream_logger.parked import STREAMS_TTL_IDENTITY, TTL_IDENTITY
+    from stacks.table_stream_logger._core.record_formats import STREAMS_TTL_IDENTITY, TTL_IDENTITY
 
     assert dynamo_json.TTL_IDENTITY == TTL_IDENTITY == load_event("ttl_remove")["Records"][0]["userIdentity"]
     assert STREAMS_TTL_IDENTITY == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
@@ -410,5 +412,5 @@ def test_lines_are_written_in_chunks_of_whole_lines() -> None:
     record_writes = [text for text in result.writes if '"event_name"' in text]
     assert all(text.endswith("\n") for text in record_writes)
     logged = sum(len(text) for text in record_writes)
-    assert logged > 4 * stream_logger._Lines.SIZE
-    assert 1 < len(record_writes) <= logged // stream_logger._Lines.SIZE + 1
+    assert logged > 4 * line_writer.Lines.SIZE
+    assert 1 < len(record_writes) <= logged // line_writer.Lines.SIZE + 1

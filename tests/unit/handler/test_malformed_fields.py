@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import stream_logger
+import oversized
 
 from .conftest import configured, invoke, load_event
 
@@ -131,8 +131,8 @@ def test_a_table_name_that_is_not_one_is_not_logged(table: str) -> None:
 
 def test_an_oversized_record_whose_keys_alone_are_too_long_is_not_copied(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a failure bucket, and a record whose key is too long for any shortened line
-    monkeypatch.setattr(stream_logger, "FAILURE_BUCKET", "failures")
-    monkeypatch.setattr(stream_logger, "_s3", lambda: pytest.fail("copied"))
+    monkeypatch.setattr(oversized, "FAILURE_BUCKET", "failures")
+    monkeypatch.setattr(oversized, "_s3", lambda: pytest.fail("copied"))
     (_, bad, _) = _batch("huge key")
 
     result = invoke({"Records": [bad]})

@@ -13,12 +13,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-import stream_logger
+import oversized
 from stacks.table_stream_logger._core.failure_destinations import OVERSIZED_PREFIX
 
 from .conftest import FAKE_AWS, Invocation, configured, invoke, load_event
 
-LIMIT = stream_logger.MAX_LINE_BYTES
+LIMIT = oversized.MAX_LINE_BYTES
 BUCKET = "inventory-failures"
 MODES = ["NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES"]
 
@@ -42,8 +42,8 @@ def s3(moto_s3: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     for page in moto_s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
         for item in page.get("Contents", []):
             moto_s3.delete_object(Bucket=BUCKET, Key=item["Key"])
-    monkeypatch.setattr(stream_logger, "FAILURE_BUCKET", BUCKET)
-    monkeypatch.setattr(stream_logger, "_s3_client", None)
+    monkeypatch.setattr(oversized, "FAILURE_BUCKET", BUCKET)
+    monkeypatch.setattr(oversized, "_s3_client", None)
     return moto_s3
 
 
@@ -213,7 +213,7 @@ def test_redacted_values_never_reach_the_line_of_an_oversized_record(s3: Any) ->
 
 def test_a_failed_copy_reports_the_record_and_logs_no_shortened_line(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a bucket that does not exist (or refuses the write)
-    monkeypatch.setattr(stream_logger, "FAILURE_BUCKET", "no-such-bucket")
+    monkeypatch.setattr(oversized, "FAILURE_BUCKET", "no-such-bucket")
     good = _record("INSERT", {"Stocks": {"N": "1"}}, None)
     good["dynamodb"]["SequenceNumber"] = "100"
     big = _record("INSERT", {"Blob": {"S": BIG_TEXT}}, None)
@@ -234,7 +234,7 @@ def test_a_failed_copy_reports_the_record_and_logs_no_shortened_line(monkeypatch
 def test_without_an_s3_destination_the_line_says_the_record_is_only_in_the_table(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(stream_logger, "FAILURE_BUCKET", "")
+    monkeypatch.setattr(oversized, "FAILURE_BUCKET", "")
 
     (line,) = invoke({"Records": [_record("INSERT", {"Blob": {"S": BIG_TEXT}}, None)]}).records
 
@@ -257,7 +257,7 @@ def test_a_line_just_under_the_limit_is_left_whole() -> None:
 def test_the_handler_copies_an_oversized_record_under_the_prefix_its_role_may_write() -> None:
     record = {"dynamodb": {"SequenceNumber": "686242300000000012474772171", "ApproximateCreationDateTime": 0}}
 
-    key, _ = stream_logger._whole_copy(record, "Inventory")
+    key, _ = oversized._whole_copy(record, "Inventory")
 
-    assert stream_logger.OVERSIZED_PREFIX == OVERSIZED_PREFIX
+    assert oversized.OVERSIZED_PREFIX == OVERSIZED_PREFIX
     assert key == f"{OVERSIZED_PREFIX}/Inventory/1970-01-01/686242300000000012474772171.json"
