@@ -1,7 +1,8 @@
-"""``python -m table_stream_logger``: list, inspect and replay parked batches (see redrive.py)."""
+"""``python -m table_stream_logger``: list, inspect and replay parked batches, an item's history,
+the logging's status (see operations/)."""
 
 import sys
 
-from .redrive import main
+from .operations import main
 
 sys.exit(main())

@@ -5,7 +5,6 @@ the Athena requests are checked exactly with a botocore Stubber (moto runs no SQ
 from __future__ import annotations
 
 import gzip
-import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,11 @@ from typing import Any
 import botocore.session
 from botocore.stub import Stubber
 
-from stacks.table_stream_logger import redrive
-from stacks.table_stream_logger.history import loads
-from stacks.table_stream_logger.history_athena import archive_query, sql_literal
+from stacks.table_stream_logger.operations.history_athena import archive_query, sql_literal
+from stacks.table_stream_logger.operations.history_changes import loads
 from tests.archive_sql import connect, run
-from tests.unit.redrive.conftest import Result
-from tests.unit.redrive.test_history import APPLE_2, KEYS, LINES, text_of
-from tests.unit.redrive.test_history_insights import APPLE, GROUP, INDEXED_QUERY, Logs
+from tests.unit.operations.test_history import APPLE_2, KEYS, LINES, text_of
+from tests.unit.operations.test_history_insights import APPLE, GROUP, INDEXED_QUERY, Logs, history
 
 # 2026-12-02T11:30:00Z: with a retention of one day, the log group keeps the lines from
 # 2026-12-01T11:30:00Z; the INSERT (10:00) and the first MODIFY (11:00) are in the archive only.
@@ -81,19 +78,6 @@ def stack_client() -> Any:
     )
 
 
-def history(clients: dict[str, Any], *arguments: str) -> Result:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = redrive.main(
-        ["history", *arguments],
-        stdout=stdout,
-        stderr=stderr,
-        clients=clients.__getitem__,
-        clock=lambda: float(NOW),
-        sleep=lambda seconds: None,
-    )
-    return Result(code, stdout.getvalue(), stderr.getvalue())
-
-
 def test_older_changes_come_from_the_archive_and_are_merged_once(tmp_path: Path) -> None:
     # GIVEN a stack with an archive, whose log group keeps one day: the two oldest changes of the
     # apple are in the archive only, the MODIFY of 12:00 in both, the REMOVE in the log group only
@@ -145,7 +129,7 @@ def test_older_changes_come_from_the_archive_and_are_merged_once(tmp_path: Path)
         logs.query(INDEXED_QUERY, 1_795_000_000, NOW, lines=LINES[4:])
 
         clients = {"logs": logs.client, "athena": athena, "cloudformation": stack}
-        timeline = history(clients, *APPLE, "--stack-name", "InventoryStack", "--format", "json")
+        timeline = history(clients, *APPLE, "--stack-name", "InventoryStack", "--format", "json", now=NOW)
         queries.assert_no_pending_responses()
 
     # THEN every change once, in order, exact; stderr says where each part came from
@@ -180,6 +164,7 @@ def test_a_failed_athena_query_is_one_line() -> None:
             DATABASE,
             "--since",
             "2026-11-01",
+            now=NOW,
         )
 
     assert (result.code, result.stdout) == (2, "")
@@ -187,6 +172,6 @@ def test_a_failed_athena_query_is_one_line() -> None:
 
 
 def test_the_archive_needs_both_names() -> None:
-    result = history({}, *APPLE, "--log-group", GROUP, "--workgroup", WORKGROUP)
+    result = history({}, *APPLE, "--log-group", GROUP, "--workgroup", WORKGROUP, now=NOW)
 
     assert (result.code, result.stderr) == (2, "error: give the archive as --workgroup NAME --database NAME, both\n")

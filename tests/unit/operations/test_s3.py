@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from stacks.table_stream_logger.parked import Batch, Marker, RedriveError, S3Store
-from tests.unit.redrive.conftest import FUNCTION, Function, Inventory, Result, error_line
+from stacks.table_stream_logger.operations.errors import RedriveError
+from stacks.table_stream_logger.operations.failure_records import Batch, Marker
+from stacks.table_stream_logger.operations.stores import S3Store
+from tests.unit.operations.conftest import FUNCTION, Function, Inventory, Result, error_line
 
 STACK = ("--stack-name", "InventoryStack")
 

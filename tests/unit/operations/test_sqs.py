@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from stacks.table_stream_logger.parked import SqsStore
-from tests.unit.redrive.conftest import FUNCTION, Function, Inventory, Result
+from stacks.table_stream_logger.operations.stores import SqsStore
+from tests.unit.operations.conftest import FUNCTION, Function, Inventory, Result
 
 QUEUE = ("--function-name", FUNCTION)
 

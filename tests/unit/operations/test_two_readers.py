@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from stacks.table_stream_logger import redrive
 from stacks.table_stream_logger.logger import HANDLER
-from tests.unit.redrive.conftest import (
+from stacks.table_stream_logger.operations.functions import LOGGER_HANDLER
+from tests.unit.operations.conftest import (
     ALERTS,
     ALERTS_ARN,
     ALERTS_LOG_GROUP,
@@ -22,7 +22,7 @@ from tests.unit.redrive.conftest import (
     Result,
     error_line,
 )
-from tests.unit.redrive.test_local_and_errors import park, record, run_local
+from tests.unit.operations.test_local_and_errors import park, record, run_local
 
 APP = ("--stack-name", APP_STACK)
 OTHER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:someone-else"
@@ -223,8 +223,8 @@ def test_a_local_folder_of_two_functions_needs_the_loggers_name(tmp_path: Path, 
 
 
 def test_the_handler_local_runs_is_the_loggers() -> None:
-    # redrive names it without importing the construct (which loads aws-cdk-lib): the two must agree
-    assert redrive.LOGGER_HANDLER == HANDLER
+    # the command names it without importing the construct (which loads aws-cdk-lib): the two must agree
+    assert LOGGER_HANDLER == HANDLER
 
 
 def test_an_operator_granted_the_loggers_redrive_only_replays_the_loggers_batches(

@@ -14,9 +14,10 @@ import pytest
 from moto import mock_aws
 
 from local.backend import EMBEDDED_ENVIRONMENT, REGION
-from local.poller import Entry, Outcome, failure_document
-from stacks.table_stream_logger import redrive
-from tests.unit.redrive.conftest import Result
+from local.bookkeeping import Entry, Outcome
+from local.on_failure import failure_document
+from stacks.table_stream_logger import operations
+from tests.unit.operations.conftest import Result
 
 ROLE = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": []}}}
 TABLE = {
@@ -100,7 +101,7 @@ class Shop:
 
     def run(self, *arguments: str) -> Result:
         stdout, stderr = io.StringIO(), io.StringIO()
-        code = redrive.main(list(arguments), stdout=stdout, stderr=stderr, clients=self.clients.__getitem__)
+        code = operations.main(list(arguments), stdout=stdout, stderr=stderr, clients=self.clients.__getitem__)
         return Result(code, stdout.getvalue(), stderr.getvalue())
 
 

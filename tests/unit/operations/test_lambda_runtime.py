@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from stacks.table_stream_logger.lambda_runtime import FunctionConfig, FunctionError, LambdaRuntime
+from stacks.table_stream_logger.operations.lambda_environment import FunctionConfig
+from stacks.table_stream_logger.operations.lambda_runtime import FunctionError, LambdaRuntime
 
 PROBE = """
 import json, logging, os, time

@@ -17,8 +17,9 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from stacks.table_stream_logger import redrive, status
-from tests.unit.redrive.conftest import Result
+from stacks.table_stream_logger import operations
+from stacks.table_stream_logger.operations import status
+from tests.unit.operations.conftest import Result
 
 REGION = "us-east-1"
 FUNCTION = "InventoryStack-InventoryLoggerFunction6352DB15"
@@ -72,7 +73,7 @@ class Deployed:
 
     def __call__(self, *arguments: str) -> Result:
         stdout, stderr = io.StringIO(), io.StringIO()
-        code = redrive.main(["status", *arguments], stdout=stdout, stderr=stderr, clients=self.clients.__getitem__)
+        code = operations.main(["status", *arguments], stdout=stdout, stderr=stderr, clients=self.clients.__getitem__)
         return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
@@ -171,14 +172,14 @@ def test_a_disabled_mapping_is_unhealthy(deployed: Deployed) -> None:
 
 def test_a_local_run(tmp_path: Path) -> None:
     stdout = io.StringIO()
-    assert redrive.main(["status", "--local", str(tmp_path)], stdout=stdout) == 0
+    assert operations.main(["status", "--local", str(tmp_path)], stdout=stdout) == 0
     assert stdout.getvalue().splitlines() == [f"parked: 0 batch(es) in {tmp_path}", "healthy"]
 
 
 def test_a_local_run_that_parked_nothing_has_no_folder_and_is_healthy(tmp_path: Path) -> None:
     # make local creates .local-failures with the first batch it parks: a clean run leaves none
     stdout = io.StringIO()
-    assert redrive.main(["status", "--local", str(tmp_path / "none")], stdout=stdout) == 0
+    assert operations.main(["status", "--local", str(tmp_path / "none")], stdout=stdout) == 0
     assert stdout.getvalue().splitlines() == [
         f"parked: 0 batch(es) in {tmp_path / 'none'} (no such folder: nothing parked there yet)",
         "healthy",
@@ -188,7 +189,7 @@ def test_a_local_run_that_parked_nothing_has_no_folder_and_is_healthy(tmp_path: 
 def test_a_local_path_that_is_a_file_is_one_line_error(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     stderr = io.StringIO()
-    assert redrive.main(["status", "--local", str(tmp_path / "file")], stderr=stderr) == 2
+    assert operations.main(["status", "--local", str(tmp_path / "file")], stderr=stderr) == 2
     assert (
         stderr.getvalue()
         == f"error: --local {tmp_path / 'file'}: not a folder (python -m local parks in .local-failures)\n"
@@ -201,7 +202,7 @@ def test_a_local_path_that_is_a_file_is_one_line_error(tmp_path: Path) -> None:
 )
 def test_what_to_check_is_said_once(arguments: list[str]) -> None:
     stderr = io.StringIO()
-    assert redrive.main(["status", *arguments], stderr=stderr) == 2
+    assert operations.main(["status", *arguments], stderr=stderr) == 2
     assert stderr.getvalue() == (
         "error: say what to check, once: --stack-name NAME, --function-name NAME ... or --local DIR\n"
     )

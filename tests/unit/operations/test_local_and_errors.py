@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from local.poller import Entry, Outcome, failure_document
-from stacks.table_stream_logger import redrive
-from tests.unit.redrive.conftest import FUNCTION, Function, Inventory, Result
+from local.bookkeeping import Entry, Outcome
+from local.on_failure import failure_document
+from stacks.table_stream_logger import operations
+from tests.unit.operations.conftest import FUNCTION, Function, Inventory, Result
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Inventory/stream/2026-12-01T00:00:00.000"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:InventoryStack-Function"
@@ -58,7 +59,7 @@ def park(folder: Path, name: str, records: list[dict[str, Any]], *, function_arn
 
 def run_local(*arguments: str) -> Result:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = redrive.main(list(arguments), stdout=stdout, stderr=stderr, sleep=lambda seconds: None)
+    code = operations.main(list(arguments), stdout=stdout, stderr=stderr, sleep=lambda seconds: None)
     return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
@@ -188,7 +189,7 @@ def test_access_denied(inventory: Inventory, function: Function, run: Any) -> No
 def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ("list", "show", "replay"):
         with pytest.raises(SystemExit) as exit_:
-            redrive.main([command, "--help"])
+            operations.main([command, "--help"])
         assert exit_.value.code == 0
         assert f"usage: python -m table_stream_logger {command}" in capsys.readouterr().out
 
@@ -218,6 +219,6 @@ def test_argument_errors_are_one_line_and_exit_2(
 ) -> None:
     # An endpoint without a scheme used to be a 36-line traceback and exit status 1 ("a record was lost").
     with pytest.raises(SystemExit) as exit_:
-        redrive.main(arguments)
+        operations.main(arguments)
 
     assert (exit_.value.code, capsys.readouterr().err) == (2, f"error: {message}\n")

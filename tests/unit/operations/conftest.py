@@ -24,9 +24,10 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from local.backend import EMBEDDED_ENVIRONMENT, REGION
-from local.poller import Entry, Outcome, failure_document
-from stacks.table_stream_logger import redrive
-from stacks.table_stream_logger.parked import lambda_record
+from local.bookkeeping import Entry, Outcome
+from local.on_failure import failure_document
+from stacks.table_stream_logger import operations
+from stacks.table_stream_logger.operations.stream_records import lambda_record
 
 FUNCTION = "inventory-fn"
 FUNCTION_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}"
@@ -279,7 +280,7 @@ class Runner:
 
     def __call__(self, *arguments: str) -> Result:
         stdout, stderr = io.StringIO(), io.StringIO()
-        code = redrive.main(
+        code = operations.main(
             list(arguments),
             stdout=stdout,
             stderr=stderr,

@@ -18,8 +18,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from .archive.layout import CHANGE_LINES_PATTERN
-from .parked import PARKED_PREFIX, FolderStore, RedriveError, function_name_of
+from .._core.record_formats import PARKED_PREFIX
+from ..archive.layout import CHANGE_LINES_PATTERN
+from .errors import RedriveError
+from .failure_records import function_name_of
+from .functions import ERROR_MESSAGE, LOGGER_HANDLER
+from .stack import read_configuration
+from .stores import FolderStore
 
 LAG_WINDOW = timedelta(minutes=15)
 ERROR_WINDOW = timedelta(hours=24)
@@ -130,8 +135,6 @@ def _is_change_line(message: str) -> bool:
 
 def error_lines(client: Callable[[str], Any], group: str, now: datetime) -> list[str]:
     """The last lines of records the function could not process, in the last 24 hours."""
-    from .redrive import ERROR_MESSAGE
-
     events = (
         client("logs")
         .filter_log_events(
@@ -160,8 +163,6 @@ def stack_alarms(client: Callable[[str], Any], stack_name: str) -> list[str]:
 
 
 def deployed_facts(client: Callable[[str], Any], arguments: argparse.Namespace, now: datetime) -> Facts:
-    from .redrive import LOGGER_HANDLER, read_configuration
-
     facts = Facts()
     mappings = mappings_of(client, arguments)
     if not mappings:

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from stacks.table_stream_logger import redrive
-from stacks.table_stream_logger.history import dumps, loads
-from tests.unit.redrive.conftest import Result
+from stacks.table_stream_logger import operations
+from stacks.table_stream_logger.operations.history_changes import dumps, loads
+from tests.unit.operations.conftest import Result
 
 KEYS = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
 INVOCATION = {"level": "INFO", "timestamp": "2026-12-01T10:00:00.000Z", "message": "Batch of 4 record(s)"}
@@ -71,7 +71,7 @@ def text_of(lines: list[dict[str, Any]]) -> str:
 
 def history(*arguments: str) -> Result:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = redrive.main(["history", *arguments], stdout=stdout, stderr=stderr, clock=lambda: 1_796_000_000.0)
+    code = operations.main(["history", *arguments], stdout=stdout, stderr=stderr, clock=lambda: 1_796_000_000.0)
     return Result(code, stdout.getvalue(), stderr.getvalue())
 
 

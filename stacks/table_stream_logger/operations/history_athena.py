@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
-from .archive.layout import LINE_COLUMN, LINES_TABLE_NAME, json_path
-from .parked import RedriveError
+from ..archive.layout import LINE_COLUMN, LINES_TABLE_NAME, json_path
+from .polling import poll_until
+from .stack import DATABASE_OUTPUT, WORKGROUP_OUTPUT
 
-POLL_INTERVAL = 1.0
 PAGE_SIZE = 1000
 # Firehose partitions by arrival, which follows the change by its buffering (at most 15 minutes) and
 # by Lambda's retries: a day of margin after --until keeps every line of the range in the partitions read.
@@ -80,24 +80,26 @@ def athena_lines(
         WorkGroup=archive.workgroup,
         ExecutionParameters=[sql_literal(value) for value in parameters],
     )["QueryExecutionId"]
-    began = clock()
-    while True:
-        execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
-        status = execution.get("Status", {})
-        state = status.get("State", "UNKNOWN")
+
+    def poll(elapsed: Callable[[], float]) -> tuple[str, dict[str, Any]]:
+        execution: dict[str, Any] = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
+        state = execution.get("Status", {}).get("State", "UNKNOWN")
         scanned = execution.get("Statistics", {}).get("DataScannedInBytes", 0)
-        err.write(f"# query {state}: {clock() - began:.0f} s, {scanned:,} bytes scanned\n")
-        if state == "SUCCEEDED":
-            break
-        if state in ("FAILED", "CANCELLED"):
-            reason = status.get("StateChangeReason") or "no reason given"
-            raise RedriveError(f"the Athena query {query_id} ended {state}: {reason}")
-        if clock() - began >= timeout:
-            athena.stop_query_execution(QueryExecutionId=query_id)
-            raise RedriveError(
-                f"the Athena query took more than {timeout:.0f} s and was stopped: narrow --since/--until"
-            )
-        sleep(POLL_INTERVAL)
+        err.write(f"# query {state}: {elapsed():.0f} s, {scanned:,} bytes scanned\n")
+        return str(state), execution
+
+    poll_until(
+        poll,
+        done="SUCCEEDED",
+        failed=("FAILED", "CANCELLED"),
+        service="Athena",
+        query_id=query_id,
+        stop=lambda: athena.stop_query_execution(QueryExecutionId=query_id),
+        timeout=timeout,
+        clock=clock,
+        sleep=sleep,
+        reason=lambda execution: ": " + (execution.get("Status", {}).get("StateChangeReason") or "no reason given"),
+    )
     header = True
     for page in athena.get_paginator("get_query_results").paginate(
         QueryExecutionId=query_id, PaginationConfig={"PageSize": PAGE_SIZE}
@@ -111,5 +113,5 @@ def athena_lines(
 
 def stack_archive(outputs: dict[str, str]) -> Archive | None:
     """The archive of a stack that has one (the app's outputs ``ArchiveWorkGroup``, ``ArchiveDatabaseName``)."""
-    workgroup, database = outputs.get("ArchiveWorkGroup"), outputs.get("ArchiveDatabaseName")
+    workgroup, database = outputs.get(WORKGROUP_OUTPUT), outputs.get(DATABASE_OUTPUT)
     return Archive(workgroup, database) if workgroup and database else None

@@ -12,9 +12,9 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from stacks.table_stream_logger import redrive
-from tests.unit.redrive.conftest import Result
-from tests.unit.redrive.test_history import LINES, text_of
+from stacks.table_stream_logger import operations
+from tests.unit.operations.conftest import Result
+from tests.unit.operations.test_history import LINES, text_of
 
 GROUP = "/aws/lambda/InventoryStack-InventoryLoggerFunction6352DB15"
 GROUP_ARN = f"arn:aws:logs:us-east-1:123456789012:log-group:{GROUP}"
@@ -95,14 +95,15 @@ def logs() -> Iterator[Logs]:
         stubbed.stubber.assert_no_pending_responses()
 
 
-def history(clients: dict[str, Any], *arguments: str) -> Result:
+def history(clients: dict[str, Any], *arguments: str, now: float = NOW) -> Result:
+    """``history`` with these stubbed clients, at ``now``, never waiting between two polls of a query."""
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = redrive.main(
+    code = operations.main(
         ["history", *arguments],
         stdout=stdout,
         stderr=stderr,
         clients=clients.__getitem__,
-        clock=lambda: float(NOW),
+        clock=lambda: float(now),
         sleep=lambda seconds: None,
     )
     return Result(code, stdout.getvalue(), stderr.getvalue())

@@ -1,0 +1,174 @@
+"""Where the parked batches are, from the command's options: the store and the functions whose
+batches they may be (``--stack-name``, ``--bucket``/``--queue-url`` with ``--function-name``, or
+``--folder``), and what those functions' configurations say of a batch (its redacted keys)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .aws import ACCESS_DENIED, aws_error
+from .errors import RedriveError
+from .failure_records import Batch
+from .functions import LOGGER_HANDLER
+from .stack import (
+    BUCKET_OUTPUT,
+    FUNCTION_OUTPUT,
+    QUEUE_OUTPUT,
+    READER_OUTPUTS,
+    Reader,
+    has_redrive_outputs,
+    mapped_destination,
+    read_configuration,
+    stack_mappings,
+    stack_outputs,
+)
+from .stores import FolderStore, S3Store, SqsStore
+
+
+@dataclass
+class Target:
+    """The parked batches' store and the functions whose batches they may be.
+
+    ``readers`` is empty for a local folder (``--folder``): its batches are only ever replayed
+    through the local handler, configured from this process's environment.
+    """
+
+    store: S3Store | FolderStore | SqsStore
+    readers: dict[str, Reader]
+    clients: Callable[[str], Any] | None
+    # How the command was told of the functions, for the messages: "the stack X" or "--function-name".
+    source: str = ""
+    # Functions of the stack whose configuration the caller may not read: why, by name.
+    denied: dict[str, str] = field(default_factory=dict)
+
+    def reader_of(self, batch: Batch) -> Reader | None:
+        """The function that parked ``batch``, if it is one of the command's; None otherwise."""
+        return self.readers.get(batch.function_name)
+
+    def environment_of(self, batch: Batch) -> dict[str, str] | None:
+        """The configuration of the function that parked ``batch``: its environment, this process's
+        for a local folder, None when unknown (a function the command was not told of)."""
+        reader = self.reader_of(batch)
+        if reader is not None:
+            return reader.environment
+        return dict(os.environ) if isinstance(self.store, FolderStore) else None
+
+    def redact(self, batch: Batch) -> list[str] | None:
+        """The redacted paths of the function that parked ``batch``; None when unknown."""
+        return list_setting(self.environment_of(batch), "REDACT_ATTRIBUTES")
+
+    def keys(self, batch: Batch, record: dict[str, Any]) -> dict[str, str] | None:
+        """A record's keys as text, partition key first, ``[REDACTED]`` where redact reaches them."""
+        environment = self.environment_of(batch)
+        return shown_keys(record, self.redact(batch), list_setting(environment, "KEY_ATTRIBUTES") or [])
+
+    def log_group_of(self, batch: Batch) -> str | None:
+        reader = self.reader_of(batch)
+        return reader.log_group if reader is not None else None
+
+
+def list_setting(environment: dict[str, str] | None, name: str) -> list[str] | None:
+    """A JSON list of a function's environment (else of this process's); None when unknown."""
+    if environment is None:
+        return None
+    raw = environment.get(name, os.environ.get(name))
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw) if raw.strip() else []
+    except ValueError:
+        return None
+    return [str(item) for item in value] if isinstance(value, list) else None
+
+
+def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[str], Any]]) -> Target:
+    if arguments.folder is not None:
+        return _folder_target(arguments)
+    if not (arguments.stack_name or arguments.bucket or arguments.queue_url):
+        raise RedriveError("say where the parked batches are: --stack-name, --bucket, --queue-url or --folder")
+    client = clients()
+    outputs = stack_outputs(client("cloudformation"), arguments.stack_name) if arguments.stack_name else {}
+    if arguments.bucket and arguments.queue_url:
+        raise RedriveError("give either --bucket or --queue-url, not both")
+    mapped: list[str] = []
+    if arguments.stack_name and not has_redrive_outputs(outputs):
+        # A library user's stack, without the app's outputs: its event source mappings say it all.
+        outputs, mapped = mapped_destination(arguments, client, stack_mappings(client, arguments.stack_name))
+    bucket = arguments.bucket or (None if arguments.queue_url else outputs.get(BUCKET_OUTPUT))
+    queue_url = arguments.queue_url or (None if arguments.bucket else outputs.get(QUEUE_OUTPUT))
+    if not (bucket or queue_url):
+        raise RedriveError(
+            f"the stack {arguments.stack_name} has no output {BUCKET_OUTPUT} or {QUEUE_OUTPUT}: "
+            "give --bucket or --queue-url"
+        )
+    if arguments.function_name:
+        names, source = [arguments.function_name], "--function-name"
+    else:
+        names = [outputs[name] for name in READER_OUTPUTS if outputs.get(name)]
+        names += mapped
+        source = f"the stack {arguments.stack_name}"
+    if not names:
+        where = (
+            f"the stack {arguments.stack_name} has no output {FUNCTION_OUTPUT}"
+            if arguments.stack_name
+            else "no function"
+        )
+        raise RedriveError(f"{where}: give --function-name (the function whose batches these are)")
+    store: S3Store | SqsStore = S3Store(client("s3"), bucket) if bucket else SqsStore(client("sqs"), str(queue_url))
+    readers, denied = _readers(client("lambda"), names)
+    return Target(store, readers, client, source, denied)
+
+
+def _folder_target(arguments: argparse.Namespace) -> Target:
+    """A local folder's batches (``make local``'s), replayed only through the local handler."""
+    if arguments.stack_name or arguments.bucket or arguments.queue_url:
+        raise RedriveError("--folder is a place of its own: give it without --stack-name, --bucket or --queue-url")
+    # Named, the folder's batches of that function only go through the local handler (the
+    # logger's): make local parks the alerts' batches in the same folder.
+    name = arguments.function_name
+    logger = {name: Reader(name, dict(os.environ), "", LOGGER_HANDLER)} if name else {}
+    return Target(FolderStore(arguments.folder), logger, None, "--function-name")
+
+
+def _readers(lambda_client: Any, names: list[str]) -> tuple[dict[str, Reader], dict[str, str]]:
+    """Each named function's configuration, and the ones the operator may not read, with why."""
+    readers: dict[str, Reader] = {}
+    denied: dict[str, str] = {}
+    for name in names:
+        try:
+            reader = read_configuration(lambda_client, name)
+        except Exception as error:
+            # An operator granted one reader's redrive only: the other's batches are left, saying why.
+            message = aws_error(error)
+            if len(names) == 1 or message is None or not message.startswith(ACCESS_DENIED):
+                raise
+            denied[name] = message
+            continue
+        readers[reader.name] = reader
+    if not readers:  # every configuration denied: say so for the first
+        raise RedriveError(next(iter(denied.values())))
+    return readers, denied
+
+
+def shown_keys(record: dict[str, Any], redact: list[str] | None, order: list[str]) -> dict[str, str] | None:
+    """A record's keys as text, in ``order`` then by name, ``[REDACTED]`` where ``redact`` reaches
+    them (all of them when ``redact`` is None: unknown); None when the record has no keys."""
+    keys = (record.get("dynamodb") or {}).get("Keys")
+    if not isinstance(keys, dict):
+        return None
+    covered = None if redact is None else {path.split(".", 1)[0] for path in redact}
+    names = [name for name in order if name in keys] + sorted(name for name in keys if name not in order)
+    shown = {}
+    for name in names:
+        attribute = keys[name]
+        if covered is None or name in covered:
+            shown[name] = "[REDACTED]"
+        else:
+            (value,) = attribute.values() if isinstance(attribute, dict) and len(attribute) == 1 else ("?",)
+            shown[name] = str(value)
+    return shown
