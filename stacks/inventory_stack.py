@@ -14,7 +14,18 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from stacks.settings import check_stage
-from stacks.table_stream_logger import ChangeAlerts, Expires, LogLevel, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger import (
+    ArchiveOptions,
+    ChangeAlerts,
+    Expires,
+    FailureOptions,
+    LogLevel,
+    LogOptions,
+    Monitoring,
+    NewTable,
+    RisesAbove,
+    TableStreamLogger,
+)
 
 #: The app's alert: an item whose Stocks rises from 0 or less (or none) to more than 0.
 BACK_IN_STOCK = RisesAbove(
@@ -81,23 +92,24 @@ class InventoryStack(Stack):
         logger = TableStreamLogger(
             self,
             "InventoryLogger",
-            partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
-            removal_policy=removal_policy,
-            # Omitted (DynamoDB's default: off) rather than false in dev.
-            deletion_protection=True if stage == "prod" else None,
-            time_to_live_attribute=EXPIRES_AT,
-            service_name=service_name,
-            log_level=log_level,
-            log_encryption_key=log_key,
-            log_deletion_protection=stage == "prod",
-            failure_removal_policy=removal_policy,
-            failure_encryption_key=data_key,
-            alarm_action=alarm_action,
-            archive=stage == "prod",
-            archive_encryption_key=data_key,
+            new_table=NewTable(
+                partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+                removal_policy=removal_policy,
+                # Omitted (DynamoDB's default: off) rather than false in dev.
+                deletion_protection=True if stage == "prod" else None,
+                time_to_live_attribute=EXPIRES_AT,
+            ),
+            log=LogOptions(
+                service_name=service_name,
+                level=log_level,
+                encryption_key=log_key,
+                deletion_protection=stage == "prod",
+            ),
+            failure=FailureOptions(removal_policy=removal_policy, encryption_key=data_key),
+            monitoring=Monitoring(alarm_action=alarm_action),
+            archive=ArchiveOptions(encryption_key=data_key) if stage == "prod" else None,
         )
-        assert isinstance(logger.failure_destination, s3.Bucket) and logger.dashboard is not None
         self.logger = logger
         # The stream's second reader (DynamoDB advises two at most). Batches it gives up on are
         # parked with the logger's, in the same bucket: one place to look.
@@ -106,14 +118,18 @@ class InventoryStack(Stack):
             "InventoryAlerts",
             table=logger.table,
             rules=[BACK_IN_STOCK, LISTING_EXPIRED],
-            failure_destination=logger.failure_destination,
-            alarm_action=alarm_action,
-            log_level=log_level,
-            log_encryption_key=log_key,
+            log=LogOptions(level=log_level, encryption_key=log_key),
+            failure=FailureOptions(destination=logger.failure_destination),
+            monitoring=Monitoring(alarm_action=alarm_action),
         )
         if alert_email:
             self.alerts.topic.add_subscription(subscriptions.EmailSubscription(alert_email))
 
+        self._outputs(logger)
+
+    def _outputs(self, logger: TableStreamLogger) -> None:
+        """Where things are: for the operator, the docs' commands and the redrive command."""
+        assert isinstance(logger.failure_destination, s3.Bucket) and logger.dashboard is not None
         CfnOutput(self, "TableName", value=logger.table.table_name)
         CfnOutput(self, "StreamArn", value=logger.stream_arn)
         CfnOutput(self, "FunctionName", value=logger.function.function_name)

@@ -21,7 +21,19 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from stacks.table_stream_logger import Becomes, ChangeAlerts, Expires, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger import (
+    ArchiveOptions,
+    Becomes,
+    ChangeAlerts,
+    Expires,
+    FailureOptions,
+    FunctionOptions,
+    LogOptions,
+    Monitoring,
+    NewTable,
+    RisesAbove,
+    TableStreamLogger,
+)
 from stacks.table_stream_logger._core.compliance import skip_checkov
 
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
@@ -43,20 +55,26 @@ def build_variants(app: cdk.App) -> None:
     def stack(name: str) -> cdk.Stack:
         return cdk.Stack(app, name)
 
-    TableStreamLogger(stack("Sqs"), "Logger", partition_key=ID, failure_destination_type="SQS")
+    TableStreamLogger(
+        stack("Sqs"), "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination_type="SQS")
+    )
 
     own_bucket = stack("OwnBucket")
     bucket = s3.Bucket(
         own_bucket, "Parked", enforce_ssl=True, versioned=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL
     )
     _fixture(bucket, nag_rule="S1", checkov_check="CKV_AWS_18")
-    TableStreamLogger(own_bucket, "Logger", partition_key=ID, failure_destination=bucket)
+    TableStreamLogger(
+        own_bucket, "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination=bucket)
+    )
 
     own_queue = stack("OwnKmsQueue")
     queue_key = kms.Key(own_queue, "QueueKey", enable_key_rotation=True)
     queue = sqs.Queue(own_queue, "Parked", encryption_master_key=queue_key, enforce_ssl=True)
     _fixture(queue, nag_rule="SQS3")
-    TableStreamLogger(own_queue, "Logger", partition_key=ID, failure_destination=queue)
+    TableStreamLogger(
+        own_queue, "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination=queue)
+    )
 
     # Every option that passes a check the default configuration skips.
     cmk = stack("CustomerManagedKey")
@@ -67,17 +85,19 @@ def build_variants(app: cdk.App) -> None:
     TableStreamLogger(
         cmk,
         "Logger",
-        partition_key=ID,
-        sort_key=dynamodb.Attribute(name="at", type=dynamodb.AttributeType.NUMBER),
-        encryption_key=table_key,
-        log_encryption_key=log_key,
-        reserved_concurrent_executions=2,
-        deletion_protection=True,
-        alarm_action=cloudwatch_actions.SnsAction(topic),
+        new_table=NewTable(
+            partition_key=ID,
+            sort_key=dynamodb.Attribute(name="at", type=dynamodb.AttributeType.NUMBER),
+            encryption_key=table_key,
+            deletion_protection=True,
+        ),
+        log=LogOptions(encryption_key=log_key),
+        function=FunctionOptions(reserved_concurrent_executions=2),
+        monitoring=Monitoring(alarm_action=cloudwatch_actions.SnsAction(topic)),
     )
 
     archived = stack("Archive")
-    TableStreamLogger(archived, "Logger", partition_key=ID, archive=True)
+    TableStreamLogger(archived, "Logger", new_table=NewTable(partition_key=ID), archive=ArchiveOptions())
 
     existing = stack("ExistingTable")
     table = dynamodb.Table(
@@ -90,7 +110,7 @@ def build_variants(app: cdk.App) -> None:
         ),
     )
     _fixture(table, checkov_check="CKV_AWS_119")
-    TableStreamLogger(existing, "Logger", table=table, alarms=False, dashboard=False)
+    TableStreamLogger(existing, "Logger", table=table, dashboard=False, monitoring=Monitoring(alarms=False))
 
     # The alerts beside it, the table's second reader, with the topic and bucket they build.
     ChangeAlerts(existing, "Alerts", table=table, rules=[RisesAbove("Stocks", 0), Becomes("Status", "GONE"), Expires()])
@@ -101,7 +121,7 @@ def build_variants(app: cdk.App) -> None:
         imported,
         "Logger",
         table=orders,
-        failure_destination=s3.Bucket.from_bucket_name(imported, "Parked", "parked-batches"),
+        failure=FailureOptions(destination=s3.Bucket.from_bucket_name(imported, "Parked", "parked-batches")),
     )
     on_call = sns.Topic(imported, "OnCall", enforce_ssl=True)
     _fixture(on_call, checkov_check="CKV_AWS_26")
@@ -114,8 +134,8 @@ def build_variants(app: cdk.App) -> None:
         topic=sns.Topic(
             imported, "Mine", master_key=kms.Key(imported, "TopicKey", enable_key_rotation=True), enforce_ssl=True
         ),
-        failure_destination_type="SQS",
-        alarm_action=cloudwatch_actions.SnsAction(on_call),
+        failure=FailureOptions(destination_type="SQS"),
+        monitoring=Monitoring(alarm_action=cloudwatch_actions.SnsAction(on_call)),
     )
 
 

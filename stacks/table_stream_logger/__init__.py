@@ -5,8 +5,8 @@ A CDK (v2) construct library. Installed from its wheel, it is imported as ``tabl
 inside this repository, the app imports the same code as ``stacks.table_stream_logger``. The
 modules of this package import each other relatively, so both names work.
 
-The names below are imported on first use: ``python -m table_stream_logger`` (the redrive
-command, redrive.py) then runs without loading aws-cdk-lib, which starts a Node.js process.
+The names below are imported on first use: ``python -m table_stream_logger`` (the operator
+command, operations/) then runs without loading aws-cdk-lib, which starts a Node.js process.
 """
 
 from __future__ import annotations
@@ -15,19 +15,29 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._core.failure_destinations import FailureDestinationType
+    from ._core.function import POWERTOOLS_LAYER_PARAMETER, POWERTOOLS_VERSION
+    from ._core.handler_assets import handler_asset_dir
     from ._core.log_levels import LOG_LEVEL_NAMES, LogLevel
-    from ._core.stream_consumer import (
-        POWERTOOLS_LAYER_PARAMETER,
-        POWERTOOLS_VERSION,
-        StreamReading,
-        handler_asset_dir,
-    )
+    from ._core.monitoring import HANDLER_METRICS
     from .alerts.change_alerts import ChangeAlerts
     from .alerts.rules import AlertRule, Becomes, Expires, FallsToOrBelow, RisesAbove
     from .archive.change_archive import ChangeArchive
     from .filters import MAX_FILTERS, ChangeFilter, EventName, TypeTag
-    from .logger import HANDLER, HANDLER_METRICS, LogContextKeys, LogImages, TableStreamLogger
+    from .logger import HANDLER, TableStreamLogger
+    from .options import (
+        ArchiveOptions,
+        CustomHandler,
+        FailureDestinationType,
+        FailureOptions,
+        FunctionOptions,
+        LogContextKeys,
+        LogImages,
+        LogLines,
+        LogOptions,
+        Monitoring,
+        NewTable,
+        StreamReading,
+    )
 
 __version__ = "0.1.0"
 
@@ -41,17 +51,25 @@ _EXPORTS = {
     "ChangeAlerts": "alerts.change_alerts",
     "ChangeArchive": "archive.change_archive",
     "HANDLER": "logger",
-    "HANDLER_METRICS": "logger",
+    "HANDLER_METRICS": "_core.monitoring",
     "TableStreamLogger": "logger",
-    "LogContextKeys": "logger",
-    "LogImages": "logger",
-    "POWERTOOLS_LAYER_PARAMETER": "_core.stream_consumer",
-    "POWERTOOLS_VERSION": "_core.stream_consumer",
-    "StreamReading": "_core.stream_consumer",
+    "ArchiveOptions": "options",
+    "CustomHandler": "options",
+    "FailureDestinationType": "options",
+    "FailureOptions": "options",
+    "FunctionOptions": "options",
+    "LogContextKeys": "options",
+    "LogImages": "options",
+    "LogLines": "options",
+    "LogOptions": "options",
+    "Monitoring": "options",
+    "NewTable": "options",
+    "StreamReading": "options",
+    "POWERTOOLS_LAYER_PARAMETER": "_core.function",
+    "POWERTOOLS_VERSION": "_core.function",
     "LogLevel": "_core.log_levels",
     "LOG_LEVEL_NAMES": "_core.log_levels",
-    "FailureDestinationType": "_core.failure_destinations",
-    "handler_asset_dir": "_core.stream_consumer",
+    "handler_asset_dir": "_core.handler_assets",
     "MAX_FILTERS": "filters",
     "ChangeFilter": "filters",
     "EventName": "filters",
@@ -66,17 +84,25 @@ __all__ = [
     "POWERTOOLS_LAYER_PARAMETER",
     "POWERTOOLS_VERSION",
     "AlertRule",
+    "ArchiveOptions",
     "Becomes",
     "ChangeAlerts",
     "ChangeArchive",
     "ChangeFilter",
+    "CustomHandler",
     "EventName",
     "Expires",
     "FailureDestinationType",
+    "FailureOptions",
     "FallsToOrBelow",
+    "FunctionOptions",
     "LogContextKeys",
     "LogImages",
     "LogLevel",
+    "LogLines",
+    "LogOptions",
+    "Monitoring",
+    "NewTable",
     "RisesAbove",
     "StreamReading",
     "TableStreamLogger",

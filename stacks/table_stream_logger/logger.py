@@ -3,66 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal, cast, get_args
 
-from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from ._core import iam_actions as actions
+from ._core.checks import check_options, check_redact
 from ._core.compliance import skip_archive_findings
-from ._core.failure_destinations import (
-    FailureDestinationProps,
-    FailureDestinationType,
-    allow_oversized_copies,
-    is_bucket,
-)
-from ._core.log_levels import LogLevel
-from ._core.monitoring import DROPPED_METRIC, PARKED_METRIC, AlarmProps, mapping_metric
+from ._core.failure_destinations import allow_oversized_copies
+from ._core.function import FunctionProps, handler_environment
+from ._core.monitoring import build_dashboard
 from ._core.nag import acknowledge_grant_wildcard
 from ._core.queries import history_index_fields, save_queries
-from ._core.stream_consumer import (
-    FunctionLimits,
-    FunctionProps,
-    StreamConsumer,
-    StreamReading,
-    check_function_props,
-    handler_code,
-    handler_environment,
-)
+from ._core.stream_consumer import StreamConsumer, handler_code
 from ._core.tables import (
     IMAGES_DELIVERED,
+    build_table,
     check_stream_view_type,
-    check_table_props,
+    check_table,
     existing_key_names,
-    key_names,
+    require_stream,
 )
-from .archive.change_archive import ChangeArchive, check_archive_props
+from .archive.change_archive import ChangeArchive, check_log_group_class
 from .filters import ChangeFilter, check_filters
+from .options import (
+    ArchiveOptions,
+    CustomHandler,
+    FailureOptions,
+    FunctionOptions,
+    LogLines,
+    LogOptions,
+    Monitoring,
+    NewTable,
+    StreamReading,
+)
 
 #: The default handler, in the handler asset (see ``handler_asset_dir``).
 HANDLER = "stream_logger.handler"
 HANDLER_FILE = "stream_logger.py"
+SERVICE_NAME = "table-stream-logger"
 
-#: What a log line carries of the item (``log_images``); typed so that mypy catches a typo.
-LogImages = Literal["NEW_AND_CHANGES", "NEW_AND_OLD", "NEW", "CHANGES"]
-#: Where the Lambda context keys go (``log_context_keys``).
-LogContextKeys = Literal["ONCE", "EVERY_LINE"]
-LOG_IMAGES_CHOICES: tuple[LogImages, ...] = get_args(LogImages)
-LOG_CONTEXT_KEYS_CHOICES: tuple[LogContextKeys, ...] = get_args(LogContextKeys)
-
-# What the handler emits (lambda/stream_logger.py): one embedded-metric-format line per
-# invocation, in the namespace `metrics_namespace`, with the dimension `service`.
-HANDLER_METRICS = ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRecords")
-
-# What the default handler needs from the stream, per log_images mode.
+# What the default handler needs from the stream, per LogLines.images mode.
 IMAGES_NEEDED = {
     "NEW_AND_CHANGES": {"new", "old"},
     "NEW_AND_OLD": {"new", "old"},
@@ -81,180 +66,40 @@ class TableStreamLogger(StreamConsumer):
     stream). Alarms and a dashboard watch the lag, the errors and the parked batches.
 
     It is one reader of the stream; DynamoDB advises at most two per shard. A ``ChangeAlerts``
-    on the same table is the second (and ``table``, ``failure_destination`` can be shared with it).
+    on the same table is the second (and ``table``, ``failure.destination`` can be shared with it).
 
-    Table (give either ``table`` or ``partition_key``, not both):
+    Each option is documented on its field, in ``options.py``; every argument is optional but
+    the table:
 
-    :param table: An existing table to log, which must have a stream. An imported table
-        works when its stream ARN is given, e.g. ``Table.from_table_attributes(...,
-        table_stream_arn=...)``. Default: none, the construct builds a table.
-    :param stream_view_type: The view type of an imported table's stream, which CDK cannot
-        read; when given, it is checked against ``log_images`` and ``filters`` like the view
-        type of a ``Table`` or ``TableV2`` of the app is. Only with ``table``; given for a
-        table of the app, it must equal the table's. Default: none, an imported table's view
-        type is not checked.
-    :param partition_key: Partition key of the table to build. Required when no ``table``.
-    :param sort_key: Sort key of the table to build. Default: none.
-    :param removal_policy: Removal policy of the table to build. Default:
-        ``RemovalPolicy.RETAIN``, so that deleting the stack never deletes data.
-    :param deletion_protection: Deletion protection of the table to build: DynamoDB refuses
-        to delete it until it is turned off. Default: ``False``.
-    :param encryption_key: A customer-managed KMS key for the table to build. Default: none,
-        the table is encrypted with an AWS owned key (DynamoDB's default, no KMS charges and
-        no key policy to manage). With a key, the function may ``kms:Decrypt`` with it.
-    :param time_to_live_attribute: The attribute of the table to build that holds each item's
-        expiry time (a number, seconds since 1970): DynamoDB's TTL deletes an item after that
-        time, typically within a few days, and the logger marks its REMOVE ``ttl_expired``.
-        Default: none, no TTL.
-
-    Function:
-
-    :param service_name: ``POWERTOOLS_SERVICE_NAME``, the ``service`` of every log line.
-        Default: ``"table-stream-logger"``.
-    :param log_level: Which lines the function writes: DEBUG or INFO (every change), WARN
-        or ERROR (only records that fail; the per-invocation metrics line is written at every
-        level). Default: ``"INFO"``. The handler applies it itself; Lambda's own log-level
-        filter is kept at INFO (DEBUG for DEBUG), so that it never drops the metrics line.
-    :param log_retention: Retention of the function's log group. Default:
-        ``RetentionDays.ONE_MONTH`` (30 days).
-    :param log_encryption_key: A customer-managed KMS key for the function's log group, which
-        holds every item change. Its key policy gets a statement that lets CloudWatch Logs of the
-        stack's region use it for this log group only (an imported key's policy is yours to
-        set). Default: none, CloudWatch Logs encrypts the group with its own keys.
-    :param log_deletion_protection: Protect the function's log group from deletion: CloudWatch
-        Logs refuses ``DeleteLogGroup`` (console, CLI or a script) until protection is turned off.
-        The group is kept when the stack is deleted either way (RETAIN). Default: ``False``.
-    :param log_group_class: The log group's class. Default: ``LogGroupClass.STANDARD``, because
-        our own features need it: the archive's subscription filter and the dashboard's graphs
-        of the handler's embedded metrics. ``INFREQUENT_ACCESS`` costs about half as much per
-        GB ingested and keeps Logs Insights queries (the saved ones included; not the
-        ``pattern``, ``diff``, ``filterIndex`` and ``unmask`` commands), but gives up
-        subscription filters, metric filters and embedded-metric extraction, Live Tail and
-        anomaly detection; it is refused with ``archive=True`` or ``dashboard=True``. A log
-        group's class cannot change: changing it replaces the group. A ``STANDARD`` group gets a
-        field index policy on the key fields (``keys.<name>``, unless redacted) and
-        ``event_name``, so that a history query (``python -m table_stream_logger history``)
-        scans only the item's lines; an ``INFREQUENT_ACCESS`` group has no field indexes.
-    :param log_images: What each log line carries of the item. ``NEW_AND_CHANGES`` (default):
-        the new image, and for a MODIFY the old and new value of each changed attribute
-        (``changes``), from which the old image is rebuilt exactly; a REMOVE logs the old image.
-        ``NEW_AND_OLD``: both images in full. ``NEW``: the new image only (a REMOVE the old one).
-        ``CHANGES``: a MODIFY logs only the changed attributes, an INSERT or REMOVE its one
-        image. Default: ``"NEW_AND_CHANGES"``, lossless at about half the bytes of
-        ``NEW_AND_OLD``. ``NEW_AND_CHANGES``, ``NEW_AND_OLD`` and ``CHANGES`` need a
-        ``NEW_AND_OLD_IMAGES`` stream, ``NEW`` a ``NEW_IMAGE`` or ``NEW_AND_OLD_IMAGES`` one.
-    :param log_context_keys: Where the Lambda context keys (service, cold start, function
-        name, ARN and memory, X-Ray trace) go: ``ONCE``, on one line per invocation (each
-        record line keeps its request id), or ``EVERY_LINE``, on every record line too, as the
-        Powertools Logger writes them, for queries that filter on them. Default: ``"ONCE"``,
-        since CloudWatch bills every byte.
-    :param saved_queries: Save CloudWatch Logs Insights queries for this log group (history
-        of one item, changes of one attribute, failed records, changes per minute, TTL
-        expiries). Default: ``True``.
-    :param redact: Attribute names or dotted paths (``"card.number"``) whose values are
-        replaced before logging; ``"card\\.number"`` names a top-level attribute with a dot in
-        its name. A path whose parent is not a map hides the parent whole. Default: none.
-    :param memory_size: Memory of the function in MB. Default: 256. Lambda allots CPU in
-        proportion to memory; 256 MB decodes a batch of 100 records well within the timeout
-        while costing little more than the 128 MB minimum.
-    :param timeout: Timeout of the function. Default: 30 seconds, ample for logging one batch,
-        short enough that a hung invocation does not hold its shard for long.
-    :param reserved_concurrent_executions: Concurrency reserved for the function (and the most
-        it gets), at least 1; below shards times ``parallelization_factor`` the stream lags.
-        Default: none: the stream bounds the function's concurrency already (one batch per shard
-        and ``parallelization_factor``), from the account's unreserved pool.
-    :param metrics_namespace: ``POWERTOOLS_METRICS_NAMESPACE``. Default:
-        ``"TableStreamLogger"``.
-    :param powertools_layer: The Powertools layer. Default: the public Powertools for AWS
-        Lambda (Python) layer, version ``POWERTOOLS_VERSION``, for arm64 and Python 3.14.
-    :param code: Your own handler's code, e.g. ``lambda_.Code.from_asset("handlers")``, given
-        together with ``handler``. The function then runs it (Python 3.14, arm64), with
-        everything else unchanged: the role and its grants, the layer, the environment, the
-        event source mapping and its filters, the failure destination, the alarms and the
-        dashboard (whose per-event-name graphs stay empty unless your code writes the same
-        metrics). ``log_images`` is then not checked against the stream: your code decides
-        what it needs. Default: none, the logger of this package.
-    :param handler: Your handler, ``"module.function"``, given together with ``code``.
-        Default: ``"stream_logger.handler"``, the logger of this package.
-
-    Archive (README: Keeping changes for years):
-
-    :param archive: Also keep every change line in S3, queryable with Athena: a subscription
-        filter sends the change lines to Amazon Data Firehose, which writes them, GZIP
-        compressed, under ``changes/year=/month=/day=/`` of an encrypted, versioned, SSL-only
-        bucket; a Glue table (partition projection), an Athena workgroup and saved queries
-        read them. Default: ``False``.
-    :param archive_retention: How long the archive keeps a change line, in whole days; only
-        with ``archive=True``. Default: 365 days.
-    :param archive_bytes_scanned_limit: The most one query of the archive's workgroup may
-        scan, at least 10 MiB; only with ``archive=True``. Default: 10 GiB (about 5 cents a
-        query at Athena's price).
-    :param archive_encryption_key: A customer-managed KMS key for the archive bucket (SSE-KMS, with
-        an S3 bucket key) and the Athena results: the archive holds every change line for
-        ``archive_retention``. Firehose's role gets what it needs to write with it, and
-        ``archive.grant_query`` what a reader needs. Only with ``archive=True``. Default: none,
-        S3-managed keys.
-
-    Event source mapping:
-
-    :param batch_size: Most records per invocation, 1 to 10000. Default: 100, as in the AWS
-        CLI walkthrough.
-    :param max_batching_window: How long to gather records before invoking, up to 5
-        minutes. Default: 1 second: at most a second of delay, far fewer invocations under
-        load.
-    :param starting_position: Where a new mapping starts reading the stream. Default:
-        ``TRIM_HORIZON``, the oldest record still in the stream, so no change is missed.
-    :param retry_attempts: Retries of a failing batch before it goes to the failure
-        destination, 0 to 10000. Default: 10. With ``bisect_batch_on_error`` and partial
-        batch responses this isolates a poison record quickly instead of blocking its shard
-        until the record expires after a day.
-    :param max_record_age: Records older than this go to the failure destination unprocessed,
-        60 seconds to 7 days. Default: 6 hours, which leaves 18 of the stream's 24 hours of
-        retention to replay a failed batch from the failure record.
-    :param bisect_batch_on_error: Split a failing batch in two and retry each half. Default:
-        ``True``.
-    :param parallelization_factor: Concurrent batches per shard, 1 to 10. Default: 1, which
-        processes each shard strictly in order.
-    :param filters: Which records reach the function, as typed ``ChangeFilter`` objects
-        (Lambda event filtering): a record passes if it matches any of them, and the others
-        are dropped before batching. At most 5, Lambda's default quota. A filter on
-        ``new_image_has`` / ``old_image_has`` needs a stream with those images. Numbers cannot
-        be compared: DynamoDB streams carry them as strings, which Lambda's numeric filters
-        never match. Default: none, every record reaches the function.
-
-    Failure destination (where Lambda parks a batch it gave up on):
-
-    :param failure_destination: An existing S3 bucket or SQS queue to use; the construct then
-        builds neither. Default: none, the construct builds one (see
-        ``failure_destination_type``).
-    :param failure_destination_type: What to build: ``"S3"`` or ``"SQS"``. Default: ``"S3"``.
-        For an S3 destination Lambda writes the whole invocation, records included, so a
-        parked batch outlives the stream's 24 hours; an SQS (or SNS) destination receives
-        only the batch's position in the stream.
-    :param failure_retention: How long a built destination keeps a parked batch. Default: 30
-        days for a bucket (whole days, at least 1), 14 days for a queue (60 seconds to 14
-        days, the most SQS keeps a message).
-    :param failure_removal_policy: Removal policy of the built bucket or queue. Default:
-        ``RemovalPolicy.RETAIN``: parked batches are data, deleting the stack keeps them.
-        With ``DESTROY``, CloudFormation deletes an empty bucket but fails on one that still
-        holds objects; nothing empties it behind your back.
-    :param failure_encryption_key: A customer-managed KMS key for the built bucket (SSE-KMS, with
-        an S3 bucket key) or queue: a parked batch holds its records' items, unredacted. The
-        function's role gets what Lambda needs to write with it. Default: none, S3- or
-        SQS-managed encryption. Not with ``failure_destination`` (encrypt your own).
-
-    Monitoring:
-
-    :param alarms: Create the alarms (stream lag, function errors, throttles, parked and
-        dropped records). Default: ``True``.
-    :param iterator_age_threshold: The stream lag alarm fires when the mapping's
-        ``IteratorAge`` (maximum per minute) is above this in 3 of 5 minutes. Default:
-        60 seconds, far above the 1-second batching window of a healthy mapping.
-    :param alarm_action: Added to every alarm for both the ALARM and the OK state, e.g.
-        ``cloudwatch_actions.SnsAction(topic)``, so that whoever is told of a problem is
-        also told when it is over. Default: none (the alarms only change state).
-    :param dashboard: Create a CloudWatch dashboard with these metrics and the handler's own.
+    :param table: An existing table to log, which must have a stream. An imported table works
+        when its stream ARN is given, e.g. ``Table.from_table_attributes(..., table_stream_arn=...)``.
+        Give either ``table`` or ``new_table``, not both.
+    :param new_table: The table to build (``NewTable``): its keys, removal policy, key, TTL.
+    :param stream_view_type: The view type of an imported table's stream, which CDK cannot read;
+        when given, it is checked against ``lines.images`` and ``filters`` like the view type of a
+        ``Table`` or ``TableV2`` of the app is. Only with ``table``; given for a table of the app,
+        it must equal the table's. Default: none, an imported table's view type is not checked.
+    :param redact: Attribute names or dotted paths (``"card.number"``) whose values are replaced
+        before logging; ``"card\\.number"`` names a top-level attribute with a dot in its name. A
+        path whose parent is not a map hides the parent whole. Default: none.
+    :param lines: What each log line holds (``LogLines``). Default: ``LogLines()``.
+    :param log: The log lines' service and level, the log group (``LogOptions``). Default: ``LogOptions()``.
+    :param function: The function's memory, timeout, concurrency, layer (``FunctionOptions``).
+    :param handler: Your own handler (``CustomHandler``). Default: none, the logger of this package.
+    :param reading: How the mapping reads the stream and retries (``StreamReading``).
+    :param filters: Which records reach the function, as typed ``ChangeFilter`` objects (Lambda
+        event filtering): a record passes if it matches any of them, and the others are dropped
+        before batching. At most 5, Lambda's default quota. A filter on ``new_image_has`` /
+        ``old_image_has`` needs a stream with those images. Default: none, every record passes.
+    :param failure: Where a batch given up on is parked (``FailureOptions``). Default: a bucket.
+    :param monitoring: The alarms (``Monitoring``). Default: ``Monitoring()``.
+    :param dashboard: Create a CloudWatch dashboard with the alarms' metrics and the handler's own.
         Default: ``True``.
+    :param saved_queries: Save CloudWatch Logs Insights queries for the log group (history of one
+        item, changes of one attribute, failed records, changes per minute, TTL expiries).
+        Default: ``True``.
+    :param archive: Also keep every change line in S3, queryable with Athena (``ArchiveOptions``).
+        Default: none, no archive.
     """
 
     def __init__(
@@ -263,215 +108,85 @@ class TableStreamLogger(StreamConsumer):
         construct_id: str,
         *,
         table: dynamodb.ITable | None = None,
+        new_table: NewTable | None = None,
         stream_view_type: dynamodb.StreamViewType | None = None,
-        partition_key: dynamodb.Attribute | None = None,
-        sort_key: dynamodb.Attribute | None = None,
-        removal_policy: RemovalPolicy | None = None,
-        deletion_protection: bool | None = None,
-        encryption_key: kms.IKey | None = None,
-        time_to_live_attribute: str | None = None,
-        service_name: str = "table-stream-logger",
-        log_level: LogLevel = "INFO",
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
-        log_encryption_key: kms.IKey | None = None,
-        log_deletion_protection: bool = False,
-        log_group_class: logs.LogGroupClass = logs.LogGroupClass.STANDARD,
-        log_images: LogImages = "NEW_AND_CHANGES",
-        log_context_keys: LogContextKeys = "ONCE",
-        saved_queries: bool = True,
         redact: Sequence[str] = (),
-        memory_size: int = 256,
-        timeout: Duration | None = None,
-        reserved_concurrent_executions: int | None = None,
-        metrics_namespace: str = "TableStreamLogger",
-        powertools_layer: lambda_.ILayerVersion | None = None,
-        code: lambda_.Code | None = None,
-        handler: str | None = None,
-        batch_size: int = 100,
-        max_batching_window: Duration | None = None,
-        starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON,
-        retry_attempts: int = 10,
-        max_record_age: Duration | None = None,
-        bisect_batch_on_error: bool = True,
-        parallelization_factor: int = 1,
+        lines: LogLines | None = None,
+        log: LogOptions | None = None,
+        function: FunctionOptions | None = None,
+        handler: CustomHandler | None = None,
+        reading: StreamReading | None = None,
         filters: Sequence[ChangeFilter] = (),
-        failure_destination: s3.IBucket | sqs.IQueue | None = None,
-        failure_destination_type: FailureDestinationType | None = None,
-        failure_retention: Duration | None = None,
-        failure_removal_policy: RemovalPolicy | None = None,
-        failure_encryption_key: kms.IKey | None = None,
-        alarms: bool = True,
-        iterator_age_threshold: Duration | None = None,
-        alarm_action: cloudwatch.IAlarmAction | None = None,
+        failure: FailureOptions | None = None,
+        monitoring: Monitoring | None = None,
         dashboard: bool = True,
-        archive: bool = False,
-        archive_retention: Duration | None = None,
-        archive_bytes_scanned_limit: Size | None = None,
-        archive_encryption_key: kms.IKey | None = None,
+        saved_queries: bool = True,
+        archive: ArchiveOptions | None = None,
     ) -> None:
-        """Build the logger; every argument, with its default, is described above (``help(TableStreamLogger)``)."""
-        # Defaults that are objects are set here, so that help() shows None rather than an object's address.
-        timeout = timeout or Duration.seconds(30)
-        max_batching_window = max_batching_window or Duration.seconds(1)
-        max_record_age = max_record_age or Duration.hours(6)
-        iterator_age_threshold = iterator_age_threshold or Duration.seconds(60)
+        """Build the logger; each argument is described above, each option on its field."""
         # Validate everything before building anything, the construct's own node included, so
         # that a mistake surfaces as one clear error at synth rather than as a half-built tree.
-        check_table_props(
-            table, partition_key, sort_key, removal_policy, deletion_protection, encryption_key, time_to_live_attribute
+        check_options(
+            new_table=(new_table, NewTable),
+            lines=(lines, LogLines),
+            log=(log, LogOptions),
+            function=(function, FunctionOptions),
+            handler=(handler, CustomHandler),
+            reading=(reading, StreamReading),
+            failure=(failure, FailureOptions),
+            monitoring=(monitoring, Monitoring),
+            archive=(archive, ArchiveOptions),
         )
-        check_function_props(log_level, redact)
-        if log_images not in LOG_IMAGES_CHOICES:
-            raise ValueError(f"log_images must be one of {list(LOG_IMAGES_CHOICES)}, got {log_images!r}")
-        if log_context_keys not in LOG_CONTEXT_KEYS_CHOICES:
-            raise ValueError(
-                f"log_context_keys must be one of {list(LOG_CONTEXT_KEYS_CHOICES)}, got {log_context_keys!r}"
-            )
-        if reserved_concurrent_executions is not None and reserved_concurrent_executions < 1:
-            raise ValueError(
-                f"reserved_concurrent_executions must be at least 1, got {reserved_concurrent_executions}: "
-                "the function would never run and the stream would wait for it."
-            )
-        if log_encryption_key is not None and not hasattr(log_encryption_key, "key_arn"):
-            raise ValueError(
-                "log_encryption_key must be a KMS key (kms.Key(...) or kms.Key.from_key_arn(...)), "
-                f"got {log_encryption_key!r}"
-            )
-        reading = StreamReading(
-            batch_size=batch_size,
-            max_batching_window=max_batching_window,
-            starting_position=starting_position,
-            retry_attempts=retry_attempts,
-            max_record_age=max_record_age,
-            bisect_batch_on_error=bisect_batch_on_error,
-            parallelization_factor=parallelization_factor,
-        )
-        failure = FailureDestinationProps(
-            failure_destination,
-            failure_destination_type,
-            failure_retention,
-            failure_removal_policy,
-            failure_encryption_key,
-        )
-        alarm_props = AlarmProps(alarms, iterator_age_threshold, alarm_action)
-        if (code is None) != (handler is None):
-            raise ValueError(
-                "Give both code and handler for your own handler (e.g. code=lambda_.Code.from_asset('handlers'), "
-                "handler='mine.handler'), or neither for the logger of this package: "
-                f"only {'code' if code is not None else 'handler'} was given."
-            )
+        lines, log, monitoring = lines or LogLines(), log or LogOptions(), monitoring or Monitoring()
+        check_table(table, new_table)
+        check_redact(redact)
         change_filters = check_filters(filters)
-        check_archive_props(
-            log_group_class,
-            archive=archive,
-            dashboard=dashboard,
-            retention=archive_retention,
-            bytes_scanned_limit=archive_bytes_scanned_limit,
-            encryption_key=archive_encryption_key,
-        )
-        view_type = check_stream_view_type(table, stream_view_type)
-        _check_images(
-            view_type,
-            # Your own handler decides which images it needs; the filters need theirs regardless.
-            log_images if code is None else None,
-            change_filters,
-            table.node.path if table is not None else None,
-        )
-        if code is None:
-            code = handler_code(HANDLER_FILE)
-            description = "Logs every change of a DynamoDB table as one JSON line"
-        else:
-            description = "Handles every change of a DynamoDB table"
+        check_log_group_class(log.group_class, archive=archive is not None, dashboard=dashboard)
+        # Your own handler decides which images it needs; the filters need theirs regardless.
+        images = lines.images if handler is None else None
+        _check_images(check_stream_view_type(table, stream_view_type), images, change_filters, table)
 
         super().__init__(scope, construct_id)
-
-        if table is None:
-            table = dynamodb.Table(
-                self,
-                "Table",
-                partition_key=partition_key,
-                sort_key=sort_key,
-                billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-                stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                    point_in_time_recovery_enabled=True
-                ),
-                # Without a key, the CloudFormation default: an AWS owned key.
-                encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED if encryption_key else None,
-                encryption_key=encryption_key,
-                deletion_protection=deletion_protection,
-                time_to_live_attribute=time_to_live_attribute,
-                removal_policy=removal_policy or RemovalPolicy.RETAIN,
-            )
-            key_attributes: list[str] | None = key_names(partition_key, sort_key)
-        else:
-            key_attributes = existing_key_names(table)
-        stream_arn = table.table_stream_arn
-        assert stream_arn is not None  # checked above
-        self._table = table
-        self._stream_arn = stream_arn
+        self._table = table if table is not None else build_table(self, new_table)
+        key_attributes = existing_key_names(self._table)
+        self._stream_arn = require_stream(self._table)
         self._redact = tuple(redact)
-
-        environment = handler_environment(
-            service_name,
-            log_level,
-            redact,
-            key_attributes,
-            POWERTOOLS_METRICS_NAMESPACE=metrics_namespace,
-            LOG_IMAGES=log_images,
-            LOG_CONTEXT_KEYS=log_context_keys,
-        )
-        # The log group is the record of every change to the table: kept (RETAIN) when the stack
-        # is deleted, to expire with its retention.
         self._read_stream(
-            table,
-            FunctionProps(
-                description=description,
-                role_description="Reads the table's stream and writes the function's log group",
-                code=code,
-                handler=handler or HANDLER,
-                environment=environment,
-                log_group_class=log_group_class,
-                log_encryption_key=log_encryption_key,
-                log_deletion_protection=log_deletion_protection,
-                reserved_concurrent_executions=reserved_concurrent_executions,
-                index_fields=history_index_fields(key_attributes, redact),
-                # The handler applies log_level; Lambda's filter stays at INFO (lambda_log_level).
-                limits=FunctionLimits(log_level, log_retention, memory_size, timeout, powertools_layer),
-            ),
-            reading,
-            failure,
-            alarm_props,
+            self._table,
+            _function_props(handler, function or FunctionOptions(), log, lines, redact, key_attributes),
+            reading or StreamReading(),
+            failure or FailureOptions(),
+            monitoring,
             filters=[change_filter.to_filter() for change_filter in change_filters],
             # The EventCount group feeds the dashboard too.
             event_count_metrics=dashboard,
         )
-        if is_bucket(self._failure_destination):
-            bucket = cast(s3.IBucket, self._failure_destination)
-            self._function.add_environment("FAILURE_BUCKET", bucket.bucket_name)
-            allow_oversized_copies(self._function, bucket)
+        allow_oversized_copies(self._function, self._failure_destination)
         self._queries = save_queries(self, self._log_group, key_attributes) if saved_queries else []
         self._dashboard = (
-            self._build_dashboard(metrics_namespace, service_name, iterator_age_threshold) if dashboard else None
-        )
-        self._archive = (
-            ChangeArchive(
+            build_dashboard(
                 self,
-                "Archive",
-                log_group=self._log_group,
-                key_names=key_attributes,
-                retention=archive_retention,
-                bytes_scanned_limit=archive_bytes_scanned_limit,
-                alarm_action=alarm_action,
-                alarms=alarms,
-                encryption_key=archive_encryption_key,
+                self._function,
+                self._event_source_mapping,
+                metrics_namespace=lines.metrics_namespace,
+                service_name=log.service_name or SERVICE_NAME,
+                iterator_age_threshold=monitoring.iterator_age_threshold,
             )
-            if archive
+            if dashboard
             else None
         )
-        if self._archive is not None:
-            self._alarms.update(self._archive.alarms)
-            skip_archive_findings(self._archive)
+        self._archive = self._build_archive(archive, monitoring, key_attributes) if archive is not None else None
+
+    def _build_archive(
+        self, archive: ArchiveOptions, monitoring: Monitoring, key_attributes: list[str] | None
+    ) -> ChangeArchive:
+        """The change archive, as child ``Archive``; its alarms join the logger's."""
+        change_archive = ChangeArchive(
+            self, "Archive", log_group=self._log_group, key_names=key_attributes, options=archive, monitoring=monitoring
+        )
+        self._alarms.update(change_archive.alarms)
+        skip_archive_findings(change_archive)
+        return change_archive
 
     @property
     def stream_arn(self) -> str:
@@ -497,13 +212,13 @@ class TableStreamLogger(StreamConsumer):
     def alarms(self) -> Mapping[str, cloudwatch.Alarm]:
         """The alarms by name: ``IteratorAge``, ``Errors``, ``Throttles``, ``RecordsParked``,
         ``RecordsDropped``, with the archive also ``ArchiveDelivery`` and ``ArchiveSubscription``;
-        empty with ``alarms=False``."""
+        empty with ``monitoring.alarms=False``."""
         return dict(self._alarms)
 
     @property
     def archive(self) -> ChangeArchive | None:
         """The change archive (bucket, delivery stream, Glue table, Athena workgroup and queries);
-        ``None`` with ``archive=False``."""
+        ``None`` without ``archive``."""
         return self._archive
 
     @property
@@ -546,72 +261,48 @@ class TableStreamLogger(StreamConsumer):
             grant = grant.combine(self._archive.grant_query(grantee))
         return grant
 
-    def _build_dashboard(
-        self, metrics_namespace: str, service_name: str, iterator_age_threshold: Duration
-    ) -> cloudwatch.Dashboard:
-        minute = Duration.minutes(1)
 
-        def handler_metric(name: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=metrics_namespace,
-                metric_name=name,
-                dimensions_map={"service": service_name},
-                statistic="Sum",
-                period=minute,
-            )
-
-        insert, modify, remove, failed = (handler_metric(name) for name in HANDLER_METRICS)
-        rows: list[list[cloudwatch.IWidget]] = [
-            [
-                cloudwatch.GraphWidget(
-                    title="Stream lag: IteratorAge (ms, maximum)",
-                    left=[self._function.metric("IteratorAge", period=minute, statistic="Maximum")],
-                    left_annotations=[
-                        cloudwatch.HorizontalAnnotation(
-                            value=iterator_age_threshold.to_milliseconds(), label="alarm threshold"
-                        )
-                    ],
-                    width=12,
-                ),
-                cloudwatch.GraphWidget(
-                    title="Function errors and throttles",
-                    left=[
-                        self._function.metric_errors(period=minute, statistic="Sum"),
-                        self._function.metric_throttles(period=minute, statistic="Sum"),
-                    ],
-                    width=12,
-                ),
-            ],
-            [
-                cloudwatch.GraphWidget(
-                    title="Records logged, by event name",
-                    left=[insert, modify, remove],
-                    stacked=True,
-                    width=12,
-                ),
-                cloudwatch.GraphWidget(
-                    title="Failed records: reported, parked, dropped",
-                    left=[
-                        failed,
-                        mapping_metric(self._event_source_mapping, PARKED_METRIC, minute),
-                        mapping_metric(self._event_source_mapping, DROPPED_METRIC, minute),
-                    ],
-                    width=12,
-                ),
-            ],
-        ]
-        # No dashboard_name: CloudFormation generates one, so two stacks never collide.
-        return cloudwatch.Dashboard(self, "Dashboard", widgets=rows)
+def _function_props(
+    handler: CustomHandler | None,
+    function: FunctionOptions,
+    log: LogOptions,
+    lines: LogLines,
+    redact: Sequence[str],
+    key_attributes: list[str] | None,
+) -> FunctionProps:
+    """The logger's function: this package's handler or yours, its environment, its log group's indexes."""
+    environment = handler_environment(
+        log.service_name or SERVICE_NAME,
+        log.level,
+        redact,
+        key_attributes,
+        POWERTOOLS_METRICS_NAMESPACE=lines.metrics_namespace,
+        LOG_IMAGES=lines.images,
+        LOG_CONTEXT_KEYS=lines.context_keys,
+    )
+    return FunctionProps(
+        description="Logs every change of a DynamoDB table as one JSON line"
+        if handler is None
+        else "Handles every change of a DynamoDB table",
+        role_description="Reads the table's stream and writes the function's log group",
+        code=handler_code(HANDLER_FILE) if handler is None else handler.code,
+        handler=HANDLER if handler is None else handler.handler,
+        environment=environment,
+        function=function,
+        # The log group is the record of every change: kept (RETAIN) when the stack is deleted.
+        log=log,
+        index_fields=history_index_fields(key_attributes, redact),
+    )
 
 
 def _check_images(
-    view_type: str | None, log_images: str | None, filters: Sequence[ChangeFilter], table_path: str | None
+    view_type: str | None, log_images: str | None, filters: Sequence[ChangeFilter], table: dynamodb.ITable | None
 ) -> None:
     """Check that a stream of this view type delivers the images that the handler and the filters need."""
     if view_type is None or view_type not in IMAGES_DELIVERED:
         return
     delivered = IMAGES_DELIVERED[view_type]
-    stream = f"the stream of {table_path}" if table_path else "the stream"
+    stream = f"the stream of {table.node.path}" if table is not None else "the stream"
     if log_images is not None and not IMAGES_NEEDED[log_images] <= delivered:
         if log_images == "NEW":
             what = "the new image"
@@ -620,9 +311,9 @@ def _check_images(
             what = "the new and the old image"
             fix = "Give the table a NEW_AND_OLD_IMAGES stream"
             if "new" in delivered:
-                fix += ", or log with log_images='NEW'"
+                fix += ", or log with lines=LogLines(images='NEW')"
         raise ValueError(
-            f"log_images={log_images!r} needs {what} of each change, but {stream} is {view_type}. {fix} "
+            f"lines.images={log_images!r} needs {what} of each change, but {stream} is {view_type}. {fix} "
             "(changing a stream's view type gives the table a new stream, with a new ARN)."
         )
     for index, change_filter in enumerate(filters):

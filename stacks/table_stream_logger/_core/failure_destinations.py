@@ -1,13 +1,12 @@
 """Where Lambda parks a batch it gave up on: an S3 bucket or an SQS queue, built or given.
 
-Shared by ``TableStreamLogger`` and ``ChangeAlerts``: the props' checks, the built bucket or queue,
-and on-failure destinations that grant only what Lambda documents for each.
+Shared by ``TableStreamLogger`` and ``ChangeAlerts`` (their ``FailureOptions``): the built bucket or
+queue, and on-failure destinations that grant only what Lambda documents for each.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, cast, get_args
+from typing import cast
 
 import jsii
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
@@ -18,41 +17,20 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from ..parked import PARKED_PREFIX
+from ..options import SQS_RETENTION_RANGE, FailureOptions
 from . import iam_actions as actions
 from .buckets import private_bucket
+from .checks import is_bucket
 from .compliance import ACCESS_LOGS_REASON
 from .nag import NAG, acknowledge_wildcard
-
-FailureDestinationType = Literal["S3", "SQS"]
-FAILURE_DESTINATION_TYPES: tuple[str, ...] = get_args(FailureDestinationType)
-# An SQS queue keeps a message 60 seconds to 14 days.
-SQS_RETENTION_RANGE = (Duration.seconds(60), Duration.days(14))
-
-
-@dataclass(frozen=True)
-class FailureDestinationProps:
-    """The constructs' ``failure_destination*`` props, checked when made; ``kind`` is S3 or SQS."""
-
-    given: s3.IBucket | sqs.IQueue | None
-    destination_type: str | None
-    retention: Duration | None
-    removal_policy: RemovalPolicy | None
-    encryption_key: kms.IKey | None = None
-    kind: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        kind = check_failure_props(
-            self.given, self.destination_type, self.retention, self.removal_policy, self.encryption_key
-        )
-        object.__setattr__(self, "kind", kind)
+from .record_formats import PARKED_PREFIX
 
 
 def build_failure_destination(
-    scope: Construct, props: FailureDestinationProps
+    scope: Construct, props: FailureOptions
 ) -> tuple[s3.IBucket | sqs.IQueue, lambda_.IEventSourceDlq]:
     """The destination (given, or one built in ``scope``) and the mapping's on-failure config."""
-    given, kind, retention, removal_policy = props.given, props.kind, props.retention, props.removal_policy
+    given, kind, retention, removal_policy = props.destination, props.kind, props.retention, props.removal_policy
     key = props.encryption_key
     destination: s3.IBucket | sqs.IQueue
     if given is not None:
@@ -161,77 +139,18 @@ class _SendOnlySqsDestination:
         return lambda_.DlqDestinationConfig(destination=self._queue.queue_arn)
 
 
-def is_bucket(destination: object) -> bool:
-    # jsii interfaces are not runtime-checkable protocols: tell them apart by their members.
-    return hasattr(destination, "bucket_arn") and hasattr(destination, "arn_for_objects")
-
-
-def is_queue(destination: object) -> bool:
-    return hasattr(destination, "queue_arn") and hasattr(destination, "queue_url")
-
-
-def check_failure_props(
-    destination: s3.IBucket | sqs.IQueue | None,
-    destination_type: str | None,
-    retention: Duration | None,
-    removal_policy: RemovalPolicy | None,
-    encryption_key: kms.IKey | None = None,
-) -> str:
-    """Check the failure destination props; return the destination's type, S3 or SQS."""
-    if encryption_key is not None and not hasattr(encryption_key, "key_arn"):
-        raise ValueError(
-            "failure_encryption_key must be a KMS key (kms.Key(...) or kms.Key.from_key_arn(...)), "
-            f"got {encryption_key!r}"
-        )
-    if destination is not None:
-        given = [
-            name
-            for name, value in {
-                "failure_destination_type": destination_type,
-                "failure_retention": retention,
-                "failure_removal_policy": removal_policy,
-                "failure_encryption_key": encryption_key,
-            }.items()
-            if value is not None
-        ]
-        if given:
-            raise ValueError(
-                "Give either an existing failure destination or props for a new one, not both: "
-                f"failure_destination was given together with {', '.join(given)}."
-            )
-        if is_bucket(destination):
-            return "S3"
-        if is_queue(destination):
-            return "SQS"
-        raise ValueError(f"failure_destination must be an S3 bucket or an SQS queue, got {destination!r}")
-
-    kind = destination_type or "S3"
-    if kind not in FAILURE_DESTINATION_TYPES:
-        raise ValueError(f"failure_destination_type must be one of {list(FAILURE_DESTINATION_TYPES)}, got {kind!r}")
-    if retention is not None and kind == "S3":
-        days = retention.to_days(integral=False)
-        if days < 1 or days != int(days):
-            raise ValueError(
-                f"failure_retention of a bucket must be a whole number of days, at least 1, "
-                f"got {retention.to_human_string()}"
-            )
-    if retention is not None and kind == "SQS":
-        low, high = SQS_RETENTION_RANGE
-        if not low.to_seconds() <= retention.to_seconds() <= high.to_seconds():
-            raise ValueError(
-                "failure_retention of a queue must be between 60 seconds and 14 days, "
-                f"got {retention.to_human_string()}"
-            )
-    return kind
-
-
 # Where the logger's handler copies a record too big for one log line (lambda/stream_logger.py's
 # OVERSIZED_PREFIX; a test checks they agree).
 OVERSIZED_PREFIX = "oversized"
 
 
-def allow_oversized_copies(function: lambda_.Function, bucket: s3.IBucket) -> None:
-    """Let the logger's function write its oversized-record copies, under ``oversized/`` and nowhere else."""
+def allow_oversized_copies(function: lambda_.Function, destination: s3.IBucket | sqs.IQueue) -> None:
+    """With a failure bucket, tell the logger's function its name and let it write its oversized-record
+    copies there, under ``oversized/`` and nowhere else; a queue holds no copy."""
+    if not is_bucket(destination):
+        return
+    bucket = cast(s3.IBucket, destination)
+    function.add_environment("FAILURE_BUCKET", bucket.bucket_name)
     oversized = bucket.arn_for_objects(f"{OVERSIZED_PREFIX}/*")
     function.add_to_role_policy(iam.PolicyStatement(actions=[actions.S3_PUT_OBJECT], resources=[oversized]))
     assert function.role is not None  # the consumer's own role

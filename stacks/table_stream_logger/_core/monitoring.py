@@ -1,29 +1,35 @@
 """Alarms on a stream consumer: the stream's lag, the function's errors and throttles, lost records.
 
-Shared by ``TableStreamLogger`` and ``ChangeAlerts``.
+Shared by ``TableStreamLogger`` and ``ChangeAlerts``; the logger's dashboard graphs the same metrics.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+if TYPE_CHECKING:
+    from ..options import Monitoring
+
 # The event source mapping's own metrics (group EventCount) live in AWS/Lambda under this
 # dimension; see "Event source mapping metrics" in the Lambda developer guide.
 ESM_DIMENSION = "EventSourceMappingUUID"
 PARKED_METRIC = "OnFailureDestinationDeliveredEventCount"
 DROPPED_METRIC = "DroppedEventCount"
+# What the logger's handler emits (lambda/stream_logger.py): one embedded-metric-format line per
+# invocation, in the namespace `lines.metrics_namespace`, with the dimension `service`.
+HANDLER_METRICS = ("InsertRecords", "ModifyRecords", "RemoveRecords", "FailedRecords")
 
 
 def build_alarms(
     scope: Construct,
     function: lambda_.IFunction,
     mapping: lambda_.IEventSourceMapping,
-    props: AlarmProps,
+    props: Monitoring,
 ) -> dict[str, cloudwatch.Alarm]:
     """The alarms of one stream consumer, as children ``<Name>Alarm`` of ``scope``, by name."""
     iterator_age_threshold, alarm_action = props.iterator_age_threshold, props.alarm_action
@@ -96,18 +102,67 @@ def mapping_metric(mapping: lambda_.IEventSourceMapping, name: str, period: Dura
     )
 
 
-@dataclass(frozen=True)
-class AlarmProps:
-    """The constructs' ``alarms``, ``iterator_age_threshold`` and ``alarm_action`` props, checked when made."""
+def build_dashboard(
+    scope: Construct,
+    function: lambda_.Function,
+    mapping: lambda_.IEventSourceMapping,
+    *,
+    metrics_namespace: str,
+    service_name: str,
+    iterator_age_threshold: Duration,
+) -> cloudwatch.Dashboard:
+    """The logger's dashboard, as child ``Dashboard`` of ``scope``: the stream's lag, the function's
+    errors and throttles, the handler's metrics (``HANDLER_METRICS``) and the lost records."""
+    minute = Duration.minutes(1)
 
-    alarms: bool
-    iterator_age_threshold: Duration
-    alarm_action: cloudwatch.IAlarmAction | None
+    def handler_metric(name: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace=metrics_namespace,
+            metric_name=name,
+            dimensions_map={"service": service_name},
+            statistic="Sum",
+            period=minute,
+        )
 
-    def __post_init__(self) -> None:
-        if self.iterator_age_threshold.to_milliseconds() <= 0:
-            raise ValueError(
-                f"iterator_age_threshold must be positive, got {self.iterator_age_threshold.to_human_string()}"
-            )
-        if self.alarm_action is not None and not self.alarms:
-            raise ValueError("alarm_action was given with alarms=False: there would be no alarm to act on.")
+    insert, modify, remove, failed = (handler_metric(name) for name in HANDLER_METRICS)
+    rows: list[list[cloudwatch.IWidget]] = [
+        [
+            cloudwatch.GraphWidget(
+                title="Stream lag: IteratorAge (ms, maximum)",
+                left=[function.metric("IteratorAge", period=minute, statistic="Maximum")],
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(
+                        value=iterator_age_threshold.to_milliseconds(), label="alarm threshold"
+                    )
+                ],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Function errors and throttles",
+                left=[
+                    function.metric_errors(period=minute, statistic="Sum"),
+                    function.metric_throttles(period=minute, statistic="Sum"),
+                ],
+                width=12,
+            ),
+        ],
+        [
+            cloudwatch.GraphWidget(
+                title="Records logged, by event name",
+                left=[insert, modify, remove],
+                stacked=True,
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Failed records: reported, parked, dropped",
+                left=[
+                    failed,
+                    mapping_metric(mapping, PARKED_METRIC, minute),
+                    mapping_metric(mapping, DROPPED_METRIC, minute),
+                ],
+                width=12,
+            ),
+        ],
+    ]
+    # No dashboard_name: CloudFormation generates one, so two stacks never collide.
+    return cloudwatch.Dashboard(scope, "Dashboard", widgets=rows)

@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_iam as iam
+from constructs import IConstruct
 
 NAG = "AwsSolutions::AwsSolutions-"
 
@@ -60,3 +61,9 @@ def acknowledge_grant_wildcard(grantee: iam.IGrantable, resource: str, reason: s
                     id=f"{NAG}IAM5[Resource::{nag_resource(Stack.of(policy).resolve(resource))}]", reason=reason
                 )
             )
+
+
+def acknowledge_rule(resource: IConstruct | None, rule: str, reason: str) -> None:
+    """Acknowledge a cdk-nag finding on an L1 resource, with its reason."""
+    assert resource is not None
+    Validations.of(resource).acknowledge(Acknowledgment(id=f"{NAG}{rule}", reason=reason))

@@ -1,15 +1,20 @@
 """The table whose stream a construct of this package reads: checks made before anything is built.
 
-Shared by ``TableStreamLogger`` and ``ChangeAlerts``: whether a table was given or its props,
-whether it has a stream, which view type the stream has (and so which images it delivers), and
-the table's key names.
+Shared by ``TableStreamLogger`` and ``ChangeAlerts``: whether a table was given or the options of
+one to build (and the logger's built table), whether it has a stream, which view type the stream
+has (and so which images it delivers), and the table's key names.
 """
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy, Stack
+from typing import TYPE_CHECKING
+
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+if TYPE_CHECKING:
+    from ..options import NewTable
 
 # A view type that cannot be read (an imported table): not checked.
 _UNKNOWN = object()
@@ -23,42 +28,43 @@ IMAGES_DELIVERED = {
 }
 
 
-def check_table_props(
-    table: dynamodb.ITable | None,
-    partition_key: dynamodb.Attribute | None,
-    sort_key: dynamodb.Attribute | None,
-    removal_policy: RemovalPolicy | None,
-    deletion_protection: bool | None,
-    encryption_key: kms.IKey | None,
-    time_to_live_attribute: str | None = None,
-) -> None:
-    table_props = {
-        "partition_key": partition_key,
-        "sort_key": sort_key,
-        "removal_policy": removal_policy,
-        "deletion_protection": deletion_protection,
-        "encryption_key": encryption_key,
-        "time_to_live_attribute": time_to_live_attribute,
-    }
-    ttl = time_to_live_attribute
-    if ttl is not None and (not isinstance(ttl, str) or not ttl):
-        raise ValueError(
-            f"time_to_live_attribute must be the name of a number attribute, e.g. 'ExpiresAt', got {ttl!r}"
-        )
+def check_table(table: dynamodb.ITable | None, new_table: NewTable | None) -> None:
+    """An existing table with a stream, or the options of the one to build: one of the two."""
     if table is None:
-        if partition_key is None:
+        if new_table is None:
             raise ValueError(
-                "Give either an existing table (table=...) or the keys of the table to build "
-                "(partition_key=..., optionally sort_key=...)."
+                "Give either an existing table (table=...) or the table to build "
+                "(new_table=NewTable(partition_key=..., optionally sort_key=...))."
             )
         return
-    given = [name for name, value in table_props.items() if value is not None]
-    if given:
+    if new_table is not None:
         raise ValueError(
-            f"Give either an existing table or props for a new one, not both: table was "
-            f"given together with {', '.join(given)}."
+            "Give either an existing table or options for a new one, not both: table was given together with new_table."
         )
     require_stream(table)
+
+
+def build_table(scope: Construct, new_table: NewTable | None) -> dynamodb.Table:
+    """The table to log, as child ``Table`` of ``scope``: on-demand, with a NEW_AND_OLD_IMAGES stream
+    and point-in-time recovery."""
+    assert new_table is not None  # check_table
+    return dynamodb.Table(
+        scope,
+        "Table",
+        partition_key=new_table.partition_key,
+        sort_key=new_table.sort_key,
+        billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+        stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        # Without a key, the CloudFormation default: an AWS owned key.
+        encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED if new_table.encryption_key else None,
+        encryption_key=new_table.encryption_key,
+        deletion_protection=new_table.deletion_protection,
+        time_to_live_attribute=new_table.time_to_live_attribute,
+        removal_policy=new_table.removal_policy,
+    )
 
 
 def require_stream(table: dynamodb.ITable) -> str:
@@ -129,10 +135,6 @@ def _read_stream_view_type(table: dynamodb.ITable) -> object:
         if isinstance(specification, dict) and isinstance(specification.get("streamViewType"), str):
             return specification["streamViewType"]
     return _UNKNOWN
-
-
-def key_names(partition_key: dynamodb.Attribute | None, sort_key: dynamodb.Attribute | None) -> list[str]:
-    return [key.name for key in (partition_key, sort_key) if key is not None]
 
 
 def existing_key_names(table: dynamodb.ITable) -> list[str] | None:

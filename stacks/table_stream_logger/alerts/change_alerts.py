@@ -6,37 +6,24 @@ import json
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import Duration, IStableStringProducer, Lazy, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import IStableStringProducer, Lazy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from .._core import iam_actions as actions
-from .._core.failure_destinations import FailureDestinationProps, FailureDestinationType
-from .._core.log_levels import LogLevel
-from .._core.monitoring import AlarmProps
-from .._core.stream_consumer import (
-    FunctionLimits,
-    FunctionProps,
-    StreamConsumer,
-    StreamReading,
-    check_function_props,
-    handler_code,
-    handler_environment,
-    json_list,
-)
+from .._core.checks import check_options, check_redact
+from .._core.function import FunctionProps, handler_environment, json_list
+from .._core.stream_consumer import StreamConsumer, handler_code
 from .._core.tables import IMAGES_DELIVERED, check_stream_view_type, existing_key_names, require_stream
+from ..options import FailureOptions, FunctionOptions, LogOptions, Monitoring, StreamReading
 from .rules import AlertRule, check_rules
 
 #: The alerts handler, in the package's handler asset.
 ALERTS_HANDLER = "change_alerts.handler"
+SERVICE_NAME = "change-alerts"
 # SNS's own key: encrypted at rest, and a publisher of the account needs no KMS permission.
 SNS_MANAGED_KEY = "alias/aws/sns"
 
@@ -64,6 +51,8 @@ class ChangeAlerts(StreamConsumer):
     alerts no duplicate messages from each other's retries; it runs with ``sns:Publish`` that
     the logger never needs, and the filter keeps its invocations to the few candidate changes.
 
+    Each option is documented on its field, in ``options.py``:
+
     :param table: The table to watch, with a stream (an imported table with its stream ARN).
     :param rules: One to five rules; each is one pattern of the mapping's event filter.
     :param stream_view_type: The view type of an imported table's stream, which CDK cannot
@@ -82,34 +71,14 @@ class ChangeAlerts(StreamConsumer):
         item's last one), redacted as ``redact`` says. Default: ``False``: a message carries the
         keys, the rule and the attribute's old and new value only, so a subscriber (an e-mail
         inbox) never receives the rest of the item unless you ask for it.
-    :param service_name: ``POWERTOOLS_SERVICE_NAME`` of the function's log lines. Default:
-        ``"change-alerts"``.
-    :param log_level: DEBUG or INFO (a line per message published), WARN or ERROR (only records
-        that fail). Default: ``"INFO"``. The handler applies it itself; Lambda's own log-level
-        filter is kept at INFO (DEBUG for DEBUG), as for the logger.
-    :param log_retention: Retention of the function's log group. Default: one month.
-    :param log_encryption_key: A customer-managed KMS key for the function's log group, which
-        holds the notifications' item data at DEBUG and the ERROR lines; as for the logger. Default:
-        none, CloudWatch Logs' own keys.
-    :param memory_size: Memory of the function in MB. Default: 256.
-    :param timeout: Timeout of the function. Default: 30 seconds.
-    :param powertools_layer: Default: the public Powertools layer, as for ``TableStreamLogger``.
-    :param reading: How the mapping reads the stream and retries. Default: ``StreamReading()``,
-        the same defaults as the logger's (batches of 100, 1 second window, ``TRIM_HORIZON``,
-        10 retries, 6 hours, bisect on error, one batch per shard at a time, in order).
-    :param failure_destination: An S3 bucket or SQS queue for the batches given up on, e.g.
-        the logger's ``failure_destination``. Default: none, the construct builds one.
-    :param failure_destination_type: ``"S3"`` or ``"SQS"``. Default: ``"S3"``.
-    :param failure_retention: Default: 30 days for a bucket, 14 days for a queue.
-    :param failure_removal_policy: Default: ``RemovalPolicy.RETAIN``.
-    :param failure_encryption_key: A customer-managed KMS key for the built bucket (SSE-KMS, with
-        an S3 bucket key) or queue: a parked batch holds its records' items, unredacted. The
-        function's role gets what Lambda needs to write with it. Default: none, S3- or
-        SQS-managed encryption. Not with ``failure_destination`` (encrypt your own).
-    :param alarms: Create the alarms (stream lag, errors, throttles, parked and dropped
-        records), as for the logger. Default: ``True``.
-    :param iterator_age_threshold: Default: 60 seconds.
-    :param alarm_action: Added to every alarm for ALARM and OK. Default: none.
+    :param log: The log lines' service (default ``"change-alerts"``) and level, the log group
+        (``LogOptions``). Default: ``LogOptions()``.
+    :param function: The function's memory, timeout, concurrency, layer (``FunctionOptions``).
+    :param reading: How the mapping reads the stream and retries (``StreamReading``), with the
+        same defaults as the logger's.
+    :param failure: Where a batch given up on is parked (``FailureOptions``), e.g.
+        ``FailureOptions(destination=logger.failure_destination)``. Default: a bucket of its own.
+    :param monitoring: The alarms (``Monitoring``), as for the logger. Default: ``Monitoring()``.
     """
 
     def __init__(
@@ -123,55 +92,36 @@ class ChangeAlerts(StreamConsumer):
         topic: sns.ITopic | None = None,
         redact: Sequence[str] = (),
         include_image: bool = False,
-        service_name: str = "change-alerts",
-        log_level: LogLevel = "INFO",
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
-        log_encryption_key: kms.IKey | None = None,
-        memory_size: int = 256,
-        timeout: Duration | None = None,
-        powertools_layer: lambda_.ILayerVersion | None = None,
+        log: LogOptions | None = None,
+        function: FunctionOptions | None = None,
         reading: StreamReading | None = None,
-        failure_destination: s3.IBucket | sqs.IQueue | None = None,
-        failure_destination_type: FailureDestinationType | None = None,
-        failure_retention: Duration | None = None,
-        failure_removal_policy: RemovalPolicy | None = None,
-        failure_encryption_key: kms.IKey | None = None,
-        alarms: bool = True,
-        iterator_age_threshold: Duration | None = None,
-        alarm_action: cloudwatch.IAlarmAction | None = None,
+        failure: FailureOptions | None = None,
+        monitoring: Monitoring | None = None,
     ) -> None:
-        """Build the alerts; every argument, with its default, is described above (``help(ChangeAlerts)``)."""
-        # Defaults that are objects are set here, so that help() shows None rather than an object's address.
-        timeout = timeout or Duration.seconds(30)
-        iterator_age_threshold = iterator_age_threshold or Duration.seconds(60)
+        """Build the alerts; each argument is described above, each option on its field."""
         # Every check before anything is built: one clear error at synth.
         if table is None:
             raise ValueError("ChangeAlerts needs the table to watch: table=... (with a stream).")
+        check_options(
+            log=(log, LogOptions),
+            function=(function, FunctionOptions),
+            reading=(reading, StreamReading),
+            failure=(failure, FailureOptions),
+            monitoring=(monitoring, Monitoring),
+        )
+        log = log or LogOptions()
         require_stream(table)
         alert_rules = check_rules(rules)
-        if log_encryption_key is not None and not hasattr(log_encryption_key, "key_arn"):
-            raise ValueError(
-                "log_encryption_key must be a KMS key (kms.Key(...) or kms.Key.from_key_arn(...)), "
-                f"got {log_encryption_key!r}"
-            )
-        check_function_props(log_level, redact)
+        check_redact(redact)
         _check_images(check_stream_view_type(table, stream_view_type), alert_rules, table.node.path)
-        failure = FailureDestinationProps(
-            failure_destination,
-            failure_destination_type,
-            failure_retention,
-            failure_removal_policy,
-            failure_encryption_key,
-        )
-        alarm_props = AlarmProps(alarms, iterator_age_threshold, alarm_action)
 
         super().__init__(scope, construct_id)
         self._table = table
         self._rules = alert_rules
         self._topic = topic or _build_topic(self)
         environment = handler_environment(
-            service_name,
-            log_level,
+            log.service_name or SERVICE_NAME,
+            log.level,
             redact,
             existing_key_names(table),
             ALERT_RULES=json.dumps([rule.config() for rule in alert_rules], separators=(",", ":")),
@@ -187,12 +137,12 @@ class ChangeAlerts(StreamConsumer):
                 code=handler_code("change_alerts.py"),
                 handler=ALERTS_HANDLER,
                 environment=environment,
-                limits=FunctionLimits(log_level, log_retention, memory_size, timeout, powertools_layer),
-                log_encryption_key=log_encryption_key,
+                function=function or FunctionOptions(),
+                log=log,
             ),
             reading or StreamReading(),
-            failure,
-            alarm_props,
+            failure or FailureOptions(),
+            monitoring or Monitoring(),
             filters=[rule.to_filter() for rule in alert_rules],
             grants=self._grant_publish,
         )

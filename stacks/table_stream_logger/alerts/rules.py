@@ -34,8 +34,8 @@ from typing import Any, ClassVar
 
 from aws_cdk import aws_lambda as lambda_
 
+from .._core.record_formats import TTL_IDENTITY
 from ..filters import MAX_FILTERS, EventName, image_condition
-from ..parked import TTL_IDENTITY
 
 # DynamoDB numbers: up to 38 significant digits.
 MAX_DIGITS = 38

@@ -12,7 +12,16 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from table_stream_logger import ChangeAlerts, ChangeFilter, RisesAbove, TableStreamLogger
+from table_stream_logger import (
+    ChangeAlerts,
+    ChangeFilter,
+    CustomHandler,
+    FailureOptions,
+    LogOptions,
+    NewTable,
+    RisesAbove,
+    TableStreamLogger,
+)
 
 HERE = Path(__file__).resolve().parent
 ORDERS_STREAM_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000"
@@ -21,8 +30,8 @@ ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
 app = cdk.App(outdir=str(HERE / "cdk.out"))
 
 # A table built by the construct.
-new_table = cdk.Stack(app, "NewTableStack")
-TableStreamLogger(new_table, "Logger", partition_key=ID, service_name="orders")
+built = cdk.Stack(app, "NewTableStack")
+TableStreamLogger(built, "Logger", new_table=NewTable(partition_key=ID), log=LogOptions(service_name="orders"))
 
 # A table of another app, imported with its stream ARN.
 imported = cdk.Stack(app, "ImportedTableStack")
@@ -40,8 +49,7 @@ with_key = cdk.Stack(app, "CustomerManagedKeyStack")
 TableStreamLogger(
     with_key,
     "Logger",
-    partition_key=ID,
-    encryption_key=kms.Key(with_key, "TableKey", enable_key_rotation=True),
+    new_table=NewTable(partition_key=ID, encryption_key=kms.Key(with_key, "TableKey", enable_key_rotation=True)),
 )
 
 # The caller's own handler, fed only the changes that keep a stock count.
@@ -49,24 +57,23 @@ custom = cdk.Stack(app, "CustomHandlerStack")
 TableStreamLogger(
     custom,
     "Logger",
-    partition_key=ID,
-    code=lambda_.Code.from_asset(str(HERE / "handler")),
-    handler="mine.handler",
     filters=[
         ChangeFilter(event_names=["INSERT", "MODIFY"], new_image_has={"Stocks": "N"}),
         ChangeFilter(event_names=["REMOVE"], keys_equal={"id": "FRUIT"}),
     ],
+    new_table=NewTable(partition_key=ID),
+    handler=CustomHandler(code=lambda_.Code.from_asset(str(HERE / "handler")), handler="mine.handler"),
 )
 
 # The tutorial's use case: the logged table's second reader tells people when an item is back in stock.
 alerts = cdk.Stack(app, "AlertsStack")
-shop = TableStreamLogger(alerts, "Logger", partition_key=ID)
+shop = TableStreamLogger(alerts, "Logger", new_table=NewTable(partition_key=ID))
 ChangeAlerts(
     alerts,
     "Alerts",
     table=shop.table,
     rules=[RisesAbove("Stocks", 0, name="back-in-stock", title="Back in stock")],
-    failure_destination=shop.failure_destination,
+    failure=FailureOptions(destination=shop.failure_destination),
 )
 
 app.synth()

@@ -13,7 +13,17 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 
-from stacks.table_stream_logger import Becomes, ChangeAlerts, Expires, LogLevel, RisesAbove, StreamReading
+from stacks.table_stream_logger import (
+    Becomes,
+    ChangeAlerts,
+    Expires,
+    FailureOptions,
+    LogLevel,
+    LogOptions,
+    Monitoring,
+    RisesAbove,
+    StreamReading,
+)
 from tests.conftest import CDK_CONTEXT
 
 NewStack = Callable[[], cdk.Stack]
@@ -133,7 +143,7 @@ def test_lambda_filters_at_info_or_below_and_the_handler_applies_log_level(
     new_stack: NewStack, log_level: LogLevel, lambda_level: str
 ) -> None:
     stack = new_stack()
-    ChangeAlerts(stack, "Alerts", table=table(stack), rules=RULES, log_level=log_level)
+    ChangeAlerts(stack, "Alerts", table=table(stack), rules=RULES, log=LogOptions(level=log_level))
 
     _, function = only(dict(assertions.Template.from_stack(stack).to_json()), "AWS::Lambda::Function")
     assert function["LoggingConfig"]["ApplicationLogLevel"] == lambda_level
@@ -193,16 +203,16 @@ def test_a_given_topic_with_a_customer_managed_key_gets_that_key_granted(new_sta
     stack = new_stack()
     key = kms.Key(stack, "TopicKey", enable_key_rotation=True)
     topic = sns.Topic(stack, "Mine", master_key=key, enforce_ssl=True)
-    shared = ChangeAlerts(stack, "Alerts", table=table(stack), rules=RULES, alarms=False)
+    shared = ChangeAlerts(stack, "Alerts", table=table(stack), rules=RULES, monitoring=Monitoring(alarms=False))
     alerts = ChangeAlerts(
         stack,
         "Alerts2",
         table=shared.table,
         rules=RULES,
         topic=topic,
-        failure_destination=shared.failure_destination,
-        alarms=False,
         reading=StreamReading(batch_size=10, starting_position=cdk.aws_lambda.StartingPosition.LATEST),
+        failure=FailureOptions(destination=shared.failure_destination),
+        monitoring=Monitoring(alarms=False),
     )
     template = dict(assertions.Template.from_stack(stack).to_json())
     key_id = stack.get_logical_id(key.node.default_child)  # type: ignore[arg-type]
@@ -249,21 +259,28 @@ def test_rules_that_compare_values_need_both_images(new_stack: NewStack) -> None
 @pytest.mark.parametrize(
     ("props", "message"),
     [
-        ({"rules": []}, "at least one rule"),
-        ({"log_level": "LOUD"}, "log_level must be one of"),
-        ({"redact": "Stocks"}, "redact must be a list"),
-        ({"alarms": False, "alarm_action": object()}, "alarm_action was given with alarms=False"),
-        ({"failure_destination_type": "SNS"}, "failure_destination_type must be one of"),
+        (lambda: {"rules": []}, "at least one rule"),
+        (lambda: {"log": LogOptions(level="LOUD")}, "log.level must be one of"),  # type: ignore[arg-type]
+        (lambda: {"redact": "Stocks"}, "redact must be a list"),
+        (
+            lambda: {"monitoring": Monitoring(alarms=False, alarm_action=object())},  # type: ignore[arg-type]
+            "monitoring.alarm_action was given with monitoring.alarms=False",
+        ),
+        (
+            lambda: {"failure": FailureOptions(destination_type="SNS")},  # type: ignore[arg-type]
+            "failure.destination_type must be one of",
+        ),
+        (lambda: {"reading": True}, r"^reading takes StreamReading\(...\), got True$"),
     ],
 )
 def test_bad_props_are_a_clear_error_before_anything_is_built(
-    new_stack: NewStack, props: dict[str, Any], message: str
+    new_stack: NewStack, props: Callable[[], dict[str, Any]], message: str
 ) -> None:
     stack = new_stack()
     inventory = table(stack)
 
     with pytest.raises(ValueError, match=message):
-        ChangeAlerts(stack, "Alerts", table=inventory, **{"rules": RULES, **props})
+        ChangeAlerts(stack, "Alerts", table=inventory, **{"rules": RULES, **props()})
     assert stack.node.try_find_child("Alerts") is None
 
 
@@ -276,7 +293,7 @@ def test_a_table_without_a_stream_is_a_clear_error(new_stack: NewStack) -> None:
 
 
 def test_stream_reading_is_checked() -> None:
-    with pytest.raises(ValueError, match="batch_size must be between 1 and 10000, got 0"):
+    with pytest.raises(ValueError, match=r"^reading\.batch_size must be between 1 and 10000, got 0$"):
         StreamReading(batch_size=0)
 
 

@@ -468,12 +468,26 @@ def test_outputs(template: assertions.Template) -> None:
     }
 
 
+# Each function's asset: its handler's modules, the helpers both share and the DynamoDB JSON
+# rendering, and nothing of the other handler's.
+LOGGER_FILES = [
+    "dynamo_json.py",
+    "line_render.py",
+    "line_writer.py",
+    "oversized.py",
+    "stream_common.py",
+    "stream_logger.py",
+]
+ALERTS_FILES = ["change_alerts.py", "dynamo_json.py", "stream_common.py"]
+
+
+@pytest.mark.parametrize(("function", "expected"), [(FUNCTION, LOGGER_FILES), (ALERTS_FUNCTION, ALERTS_FILES)])
 def test_function_asset_is_the_handler_without_caches(
-    template: assertions.Template, cloud_assembly: cx_api.CloudAssembly
+    template: assertions.Template, cloud_assembly: cx_api.CloudAssembly, function: str, expected: list[str]
 ) -> None:
     assembly_dir = Path(cloud_assembly.directory)
     manifest: dict[str, Any] = json.loads((assembly_dir / "InventoryStack.assets.json").read_text())
-    s3_key = template.find_resources("AWS::Lambda::Function")[FUNCTION]["Properties"]["Code"]["S3Key"]
+    s3_key = template.find_resources("AWS::Lambda::Function")[function]["Properties"]["Code"]["S3Key"]
     (asset,) = (
         entry
         for entry in manifest["files"].values()
@@ -483,7 +497,7 @@ def test_function_asset_is_the_handler_without_caches(
 
     asset_dir = assembly_dir / asset["source"]["path"]
     files = sorted(str(path.relative_to(asset_dir)) for path in asset_dir.rglob("*"))
-    assert "stream_logger.py" in files
+    assert files == expected
     assert not [name for name in files if re.search(r"__pycache__|\.pyc$|_cache", name)]
 
 

@@ -11,7 +11,7 @@ from aws_cdk import Duration, Size, assertions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import ArchiveOptions, LogOptions, Monitoring, NewTable, TableStreamLogger
 from stacks.table_stream_logger.archive.layout import (
     CHANGE_LINES_PATTERN,
     COLUMNS,
@@ -32,7 +32,7 @@ ARCHIVE = "LoggerArchive"
 def archived() -> assertions.Template:
     """A logger with the archive and its defaults, synthesized once for the module."""
     stack = cdk.Stack(cdk.App(context=CDK_CONTEXT), "Archived")
-    TableStreamLogger(stack, "Logger", partition_key=PK, sort_key=SK, archive=True)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=PK, sort_key=SK), archive=ArchiveOptions())
     return assertions.Template.from_stack(stack)
 
 
@@ -82,7 +82,11 @@ def test_standard_class_stays_unsaid_so_existing_groups_are_not_replaced(archive
 def test_infrequent_access_class_reaches_the_log_group(new_stack: NewStack) -> None:
     stack = new_stack()
     TableStreamLogger(
-        stack, "Logger", partition_key=PK, log_group_class=logs.LogGroupClass.INFREQUENT_ACCESS, dashboard=False
+        stack,
+        "Logger",
+        dashboard=False,
+        new_table=NewTable(partition_key=PK),
+        log=LogOptions(group_class=logs.LogGroupClass.INFREQUENT_ACCESS),
     )
 
     assertions.Template.from_stack(stack).has_resource_properties(
@@ -93,7 +97,7 @@ def test_infrequent_access_class_reaches_the_log_group(new_stack: NewStack) -> N
 @pytest.mark.parametrize(
     ("props", "message"),
     [
-        ({"archive": True, "dashboard": False}, "archive=True needs log_group_class=STANDARD"),
+        ({"archive": ArchiveOptions(), "dashboard": False}, "archive needs log.group_class=STANDARD"),
         ({}, "extracts no embedded metrics, so the dashboard's graphs"),
     ],
 )
@@ -102,34 +106,38 @@ def test_infrequent_access_with_what_it_cannot_feed_is_an_error_at_synth(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         TableStreamLogger(
-            new_stack(), "Logger", partition_key=PK, log_group_class=logs.LogGroupClass.INFREQUENT_ACCESS, **props
+            new_stack(),
+            "Logger",
+            **props,
+            new_table=NewTable(partition_key=PK),
+            log=LogOptions(group_class=logs.LogGroupClass.INFREQUENT_ACCESS),
         )
 
 
 @pytest.mark.parametrize(
     ("props", "message"),
     [
-        ({"archive_retention": Duration.hours(36)}, "archive_retention must be a whole number of days"),
-        ({"archive_retention": Duration.hours(1)}, "archive_retention must be a whole number of days"),
-        ({"archive_bytes_scanned_limit": Size.mebibytes(9)}, "at least 10 MiB"),
+        (
+            {"retention": Duration.hours(36)},
+            "^archive.retention must be a whole number of days, at least 1, got 1 day 12 hours$",
+        ),
+        ({"retention": Duration.hours(1)}, "archive.retention must be a whole number of days"),
+        ({"bytes_scanned_limit": Size.mebibytes(9)}, "^archive.bytes_scanned_limit must be at least 10 MiB"),
     ],
 )
 def test_archive_props_out_of_range_are_an_error(new_stack: NewStack, props: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        TableStreamLogger(new_stack(), "Logger", partition_key=PK, archive=True, **props)
+        TableStreamLogger(new_stack(), "Logger", new_table=NewTable(partition_key=PK), archive=ArchiveOptions(**props))
 
 
-def test_archive_props_without_the_archive_are_an_error(new_stack: NewStack) -> None:
-    with pytest.raises(
-        ValueError,
-        match=r"^archive_retention and archive_bytes_scanned_limit given without archive=True: there is no archive",
-    ):
+def test_the_old_archive_flag_is_refused_with_what_to_write_instead(new_stack: NewStack) -> None:
+    # archive=True of the flat API: an archive is now its options, and no archive is None.
+    with pytest.raises(ValueError, match=r"^archive takes ArchiveOptions\(...\), got True$"):
         TableStreamLogger(
             new_stack(),
             "Logger",
-            partition_key=PK,
-            archive_retention=Duration.days(30),
-            archive_bytes_scanned_limit=Size.gibibytes(1),
+            new_table=NewTable(partition_key=PK),
+            archive=True,  # type: ignore[arg-type]
         )
 
 
@@ -138,7 +146,7 @@ def test_archive_props_without_the_archive_are_an_error(new_stack: NewStack) -> 
 
 def test_no_archive_by_default(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger = TableStreamLogger(stack, "Logger", partition_key=PK)
+    logger = TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=PK))
     template = assertions.Template.from_stack(stack)
 
     assert logger.archive is None
@@ -194,10 +202,8 @@ def test_retention_and_query_limit_can_be_set(new_stack: NewStack) -> None:
     TableStreamLogger(
         stack,
         "Logger",
-        partition_key=PK,
-        archive=True,
-        archive_retention=Duration.days(2555),
-        archive_bytes_scanned_limit=Size.gibibytes(1),
+        new_table=NewTable(partition_key=PK),
+        archive=ArchiveOptions(retention=Duration.days(2555), bytes_scanned_limit=Size.gibibytes(1)),
     )
     template = assertions.Template.from_stack(stack)
 
@@ -420,7 +426,7 @@ def test_saved_queries_are_in_the_workgroup_and_database(archived: assertions.Te
 def test_history_query_needs_the_key_names_which_an_imported_table_does_not_tell(new_stack: NewStack) -> None:
     stack = new_stack()
     table = dynamodb.Table.from_table_attributes(stack, "Orders", table_name="orders", table_stream_arn=STREAM_ARN)
-    TableStreamLogger(stack, "Logger", table=table, archive=True)
+    TableStreamLogger(stack, "Logger", table=table, archive=ArchiveOptions())
     names = [
         value["Properties"]["Name"]
         for value in assertions.Template.from_stack(stack).find_resources("AWS::Athena::NamedQuery").values()
@@ -459,8 +465,16 @@ def test_alarms_watch_both_deliveries_and_join_the_loggers_alarms(archived: asse
 
 
 def test_archive_alarms_are_in_the_loggers_alarms_and_none_without_alarms(new_stack: NewStack) -> None:
-    with_alarms = TableStreamLogger(new_stack(), "Logger", partition_key=PK, archive=True)
-    without = TableStreamLogger(new_stack(), "Logger", partition_key=PK, archive=True, alarms=False)
+    with_alarms = TableStreamLogger(
+        new_stack(), "Logger", new_table=NewTable(partition_key=PK), archive=ArchiveOptions()
+    )
+    without = TableStreamLogger(
+        new_stack(),
+        "Logger",
+        new_table=NewTable(partition_key=PK),
+        monitoring=Monitoring(alarms=False),
+        archive=ArchiveOptions(),
+    )
 
     assert {"ArchiveDelivery", "ArchiveSubscription"} <= set(with_alarms.alarms)
     assert with_alarms.archive is not None and set(with_alarms.archive.alarms) == {

@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import assertions
 from aws_cdk import aws_dynamodb as dynamodb
 
-from stacks.table_stream_logger import StreamReading, TableStreamLogger
+from stacks.table_stream_logger import NewTable, StreamReading, TableStreamLogger
 
 PK = dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING)
 
@@ -21,7 +21,9 @@ def test_a_batch_size_from_a_parameter_synthesizes_as_a_reference(new_stack: Cal
     # jsii types a number as float; the option is typed int.
     batch_size = cast(int, cdk.CfnParameter(stack, "BatchSize", type="Number", default=100).value_as_number)
     # WHEN the logger is built with it
-    TableStreamLogger(stack, "Logger", partition_key=PK, batch_size=batch_size)
+    TableStreamLogger(
+        stack, "Logger", new_table=NewTable(partition_key=PK), reading=StreamReading(batch_size=batch_size)
+    )
     # THEN the mapping takes the parameter, where a literal check would have refused a token's number
     assertions.Template.from_stack(stack).has_resource_properties(
         "AWS::Lambda::EventSourceMapping", {"BatchSize": {"Ref": "BatchSize"}}

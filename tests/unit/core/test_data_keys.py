@@ -15,7 +15,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from stacks.table_stream_logger import ChangeAlerts, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger import (
+    ArchiveOptions,
+    ChangeAlerts,
+    FailureOptions,
+    LogOptions,
+    NewTable,
+    RisesAbove,
+    TableStreamLogger,
+)
 
 NewStack = Callable[[], cdk.Stack]
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
@@ -44,7 +52,12 @@ def statements_on(template: assertions.Template, resource: dict[str, Any]) -> di
 
 def test_the_built_failure_bucket_uses_the_key_and_the_role_may_generate_data_keys(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID, failure_encryption_key=kms.Key(stack, "Key"))
+    logger = TableStreamLogger(
+        stack,
+        "Logger",
+        new_table=NewTable(partition_key=ID),
+        failure=FailureOptions(encryption_key=kms.Key(stack, "Key")),
+    )
 
     template = assertions.Template.from_stack(stack)
 
@@ -72,7 +85,10 @@ def test_the_built_failure_bucket_uses_the_key_and_the_role_may_generate_data_ke
 def test_a_built_queue_uses_the_key_and_the_role_may_send_with_it(new_stack: NewStack) -> None:
     stack = new_stack()
     TableStreamLogger(
-        stack, "Logger", partition_key=ID, failure_destination_type="SQS", failure_encryption_key=kms.Key(stack, "Key")
+        stack,
+        "Logger",
+        new_table=NewTable(partition_key=ID),
+        failure=FailureOptions(destination_type="SQS", encryption_key=kms.Key(stack, "Key")),
     )
 
     template = assertions.Template.from_stack(stack)
@@ -85,7 +101,11 @@ def test_the_alerts_built_bucket_takes_a_key_too(new_stack: NewStack) -> None:
     stack = new_stack()
     table = dynamodb.Table(stack, "Table", partition_key=ID, stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
     ChangeAlerts(
-        stack, "Alerts", table=table, rules=[RisesAbove("Stocks", 0)], failure_encryption_key=kms.Key(stack, "Key")
+        stack,
+        "Alerts",
+        table=table,
+        rules=[RisesAbove("Stocks", 0)],
+        failure=FailureOptions(encryption_key=kms.Key(stack, "Key")),
     )
 
     template = assertions.Template.from_stack(stack)
@@ -102,43 +122,55 @@ def test_the_alerts_built_bucket_takes_a_key_too(new_stack: NewStack) -> None:
 
 
 @pytest.mark.parametrize(
-    ("props", "message"),
+    ("given", "message"),
     [
         (
-            {"failure_destination": "bucket"},
-            "Give either an existing failure destination or props for a new one, not both: "
-            "failure_destination was given together with failure_encryption_key.",
+            "bucket",
+            "Give either an existing failure destination or options for a new one, not both: "
+            "failure.destination was given together with failure.encryption_key.",
         ),
-        ({"archive": False}, "archive_encryption_key given without archive=True: there is no archive to apply it to."),
+        (
+            "table",
+            "Give either an existing table or options for a new one, not both: "
+            "table was given together with new_table.",
+        ),
     ],
 )
-def test_a_key_for_nothing_built_is_refused_in_one_line(
-    new_stack: NewStack, props: dict[str, Any], message: str
-) -> None:
+def test_a_key_for_nothing_built_is_refused_in_one_line(new_stack: NewStack, given: str, message: str) -> None:
     stack = new_stack()
     key = kms.Key(stack, "Key")
-    if props.get("failure_destination") == "bucket":
-        props = {"failure_destination": s3.Bucket(stack, "Mine"), "failure_encryption_key": key}
-    else:
-        props = {**props, "archive_encryption_key": key}
 
     with pytest.raises(ValueError) as raised:
-        TableStreamLogger(stack, "Logger", partition_key=ID, **props)
+        if given == "bucket":
+            failure = FailureOptions(destination=s3.Bucket(stack, "Mine"), encryption_key=key)
+            TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID), failure=failure)
+        else:
+            table = dynamodb.Table(stack, "Mine", partition_key=ID, stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
+            TableStreamLogger(stack, "Logger", table=table, new_table=NewTable(partition_key=ID, encryption_key=key))
 
     assert str(raised.value) == message
 
 
-@pytest.mark.parametrize("option", ["failure_encryption_key", "archive_encryption_key"])
-def test_a_key_that_is_no_key_is_refused(new_stack: NewStack, option: str) -> None:
-    with pytest.raises(ValueError, match=rf"^{option} must be a KMS key \(kms.Key\(...\) or kms.Key.from_key_arn"):
-        not_a_key: dict[str, Any] = {option: "alias/mine"}
-        TableStreamLogger(new_stack(), "Logger", partition_key=ID, archive=True, **not_a_key)
+@pytest.mark.parametrize(
+    "option", [FailureOptions, ArchiveOptions, NewTable, LogOptions], ids=lambda kind: kind.__name__
+)
+def test_a_key_that_is_no_key_is_refused(option: type) -> None:
+    name = {FailureOptions: "failure", ArchiveOptions: "archive", NewTable: "new_table", LogOptions: "log"}[option]
+    more: dict[str, Any] = {"partition_key": ID} if option is NewTable else {}
+
+    with pytest.raises(
+        ValueError, match=rf"^{name}.encryption_key must be a KMS key \(kms.Key\(...\) or kms.Key.from_key_arn"
+    ):
+        option(encryption_key="alias/mine", **more)
 
 
 def test_the_archive_bucket_and_athena_results_use_the_key_firehose_writes_with_it(new_stack: NewStack) -> None:
     stack = new_stack()
     logger = TableStreamLogger(
-        stack, "Logger", partition_key=ID, archive=True, archive_encryption_key=kms.Key(stack, "Key")
+        stack,
+        "Logger",
+        new_table=NewTable(partition_key=ID),
+        archive=ArchiveOptions(encryption_key=kms.Key(stack, "Key")),
     )
     assert logger.archive is not None
     reader = iam.Role(stack, "Reader", assumed_by=iam.AccountRootPrincipal())
@@ -187,7 +219,11 @@ def test_the_alerts_log_group_takes_a_key_for_itself_only(new_stack: NewStack) -
     stack = new_stack()
     table = dynamodb.Table(stack, "Table", partition_key=ID, stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
     alerts = ChangeAlerts(
-        stack, "Alerts", table=table, rules=[RisesAbove("Stocks", 0)], log_encryption_key=kms.Key(stack, "Key")
+        stack,
+        "Alerts",
+        table=table,
+        rules=[RisesAbove("Stocks", 0)],
+        log=LogOptions(encryption_key=kms.Key(stack, "Key")),
     )
 
     template = assertions.Template.from_stack(stack)

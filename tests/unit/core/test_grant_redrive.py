@@ -14,7 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
-from stacks.table_stream_logger import ChangeAlerts, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger import ChangeAlerts, FailureOptions, NewTable, RisesAbove, TableStreamLogger
 from stacks.table_stream_logger._core.stream_consumer import StreamConsumer
 
 NewStack = Callable[[], cdk.Stack]
@@ -119,7 +119,7 @@ def queue_statements(template: assertions.Template) -> list[dict[str, Any]]:
 
 
 def test_the_built_bucket_gets_list_read_move_and_nothing_else(new_stack: NewStack) -> None:
-    template, policy = operator_policy(new_stack(), partition_key=ID)
+    template, policy = operator_policy(new_stack(), new_table=NewTable(partition_key=ID))
     bucket = logical_id(template, "AWS::S3::Bucket")
 
     assert policy == {
@@ -136,7 +136,9 @@ def test_a_given_bucket_with_a_kms_key_adds_its_key(new_stack: NewStack) -> None
     key = kms.Key(stack, "BucketKey")
     bucket = s3.Bucket(stack, "Parked", encryption=s3.BucketEncryption.KMS, encryption_key=key)
 
-    template, policy = operator_policy(stack, partition_key=ID, failure_destination=bucket)
+    template, policy = operator_policy(
+        stack, new_table=NewTable(partition_key=ID), failure=FailureOptions(destination=bucket)
+    )
 
     assert policy["Statement"][-1] == {
         "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
@@ -147,7 +149,9 @@ def test_a_given_bucket_with_a_kms_key_adds_its_key(new_stack: NewStack) -> None
 
 
 def test_the_built_queue_gets_receive_release_delete_and_the_stream(new_stack: NewStack) -> None:
-    template, policy = operator_policy(new_stack(), partition_key=ID, failure_destination_type="SQS")
+    template, policy = operator_policy(
+        new_stack(), new_table=NewTable(partition_key=ID), failure=FailureOptions(destination_type="SQS")
+    )
 
     assert policy == {
         "Version": "2012-10-17",
@@ -163,7 +167,9 @@ def test_a_queue_and_a_table_with_keys_add_decrypt_on_each(new_stack: NewStack) 
     queue_key, table_key = kms.Key(stack, "QueueKey"), kms.Key(stack, "TableKey")
     queue = sqs.Queue(stack, "Parked", encryption=sqs.QueueEncryption.KMS, encryption_master_key=queue_key)
 
-    _, policy = operator_policy(stack, partition_key=ID, encryption_key=table_key, failure_destination=queue)
+    _, policy = operator_policy(
+        stack, new_table=NewTable(partition_key=ID, encryption_key=table_key), failure=FailureOptions(destination=queue)
+    )
 
     assert policy["Statement"][-1] == {
         "Action": "kms:Decrypt",
@@ -198,13 +204,13 @@ def test_the_alerts_built_bucket_gets_the_same_statements_on_their_own_resources
 def test_the_alerts_parking_in_the_loggers_bucket_get_their_function_and_that_bucket(new_stack: NewStack) -> None:
     # GIVEN the app's layout: the alerts park their batches in the logger's bucket
     stack = new_stack()
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID)
+    logger = TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID))
     reader = ChangeAlerts(
         stack,
         "Alerts",
         table=logger.table,
         rules=[RisesAbove("Stocks", 0)],
-        failure_destination=logger.failure_destination,
+        failure=FailureOptions(destination=logger.failure_destination),
     )
 
     # WHEN an operator is given the alerts' redrive
@@ -235,7 +241,7 @@ def test_the_alerts_queue_and_keyed_table_get_receive_release_delete_the_stream_
     stack = new_stack()
     table_key = kms.Key(stack, "TableKey")
     table = {"encryption": dynamodb.TableEncryption.CUSTOMER_MANAGED, "encryption_key": table_key}
-    template, policy = granted_policy(stack, alerts(stack, table=table, failure_destination_type="SQS"))
+    template, policy = granted_policy(stack, alerts(stack, table=table, failure=FailureOptions(destination_type="SQS")))
 
     assert policy == {
         "Version": "2012-10-17",

@@ -10,7 +10,14 @@ from aws_cdk import assertions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 
-from stacks.table_stream_logger import ChangeAlerts, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger import (
+    ArchiveOptions,
+    ChangeAlerts,
+    FailureOptions,
+    NewTable,
+    RisesAbove,
+    TableStreamLogger,
+)
 from stacks.table_stream_logger._core.iam_actions import UNSCOPED_ACTIONS
 from stacks.table_stream_logger._core.stream_consumer import StreamConsumer
 from tests.unit.core.test_compliance import findings, nag_report
@@ -62,7 +69,7 @@ def test_status_on_the_logger_reads_its_mapping_function_log_alarms_metric_and_l
     new_stack: NewStack,
 ) -> None:
     stack = new_stack()
-    logger, role = TableStreamLogger(stack, "Logger", partition_key=ID), operator(stack)
+    logger, role = TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID)), operator(stack)
 
     logger.grant_status(role)
 
@@ -77,7 +84,9 @@ def test_status_on_the_logger_reads_its_mapping_function_log_alarms_metric_and_l
 def test_status_on_alerts_parking_in_a_queue_reads_the_queue_depth(new_stack: NewStack) -> None:
     stack = new_stack()
     table = dynamodb.Table(stack, "Table", partition_key=ID, stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES)
-    alerts = ChangeAlerts(stack, "Alerts", table=table, rules=[RisesAbove("Stocks", 0)], failure_destination_type="SQS")
+    alerts = ChangeAlerts(
+        stack, "Alerts", table=table, rules=[RisesAbove("Stocks", 0)], failure=FailureOptions(destination_type="SQS")
+    )
     role = operator(stack)
 
     alerts.grant_status(role)
@@ -123,7 +132,7 @@ def history_statements(stack: cdk.Stack, template: assertions.Template, logger: 
 
 def test_history_without_an_archive_queries_the_log_group_and_nothing_else(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger, role = TableStreamLogger(stack, "Logger", partition_key=ID), operator(stack)
+    logger, role = TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID)), operator(stack)
 
     logger.grant_history(role)
 
@@ -133,7 +142,10 @@ def test_history_without_an_archive_queries_the_log_group_and_nothing_else(new_s
 
 def test_history_with_the_archive_adds_its_workgroup_tables_lines_and_results(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger, role = TableStreamLogger(stack, "Logger", partition_key=ID, archive=True), operator(stack)
+    logger, role = (
+        TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID), archive=ArchiveOptions()),
+        operator(stack),
+    )
     assert logger.archive is not None
 
     logger.grant_history(role)
@@ -192,7 +204,7 @@ def test_history_with_the_archive_adds_its_workgroup_tables_lines_and_results(ne
 def test_cdk_nag_sees_each_grants_wildcards_acknowledged_for_a_role_and_an_imported_role() -> None:
     app = cdk.App()
     stack = cdk.Stack(app, "Granted")
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID, archive=True)
+    logger = TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID), archive=ArchiveOptions())
     on_call = iam.Role.from_role_name(stack, "OnCall", "on-call")
     for grantee in (operator(stack), on_call):
         logger.grant_status(grantee)
@@ -225,7 +237,10 @@ def test_cdk_nag_sees_each_grants_wildcards_acknowledged_for_a_role_and_an_impor
 
 def test_only_the_actions_iam_cannot_scope_are_granted_on_everything(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger, role = TableStreamLogger(stack, "Logger", partition_key=ID, archive=True), operator(stack)
+    logger, role = (
+        TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID), archive=ArchiveOptions()),
+        operator(stack),
+    )
     logger.grant_status(role)
     logger.grant_history(role)
 

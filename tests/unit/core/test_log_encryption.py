@@ -13,7 +13,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import FunctionOptions, LogOptions, NewTable, TableStreamLogger
 from stacks.table_stream_logger._core.iam_actions import LOGS_KEY_ACTIONS
 from tests.conftest import CDK_CONTEXT
 
@@ -25,7 +25,7 @@ LOG_GROUP = "LoggerLogGroup2B2DC26B"
 
 
 def build(stack: cdk.Stack, **props: Any) -> assertions.Template:
-    TableStreamLogger(stack, "Logger", partition_key=ID, **props)
+    TableStreamLogger(stack, "Logger", **props, new_table=NewTable(partition_key=ID))
     return assertions.Template.from_stack(stack)
 
 
@@ -53,7 +53,7 @@ def test_log_group_is_encrypted_with_the_given_key(new_stack: NewStack) -> None:
     stack = new_stack()
     key = kms.Key(stack, "LogKey", enable_key_rotation=True)
 
-    template = build(stack, log_encryption_key=key)
+    template = build(stack, log=LogOptions(encryption_key=key))
 
     template.has_resource_properties("AWS::Logs::LogGroup", {"KmsKeyId": {"Fn::GetAtt": [logical_id(key), "Arn"]}})
 
@@ -62,7 +62,7 @@ def test_key_policy_lets_cloudwatch_logs_of_the_region_use_it_for_this_log_group
     stack = new_stack()
     key = kms.Key(stack, "LogKey", enable_key_rotation=True)
 
-    template = build(stack, log_encryption_key=key)
+    template = build(stack, log=LogOptions(encryption_key=key))
 
     statement = logs_service_statement(resource(template, "AWS::KMS::Key")["Properties"]["KeyPolicy"])
     assert statement == {
@@ -92,7 +92,7 @@ def test_key_policy_does_not_refer_to_the_log_group_which_refers_to_the_key(new_
     stack = new_stack()
     key = kms.Key(stack, "LogKey", enable_key_rotation=True)
 
-    template = build(stack, log_encryption_key=key)
+    template = build(stack, log=LogOptions(encryption_key=key))
 
     key_resource = json.dumps(resource(template, "AWS::KMS::Key"))
     assert LOG_GROUP in key_resource  # as part of the name pattern only
@@ -105,7 +105,7 @@ def test_function_role_grants_are_unchanged_by_the_log_key(new_stack: NewStack) 
     # CloudWatch Logs encrypts with its own access to the key: the writer needs no KMS permission.
     without = build(new_stack())
     stack = new_stack()
-    with_key = build(stack, log_encryption_key=kms.Key(stack, "LogKey", enable_key_rotation=True))
+    with_key = build(stack, log=LogOptions(encryption_key=kms.Key(stack, "LogKey", enable_key_rotation=True)))
 
     assert resource(with_key, "AWS::IAM::Policy") == resource(without, "AWS::IAM::Policy")
     assert resource(with_key, "AWS::IAM::Role") == resource(without, "AWS::IAM::Role")
@@ -117,7 +117,7 @@ def test_key_of_another_stack_gets_the_statement_without_a_cross_stack_reference
     keys = cdk.Stack(app, "Keys")
     key = kms.Key(keys, "LogKey", enable_key_rotation=True)
     logger_stack = cdk.Stack(app, "Logger")
-    TableStreamLogger(logger_stack, "Logger", partition_key=ID, log_encryption_key=key)
+    TableStreamLogger(logger_stack, "Logger", new_table=NewTable(partition_key=ID), log=LogOptions(encryption_key=key))
 
     key_template = assertions.Template.from_stack(keys)
 
@@ -138,7 +138,7 @@ def test_default_log_group_uses_cloudwatch_logs_encryption(new_stack: NewStack) 
 def test_imported_key_is_used_and_a_warning_says_its_policy_is_yours(new_stack: NewStack) -> None:
     stack = new_stack()
 
-    template = build(stack, log_encryption_key=kms.Key.from_key_arn(stack, "LogKey", KEY_ARN))
+    template = build(stack, log=LogOptions(encryption_key=kms.Key.from_key_arn(stack, "LogKey", KEY_ARN)))
 
     template.has_resource_properties("AWS::Logs::LogGroup", {"KmsKeyId": KEY_ARN})
     warnings = assertions.Annotations.from_stack(stack).find_warning(
@@ -149,12 +149,17 @@ def test_imported_key_is_used_and_a_warning_says_its_policy_is_yours(new_stack: 
 
 
 def test_log_key_that_is_not_a_key_is_an_error(new_stack: NewStack) -> None:
-    with pytest.raises(ValueError, match=r"^log_encryption_key must be a KMS key .*, got 'arn:aws:kms:"):
-        TableStreamLogger(new_stack(), "Logger", partition_key=ID, log_encryption_key=KEY_ARN)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^log.encryption_key must be a KMS key .*, got 'arn:aws:kms:"):
+        TableStreamLogger(
+            new_stack(),
+            "Logger",
+            new_table=NewTable(partition_key=ID),
+            log=LogOptions(encryption_key=KEY_ARN),  # type: ignore[arg-type]
+        )
 
 
 def test_reserved_concurrency_is_set_on_the_function(new_stack: NewStack) -> None:
-    template = build(new_stack(), reserved_concurrent_executions=4)
+    template = build(new_stack(), function=FunctionOptions(reserved_concurrent_executions=4))
 
     template.has_resource_properties("AWS::Lambda::Function", {"ReservedConcurrentExecutions": 4})
 
@@ -167,5 +172,12 @@ def test_no_reserved_concurrency_by_default(new_stack: NewStack) -> None:
 
 @pytest.mark.parametrize("value", [0, -1])
 def test_reserved_concurrency_below_one_is_an_error(new_stack: NewStack, value: int) -> None:
-    with pytest.raises(ValueError, match=rf"^reserved_concurrent_executions must be at least 1, got {value}: "):
-        TableStreamLogger(new_stack(), "Logger", partition_key=ID, reserved_concurrent_executions=value)
+    with pytest.raises(
+        ValueError, match=rf"^function.reserved_concurrent_executions must be at least 1, got {value}: "
+    ):
+        TableStreamLogger(
+            new_stack(),
+            "Logger",
+            new_table=NewTable(partition_key=ID),
+            function=FunctionOptions(reserved_concurrent_executions=value),
+        )

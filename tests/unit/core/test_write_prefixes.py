@@ -13,9 +13,9 @@ import aws_cdk as cdk
 from aws_cdk import assertions
 from aws_cdk import aws_dynamodb as dynamodb
 
-from stacks.table_stream_logger import ChangeAlerts, Expires, TableStreamLogger
+from stacks.table_stream_logger import ChangeAlerts, Expires, NewTable, TableStreamLogger
 from stacks.table_stream_logger._core.failure_destinations import OVERSIZED_PREFIX
-from stacks.table_stream_logger.parked import PARKED_PREFIX, REPLAYED_PREFIX
+from stacks.table_stream_logger._core.record_formats import PARKED_PREFIX, REPLAYED_PREFIX
 from tests.conftest import CDK_CONTEXT
 
 LOGGER_ROLE = "InventoryLoggerRoleCA5AC158"
@@ -64,7 +64,9 @@ def test_no_function_can_write_a_replayed_marker_in_a_shared_bucket() -> None:
     # GIVEN the alerts beside the logger on its table (the app's shape, outside the app)
     stack = cdk.Stack(cdk.App(context=CDK_CONTEXT), "Shared")
     logger = TableStreamLogger(
-        stack, "Logger", partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
+        stack,
+        "Logger",
+        new_table=NewTable(partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)),
     )
     ChangeAlerts(stack, "Alerts", table=logger.table, rules=[Expires()])
     patterns = put_object_patterns(assertions.Template.from_stack(stack))

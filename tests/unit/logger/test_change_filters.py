@@ -13,7 +13,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 
 from local.filtering import compile_patterns
 from local.template import read
-from stacks.table_stream_logger import MAX_FILTERS, ChangeFilter, EventName, TableStreamLogger
+from stacks.table_stream_logger import MAX_FILTERS, ChangeFilter, EventName, NewTable, TableStreamLogger
 
 NewStack = Callable[[], cdk.Stack]
 
@@ -28,7 +28,7 @@ def filter_criteria(stack: cdk.Stack) -> Any:
 
 def synthesized_patterns(new_stack: NewStack, *filters: ChangeFilter) -> list[dict[str, Any]]:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK, sort_key=SK, filters=filters)
+    TableStreamLogger(stack, "Logger", filters=filters, new_table=NewTable(partition_key=PK, sort_key=SK))
     return [json.loads(item["Pattern"]) for item in filter_criteria(stack)["Filters"]]
 
 
@@ -37,7 +37,7 @@ def synthesized_patterns(new_stack: NewStack, *filters: ChangeFilter) -> list[di
 
 def test_no_filters_means_no_filter_criteria(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=PK))
 
     assert filter_criteria(stack) is None
 
@@ -47,8 +47,6 @@ def test_filter_criteria_are_synthesized_exactly(new_stack: NewStack) -> None:
     TableStreamLogger(
         stack,
         "Logger",
-        partition_key=PK,
-        sort_key=SK,
         filters=[
             ChangeFilter(event_names=["MODIFY"]),
             ChangeFilter(new_image_has={"Stocks": "N"}),
@@ -60,6 +58,7 @@ def test_filter_criteria_are_synthesized_exactly(new_stack: NewStack) -> None:
             ),
             ChangeFilter(event_names=["REMOVE"], old_image_has={"Tags": "SS"}),
         ],
+        new_table=NewTable(partition_key=PK, sort_key=SK),
     )
 
     assert filter_criteria(stack) == {
@@ -162,7 +161,7 @@ def test_synthesized_patterns_select_the_expected_records(
 ) -> None:
     # GIVEN the template of a logger with filters, read as `make local` reads it
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK, sort_key=SK, filters=filters)
+    TableStreamLogger(stack, "Logger", filters=filters, new_table=NewTable(partition_key=PK, sort_key=SK))
     patterns = read(dict(assertions.Template.from_stack(stack).to_json()), "TestStack").mapping.filter_patterns
     predicate = compile_patterns(patterns)
     assert predicate is not None
@@ -204,7 +203,7 @@ def test_more_filters_than_lambda_allows_by_default_is_an_error(new_stack: NewSt
 
     assert MAX_FILTERS == 5
     with pytest.raises(ValueError, match="6 filters were given; Lambda allows 5 per event source mapping by default"):
-        TableStreamLogger(new_stack(), "Logger", partition_key=PK, filters=filters)
+        TableStreamLogger(new_stack(), "Logger", filters=filters, new_table=NewTable(partition_key=PK))
 
 
 def test_five_filters_are_fine(new_stack: NewStack) -> None:
@@ -222,4 +221,4 @@ def test_five_filters_are_fine(new_stack: NewStack) -> None:
 )
 def test_filters_that_are_not_change_filters_are_an_error(new_stack: NewStack, filters: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        TableStreamLogger(new_stack(), "Logger", partition_key=PK, filters=filters)
+        TableStreamLogger(new_stack(), "Logger", filters=filters, new_table=NewTable(partition_key=PK))

@@ -11,7 +11,7 @@ from aws_cdk import assertions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import LogOptions, NewTable, TableStreamLogger
 from stacks.table_stream_logger._core.queries import history_index_fields
 
 NewStack = Callable[[], cdk.Stack]
@@ -27,14 +27,14 @@ def log_group(stack: cdk.Stack) -> dict[str, Any]:
 
 def test_the_key_fields_and_event_name_are_indexed(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK, sort_key=SK)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=PK, sort_key=SK))
 
     assert log_group(stack)["FieldIndexPolicies"] == [{"Fields": ["keys.PK", "keys.SK", "event_name"]}]
 
 
 def test_a_redacted_key_is_not_indexed(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK, sort_key=SK, redact=["SK"])
+    TableStreamLogger(stack, "Logger", redact=["SK"], new_table=NewTable(partition_key=PK, sort_key=SK))
 
     assert log_group(stack)["FieldIndexPolicies"] == [{"Fields": ["keys.PK", "event_name"]}]
 
@@ -42,7 +42,11 @@ def test_a_redacted_key_is_not_indexed(new_stack: NewStack) -> None:
 def test_an_infrequent_access_group_has_no_index_policy(new_stack: NewStack) -> None:
     stack = new_stack()
     TableStreamLogger(
-        stack, "Logger", partition_key=PK, log_group_class=logs.LogGroupClass.INFREQUENT_ACCESS, dashboard=False
+        stack,
+        "Logger",
+        dashboard=False,
+        new_table=NewTable(partition_key=PK),
+        log=LogOptions(group_class=logs.LogGroupClass.INFREQUENT_ACCESS),
     )
 
     assert "FieldIndexPolicies" not in log_group(stack)

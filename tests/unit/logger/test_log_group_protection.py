@@ -9,7 +9,7 @@ import aws_cdk as cdk
 from aws_cdk import assertions
 from aws_cdk import aws_dynamodb as dynamodb
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import LogOptions, NewTable, TableStreamLogger
 from tests.unit.logger.test_field_index import log_group
 
 NewStack = Callable[[], cdk.Stack]
@@ -18,14 +18,14 @@ PK = dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING)
 
 def test_the_log_group_is_not_protected_by_default(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=PK))
 
     assert "DeletionProtectionEnabled" not in log_group(stack)
 
 
 def test_a_protected_log_group_refuses_deletion_and_is_still_retained(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK, log_deletion_protection=True)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=PK), log=LogOptions(deletion_protection=True))
 
     assert log_group(stack)["DeletionProtectionEnabled"] is True
     (group,) = assertions.Template.from_stack(stack).find_resources("AWS::Logs::LogGroup").values()

@@ -13,7 +13,7 @@ from aws_cdk import assertions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 
-from stacks.table_stream_logger import LogLevel, TableStreamLogger
+from stacks.table_stream_logger import FailureOptions, LogLevel, LogLines, LogOptions, NewTable, TableStreamLogger
 from stacks.table_stream_logger._core import queries as saved
 
 # The docs page that shows the saved queries (Finding changes with CloudWatch Logs Insights).
@@ -93,7 +93,7 @@ def test_without_known_key_names_the_queries_use_the_message(new_stack: Callable
 
 def test_saved_queries_can_be_turned_off(new_stack: Callable[[], cdk.Stack]) -> None:
     stack = new_stack()
-    logger = TableStreamLogger(stack, "Logger", partition_key=PK, saved_queries=False)
+    logger = TableStreamLogger(stack, "Logger", saved_queries=False, new_table=NewTable(partition_key=PK))
 
     assert logger.queries == []
     assert _resources(assertions.Template.from_stack(stack), "AWS::Logs::QueryDefinition") == {}
@@ -112,7 +112,7 @@ def test_lambda_filters_at_info_or_below_and_the_handler_applies_log_level(
     new_stack: Callable[[], cdk.Stack], log_level: LogLevel, lambda_level: str
 ) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK, log_level=log_level)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=PK), log=LogOptions(level=log_level))
 
     function = _function(stack)
     assert function["LoggingConfig"]["ApplicationLogLevel"] == lambda_level
@@ -122,7 +122,7 @@ def test_lambda_filters_at_info_or_below_and_the_handler_applies_log_level(
 
 def test_the_default_line_and_its_environment(new_stack: Callable[[], cdk.Stack]) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK, sort_key=SK)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=PK, sort_key=SK))
 
     variables = _function(stack)["Environment"]["Variables"]
     assert variables["LOG_IMAGES"] == "NEW_AND_CHANGES"
@@ -133,36 +133,38 @@ def test_the_default_line_and_its_environment(new_stack: Callable[[], cdk.Stack]
 
 def test_an_sqs_destination_gives_the_handler_no_bucket(new_stack: Callable[[], cdk.Stack]) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK, failure_destination_type="SQS")
+    TableStreamLogger(
+        stack, "Logger", new_table=NewTable(partition_key=PK), failure=FailureOptions(destination_type="SQS")
+    )
 
     assert "FAILURE_BUCKET" not in _function(stack)["Environment"]["Variables"]
 
 
 def test_every_line_context_keys_is_passed_on(new_stack: Callable[[], cdk.Stack]) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=PK, log_context_keys="EVERY_LINE")
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=PK), lines=LogLines(context_keys="EVERY_LINE"))
 
     assert _function(stack)["Environment"]["Variables"]["LOG_CONTEXT_KEYS"] == "EVERY_LINE"
 
 
-@pytest.mark.parametrize(("prop", "value"), [("log_context_keys", "SOMETIMES"), ("log_images", "OLD")])
+@pytest.mark.parametrize(("field", "value"), [("context_keys", "SOMETIMES"), ("images", "OLD")])
 def test_an_unknown_choice_is_an_error_naming_the_choices(
-    new_stack: Callable[[], cdk.Stack], prop: str, value: str
+    new_stack: Callable[[], cdk.Stack], field: str, value: str
 ) -> None:
-    with pytest.raises(ValueError, match=f"{prop} must be one of"):
-        TableStreamLogger(new_stack(), "Logger", partition_key=PK, **{prop: value})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=f"lines.{field} must be one of"):
+        TableStreamLogger(new_stack(), "Logger", new_table=NewTable(partition_key=PK), lines=LogLines(**{field: value}))  # type: ignore[arg-type]
 
 
 def test_the_default_mode_needs_both_images(new_stack: Callable[[], cdk.Stack]) -> None:
     stack = new_stack()
     table = dynamodb.Table(stack, "Orders", partition_key=PK, stream=dynamodb.StreamViewType.NEW_IMAGE)
 
-    with pytest.raises(ValueError, match="log_images='NEW_AND_CHANGES' needs the new and the old image"):
+    with pytest.raises(ValueError, match=r"lines\.images='NEW_AND_CHANGES' needs the new and the old image"):
         TableStreamLogger(stack, "Logger", table=table)
 
 
 def test_the_queries_are_exposed(new_stack: Callable[[], cdk.Stack]) -> None:
-    logger = TableStreamLogger(new_stack(), "Logger", partition_key=PK)
+    logger = TableStreamLogger(new_stack(), "Logger", new_table=NewTable(partition_key=PK))
 
     assert len(logger.queries) == 5
     assert all(isinstance(query, logs.QueryDefinition) for query in logger.queries)

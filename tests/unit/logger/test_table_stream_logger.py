@@ -18,8 +18,22 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from stacks.table_stream_logger import HANDLER_METRICS, ChangeFilter, LogImages, TableStreamLogger, handler_asset_dir
-from stacks.table_stream_logger._core import stream_consumer as stream_consumer_module
+from stacks.table_stream_logger import (
+    HANDLER_METRICS,
+    ChangeFilter,
+    CustomHandler,
+    FailureOptions,
+    FunctionOptions,
+    LogImages,
+    LogLines,
+    LogOptions,
+    Monitoring,
+    NewTable,
+    StreamReading,
+    TableStreamLogger,
+    handler_asset_dir,
+)
+from stacks.table_stream_logger._core import handler_assets
 from stacks.table_stream_logger._core.compliance import QUEUE_REASON
 
 NewStack = Callable[[], cdk.Stack]
@@ -102,7 +116,7 @@ def stream_table(stack: cdk.Stack, **props: Any) -> dynamodb.Table:
 
 def test_exposes_what_it_built(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID)
+    logger = TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID))
 
     assert isinstance(logger.table, dynamodb.Table)
     assert logger.table.node.path == "TestStack/Logger/Table"
@@ -124,7 +138,7 @@ def test_exposes_what_it_built(new_stack: NewStack) -> None:
 
 def test_built_table_without_sort_key(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=ID)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID))
     template = assertions.Template.from_stack(stack)
 
     assert only(template, "AWS::DynamoDB::Table")["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
@@ -133,7 +147,7 @@ def test_built_table_without_sort_key(new_stack: NewStack) -> None:
 
 def test_removal_policy_of_built_table_can_be_overridden(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=ID, removal_policy=RemovalPolicy.DESTROY)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID, removal_policy=RemovalPolicy.DESTROY))
     template = assertions.Template.from_stack(stack)
 
     template.has_resource("AWS::DynamoDB::Table", {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"})
@@ -209,7 +223,7 @@ def test_customer_managed_key_adds_kms_decrypt_and_nothing_else(new_stack: NewSt
 
 def test_no_kms_permission_without_customer_managed_key(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=ID)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID))
     template = assertions.Template.from_stack(stack)
 
     assert "kms:" not in str(policy_statements(template))
@@ -220,22 +234,20 @@ def test_settings_reach_the_function_and_the_mapping(new_stack: NewStack) -> Non
     logger = TableStreamLogger(
         stack,
         "Logger",
-        partition_key=ID,
-        service_name="orders",
-        log_level="DEBUG",
-        log_retention=cdk.aws_logs.RetentionDays.ONE_WEEK,
-        log_images="CHANGES",
         redact=["email", "card.number"],
-        memory_size=512,
-        timeout=Duration.seconds(60),
-        metrics_namespace="Orders",
-        batch_size=10,
-        max_batching_window=Duration.seconds(0),
-        starting_position=lambda_.StartingPosition.LATEST,
-        retry_attempts=2,
-        max_record_age=Duration.minutes(5),
-        bisect_batch_on_error=False,
-        parallelization_factor=4,
+        new_table=NewTable(partition_key=ID),
+        lines=LogLines(images="CHANGES", metrics_namespace="Orders"),
+        log=LogOptions(service_name="orders", level="DEBUG", retention=cdk.aws_logs.RetentionDays.ONE_WEEK),
+        function=FunctionOptions(memory_size=512, timeout=Duration.seconds(60)),
+        reading=StreamReading(
+            batch_size=10,
+            max_batching_window=Duration.seconds(0),
+            starting_position=lambda_.StartingPosition.LATEST,
+            retry_attempts=2,
+            max_record_age=Duration.minutes(5),
+            bisect_batch_on_error=False,
+            parallelization_factor=4,
+        ),
     )
     template = assertions.Template.from_stack(stack)
     assert isinstance(logger.failure_destination, s3.Bucket)
@@ -279,7 +291,9 @@ def test_own_powertools_layer_replaces_the_public_one(new_stack: NewStack) -> No
     stack = new_stack()
     layer_arn = "arn:aws:lambda:eu-west-1:123456789012:layer:powertools:7"
     layer = lambda_.LayerVersion.from_layer_version_arn(stack, "Layer", layer_arn)
-    TableStreamLogger(stack, "Logger", partition_key=ID, powertools_layer=layer)
+    TableStreamLogger(
+        stack, "Logger", new_table=NewTable(partition_key=ID), function=FunctionOptions(powertools_layer=layer)
+    )
     template = assertions.Template.from_stack(stack)
 
     assert only(template, "AWS::Lambda::Function")["Layers"] == [layer_arn]
@@ -293,8 +307,8 @@ def test_table_and_table_props_together_is_an_error(new_stack: NewStack) -> None
     stack = new_stack()
     table = stream_table(stack)
 
-    with pytest.raises(ValueError, match="not both: table was given together with partition_key"):
-        TableStreamLogger(stack, "Logger", table=table, partition_key=ID)
+    with pytest.raises(ValueError, match="not both: table was given together with new_table"):
+        TableStreamLogger(stack, "Logger", table=table, new_table=NewTable(partition_key=ID))
 
 
 @pytest.mark.parametrize(
@@ -315,8 +329,9 @@ def test_table_and_any_table_prop_is_an_error(
     table = stream_table(stack)
     props = table_props(stack)
 
-    with pytest.raises(ValueError, match=f"together with {next(iter(props))}"):
-        TableStreamLogger(stack, "Logger", table=table, **props)
+    # Any option of a table to build, with a table given, is refused: it would be silently ignored.
+    with pytest.raises(ValueError, match="together with new_table"):
+        TableStreamLogger(stack, "Logger", table=table, new_table=NewTable(partition_key=ID, **props))
 
 
 def test_neither_table_nor_partition_key_is_an_error(new_stack: NewStack) -> None:
@@ -354,82 +369,117 @@ def test_imported_table_without_stream_arn_is_told_to_import_it_with_one(new_sta
 
 
 @pytest.mark.parametrize(
-    ("prop", "value", "message"),
+    ("options", "message"),
     [
-        ("log_images", "OLD", "log_images must be one of"),
-        ("log_context_keys", "ALWAYS", r"log_context_keys must be one of \['ONCE', 'EVERY_LINE'\], got 'ALWAYS'"),
-        ("log_level", "VERBOSE", "log_level must be one of"),
-        ("redact", "email", "redact must be a list"),
-        ("redact", ["email", ""], "redact must be a list"),
-        ("redact", ["card..number"], r"no empty name: 'card.number', not 'card..number'\), got \['card..number'\]"),
-        ("redact", [".card"], "redact must be a list"),
-        ("batch_size", 0, "batch_size must be between 1 and 10000"),
-        ("batch_size", 10_001, "batch_size must be between 1 and 10000"),
-        ("max_batching_window", Duration.seconds(301), "max_batching_window"),
-        ("retry_attempts", -1, "retry_attempts must be between 0 and 10000"),
-        ("max_record_age", Duration.seconds(59), "max_record_age"),
-        ("max_record_age", Duration.days(8), "max_record_age"),
-        ("parallelization_factor", 11, "parallelization_factor must be between 1 and 10"),
+        (lambda: {"lines": LogLines(images="OLD")}, "lines.images must be one of"),  # type: ignore[arg-type]
+        (
+            lambda: {"lines": LogLines(context_keys="ALWAYS")},  # type: ignore[arg-type]
+            r"lines.context_keys must be one of \['ONCE', 'EVERY_LINE'\], got 'ALWAYS'",
+        ),
+        (lambda: {"log": LogOptions(level="VERBOSE")}, "log.level must be one of"),  # type: ignore[arg-type]
+        (lambda: {"redact": "email"}, "redact must be a list"),
+        (lambda: {"redact": ["email", ""]}, "redact must be a list"),
+        (
+            lambda: {"redact": ["card..number"]},
+            r"no empty name: 'card.number', not 'card..number'\), got \['card..number'\]",
+        ),
+        (lambda: {"redact": [".card"]}, "redact must be a list"),
+        (lambda: {"reading": StreamReading(batch_size=0)}, "^reading.batch_size must be between 1 and 10000, got 0$"),
+        (lambda: {"reading": StreamReading(batch_size=10_001)}, "reading.batch_size must be between 1 and 10000"),
+        (lambda: {"reading": StreamReading(max_batching_window=Duration.seconds(301))}, "reading.max_batching_window"),
+        (lambda: {"reading": StreamReading(retry_attempts=-1)}, "reading.retry_attempts must be between 0 and 10000"),
+        (lambda: {"reading": StreamReading(max_record_age=Duration.seconds(59))}, "reading.max_record_age"),
+        (lambda: {"reading": StreamReading(max_record_age=Duration.days(8))}, "reading.max_record_age"),
+        (
+            lambda: {"reading": StreamReading(parallelization_factor=11)},
+            "reading.parallelization_factor must be between 1 and 10",
+        ),
     ],
 )
-def test_invalid_setting_is_an_error(new_stack: NewStack, prop: str, value: Any, message: str) -> None:
+def test_invalid_setting_is_an_error(new_stack: NewStack, options: Callable[[], dict[str, Any]], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        TableStreamLogger(new_stack(), "Logger", partition_key=ID, **{prop: value})
+        TableStreamLogger(new_stack(), "Logger", new_table=NewTable(partition_key=ID), **options())
 
 
 @pytest.mark.parametrize(
-    ("props", "message"),
+    ("options", "message"),
     [
-        ({"failure_destination_type": "SNS"}, r"failure_destination_type must be one of \['S3', 'SQS'\], got 'SNS'"),
-        ({"failure_retention": Duration.hours(36)}, "failure_retention of a bucket must be a whole number of days"),
-        ({"failure_retention": Duration.days(0)}, "failure_retention of a bucket must be a whole number of days"),
         (
-            {"failure_destination_type": "SQS", "failure_retention": Duration.days(15)},
-            "failure_retention of a queue must be between 60 seconds and 14 days",
+            lambda: {"failure": FailureOptions(destination_type="SNS")},  # type: ignore[arg-type]
+            r"failure.destination_type must be one of \['S3', 'SQS'\], got 'SNS'",
         ),
         (
-            {"failure_destination_type": "SQS", "failure_retention": Duration.seconds(59)},
-            "failure_retention of a queue must be between 60 seconds and 14 days",
+            lambda: {"failure": FailureOptions(retention=Duration.hours(36))},
+            "failure.retention of a bucket must be a whole number of days",
         ),
-        ({"iterator_age_threshold": Duration.seconds(0)}, "iterator_age_threshold must be positive"),
+        (
+            lambda: {"failure": FailureOptions(retention=Duration.days(0))},
+            "failure.retention of a bucket must be a whole number of days",
+        ),
+        (
+            lambda: {"failure": FailureOptions(destination_type="SQS", retention=Duration.days(15))},
+            "failure.retention of a queue must be between 60 seconds and 14 days",
+        ),
+        (
+            lambda: {"failure": FailureOptions(destination_type="SQS", retention=Duration.seconds(59))},
+            "failure.retention of a queue must be between 60 seconds and 14 days",
+        ),
+        (
+            lambda: {"monitoring": Monitoring(iterator_age_threshold=Duration.seconds(0))},
+            "monitoring.iterator_age_threshold must be positive",
+        ),
     ],
 )
-def test_invalid_failure_or_alarm_setting_is_an_error(new_stack: NewStack, props: dict[str, Any], message: str) -> None:
+def test_invalid_failure_or_alarm_setting_is_an_error(
+    new_stack: NewStack, options: Callable[[], dict[str, Any]], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
-        TableStreamLogger(new_stack(), "Logger", partition_key=ID, **props)
+        TableStreamLogger(new_stack(), "Logger", new_table=NewTable(partition_key=ID), **options())
 
 
 @pytest.mark.parametrize(
     "props",
     [
-        {"failure_destination_type": "S3"},
-        {"failure_destination_type": "SQS"},
-        {"failure_retention": Duration.days(7)},
-        {"failure_removal_policy": RemovalPolicy.DESTROY},
+        {"destination_type": "S3"},
+        {"destination_type": "SQS"},
+        {"retention": Duration.days(7)},
+        {"removal_policy": RemovalPolicy.DESTROY},
     ],
 )
 def test_given_destination_and_props_for_a_built_one_is_an_error(new_stack: NewStack, props: dict[str, Any]) -> None:
     stack = new_stack()
     bucket = s3.Bucket(stack, "Parked")
 
-    with pytest.raises(ValueError, match=f"failure_destination was given together with {next(iter(props))}"):
-        TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=bucket, **props)
+    with pytest.raises(ValueError, match=f"failure.destination was given together with failure.{next(iter(props))}"):
+        TableStreamLogger(
+            stack, "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination=bucket, **props)
+        )
 
 
 def test_failure_destination_that_is_neither_bucket_nor_queue_is_an_error(new_stack: NewStack) -> None:
     stack = new_stack()
     topic = sns.Topic(stack, "Topic")
 
-    with pytest.raises(ValueError, match="failure_destination must be an S3 bucket or an SQS queue"):
-        TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=topic)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"failure\.destination must be an S3 bucket or an SQS queue"):
+        TableStreamLogger(
+            stack,
+            "Logger",
+            new_table=NewTable(partition_key=ID),
+            failure=FailureOptions(destination=topic),  # type: ignore[arg-type]
+        )
 
 
 def test_alarm_action_without_alarms_is_an_error(new_stack: NewStack) -> None:
     stack = new_stack()
     action = cloudwatch_actions.SnsAction(sns.Topic(stack, "Topic"))
 
-    with pytest.raises(ValueError, match=r"alarm_action was given with alarms=False"):
-        TableStreamLogger(stack, "Logger", partition_key=ID, alarms=False, alarm_action=action)
+    with pytest.raises(ValueError, match=r"monitoring.alarm_action was given with monitoring.alarms=False"):
+        TableStreamLogger(
+            stack,
+            "Logger",
+            new_table=NewTable(partition_key=ID),
+            monitoring=Monitoring(alarms=False, alarm_action=action),
+        )
 
 
 # --- table: encryption and deletion protection ----------------------------------------
@@ -438,7 +488,7 @@ def test_alarm_action_without_alarms_is_an_error(new_stack: NewStack) -> None:
 def test_encryption_key_encrypts_the_built_table_and_grants_decrypt_on_that_key_only(new_stack: NewStack) -> None:
     stack = new_stack()
     key = kms.Key(stack, "TableKey", enable_key_rotation=True)
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID, encryption_key=key)
+    logger = TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID, encryption_key=key))
     template = assertions.Template.from_stack(stack)
     key_id = logical_id(template, "AWS::KMS::Key")
     bucket_id = logical_id(template, "AWS::S3::Bucket")
@@ -459,7 +509,7 @@ def test_encryption_key_encrypts_the_built_table_and_grants_decrypt_on_that_key_
 
 def test_built_table_is_encrypted_with_an_aws_owned_key_by_default(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=ID)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID))
     template = assertions.Template.from_stack(stack)
 
     assert "SSESpecification" not in only(template, "AWS::DynamoDB::Table")
@@ -468,7 +518,7 @@ def test_built_table_is_encrypted_with_an_aws_owned_key_by_default(new_stack: Ne
 
 def test_deletion_protection_of_built_table(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=ID, deletion_protection=True)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID, deletion_protection=True))
     template = assertions.Template.from_stack(stack)
 
     assert only(template, "AWS::DynamoDB::Table")["DeletionProtectionEnabled"] is True
@@ -476,7 +526,7 @@ def test_deletion_protection_of_built_table(new_stack: NewStack) -> None:
 
 def test_time_to_live_attribute_turns_on_ttl_of_the_built_table(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=ID, time_to_live_attribute="ExpiresAt")
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID, time_to_live_attribute="ExpiresAt"))
     template = assertions.Template.from_stack(stack)
 
     assert only(template, "AWS::DynamoDB::Table")["TimeToLiveSpecification"] == {
@@ -487,15 +537,17 @@ def test_time_to_live_attribute_turns_on_ttl_of_the_built_table(new_stack: NewSt
 
 def test_no_ttl_unless_asked(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=ID)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID))
 
     assert "TimeToLiveSpecification" not in only(assertions.Template.from_stack(stack), "AWS::DynamoDB::Table")
 
 
 @pytest.mark.parametrize("name", ["", 5])
 def test_time_to_live_attribute_must_be_a_name(new_stack: NewStack, name: Any) -> None:
-    with pytest.raises(ValueError, match=f"time_to_live_attribute must be the name of a number attribute.* {name!r}"):
-        TableStreamLogger(new_stack(), "Logger", partition_key=ID, time_to_live_attribute=name)
+    with pytest.raises(
+        ValueError, match=f"new_table.time_to_live_attribute must be the name of a number attribute.* {name!r}"
+    ):
+        TableStreamLogger(new_stack(), "Logger", new_table=NewTable(partition_key=ID, time_to_live_attribute=name))
 
 
 # --- failure destination ----------------------------------------------------------------
@@ -506,9 +558,8 @@ def test_failure_bucket_retention_and_removal_policy_can_be_set(new_stack: NewSt
     TableStreamLogger(
         stack,
         "Logger",
-        partition_key=ID,
-        failure_retention=Duration.days(7),
-        failure_removal_policy=RemovalPolicy.DESTROY,
+        new_table=NewTable(partition_key=ID),
+        failure=FailureOptions(retention=Duration.days(7), removal_policy=RemovalPolicy.DESTROY),
     )
     template = assertions.Template.from_stack(stack)
     (bucket,) = template.find_resources("AWS::S3::Bucket").values()
@@ -529,7 +580,10 @@ def test_failure_bucket_retention_and_removal_policy_can_be_set(new_stack: NewSt
 def test_sqs_failure_destination_builds_a_queue_instead_of_a_bucket(new_stack: NewStack) -> None:
     stack = new_stack()
     logger = TableStreamLogger(
-        stack, "Logger", partition_key=ID, failure_destination_type="SQS", failure_retention=Duration.days(4)
+        stack,
+        "Logger",
+        new_table=NewTable(partition_key=ID),
+        failure=FailureOptions(destination_type="SQS", retention=Duration.days(4)),
     )
     template = assertions.Template.from_stack(stack)
     queue_id = logical_id(template, "AWS::SQS::Queue")
@@ -573,7 +627,9 @@ def test_sqs_failure_destination_builds_a_queue_instead_of_a_bucket(new_stack: N
 
 def test_sqs_failure_queue_keeps_14_days_by_default(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination_type="SQS")
+    TableStreamLogger(
+        stack, "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination_type="SQS")
+    )
     template = assertions.Template.from_stack(stack)
 
     assert only(template, "AWS::SQS::Queue")["MessageRetentionPeriod"] == 14 * 24 * 3600
@@ -582,7 +638,9 @@ def test_sqs_failure_queue_keeps_14_days_by_default(new_stack: NewStack) -> None
 def test_given_bucket_is_used_and_nothing_else_is_built(new_stack: NewStack) -> None:
     stack = new_stack()
     bucket = s3.Bucket(stack, "Parked", enforce_ssl=True)
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=bucket)
+    logger = TableStreamLogger(
+        stack, "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination=bucket)
+    )
     template = assertions.Template.from_stack(stack)
     bucket_id = logical_id(template, "AWS::S3::Bucket")
 
@@ -598,7 +656,9 @@ def test_given_bucket_is_used_and_nothing_else_is_built(new_stack: NewStack) -> 
 def test_given_queue_is_used_and_nothing_else_is_built(new_stack: NewStack) -> None:
     stack = new_stack()
     queue = sqs.Queue(stack, "Parked", encryption=sqs.QueueEncryption.SQS_MANAGED)
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=queue)
+    logger = TableStreamLogger(
+        stack, "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination=queue)
+    )
     template = assertions.Template.from_stack(stack)
     queue_id = logical_id(template, "AWS::SQS::Queue")
 
@@ -615,7 +675,7 @@ def test_given_queue_is_used_and_nothing_else_is_built(new_stack: NewStack) -> N
 def test_imported_bucket_is_granted_by_its_arn(new_stack: NewStack) -> None:
     stack = new_stack()
     bucket = s3.Bucket.from_bucket_name(stack, "Parked", "parked-batches")
-    TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=bucket)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination=bucket))
     template = assertions.Template.from_stack(stack)
 
     template.resource_count_is("AWS::S3::Bucket", 0)
@@ -637,7 +697,7 @@ def test_given_kms_bucket_adds_generate_data_key_on_its_key(new_stack: NewStack)
     stack = new_stack()
     key = kms.Key(stack, "BucketKey", enable_key_rotation=True)
     bucket = s3.Bucket(stack, "Parked", encryption_key=key, encryption=s3.BucketEncryption.KMS)
-    TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=bucket)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination=bucket))
     template = assertions.Template.from_stack(stack)
 
     assert policy_statements(template)[1:4] == [
@@ -654,7 +714,7 @@ def test_given_kms_queue_adds_decrypt_and_generate_data_key_on_its_key(new_stack
     stack = new_stack()
     key = kms.Key(stack, "QueueKey", enable_key_rotation=True)
     queue = sqs.Queue(stack, "Parked", encryption_master_key=key)
-    TableStreamLogger(stack, "Logger", partition_key=ID, failure_destination=queue)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID), failure=FailureOptions(destination=queue))
     template = assertions.Template.from_stack(stack)
 
     assert policy_statements(template)[1:3] == [
@@ -678,7 +738,9 @@ def test_dashboard_reads_the_metrics_the_handler_writes() -> None:
 
 def test_alarms_can_be_switched_off(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID, alarms=False)
+    logger = TableStreamLogger(
+        stack, "Logger", new_table=NewTable(partition_key=ID), monitoring=Monitoring(alarms=False)
+    )
     template = assertions.Template.from_stack(stack)
 
     assert logger.alarms == {}
@@ -690,7 +752,7 @@ def test_alarms_can_be_switched_off(new_stack: NewStack) -> None:
 
 def test_dashboard_can_be_switched_off(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID, dashboard=False)
+    logger = TableStreamLogger(stack, "Logger", dashboard=False, new_table=NewTable(partition_key=ID))
     template = assertions.Template.from_stack(stack)
 
     assert logger.dashboard is None
@@ -700,7 +762,9 @@ def test_dashboard_can_be_switched_off(new_stack: NewStack) -> None:
 
 def test_without_alarms_and_dashboard_the_mapping_sends_no_metrics(new_stack: NewStack) -> None:
     stack = new_stack()
-    TableStreamLogger(stack, "Logger", partition_key=ID, alarms=False, dashboard=False)
+    TableStreamLogger(
+        stack, "Logger", dashboard=False, new_table=NewTable(partition_key=ID), monitoring=Monitoring(alarms=False)
+    )
     template = assertions.Template.from_stack(stack)
 
     assert "MetricsConfig" not in only(template, "AWS::Lambda::EventSourceMapping")
@@ -710,7 +774,12 @@ def test_without_alarms_and_dashboard_the_mapping_sends_no_metrics(new_stack: Ne
 
 def test_iterator_age_threshold_sets_the_alarm(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID, iterator_age_threshold=Duration.minutes(5))
+    logger = TableStreamLogger(
+        stack,
+        "Logger",
+        new_table=NewTable(partition_key=ID),
+        monitoring=Monitoring(iterator_age_threshold=Duration.minutes(5)),
+    )
     template = assertions.Template.from_stack(stack)
     cfn_alarm = logger.alarms["IteratorAge"].node.default_child
     assert isinstance(cfn_alarm, cdk.CfnElement)
@@ -726,7 +795,12 @@ def test_iterator_age_threshold_sets_the_alarm(new_stack: NewStack) -> None:
 def test_alarm_action_is_added_to_every_alarm_for_alarm_and_ok(new_stack: NewStack) -> None:
     stack = new_stack()
     topic = sns.Topic(stack, "OnCall")
-    TableStreamLogger(stack, "Logger", partition_key=ID, alarm_action=cloudwatch_actions.SnsAction(topic))
+    TableStreamLogger(
+        stack,
+        "Logger",
+        new_table=NewTable(partition_key=ID),
+        monitoring=Monitoring(alarm_action=cloudwatch_actions.SnsAction(topic)),
+    )
     template = assertions.Template.from_stack(stack)
     topic_ref = {"Ref": logical_id(template, "AWS::SNS::Topic")}
 
@@ -742,7 +816,7 @@ def test_alarm_action_is_added_to_every_alarm_for_alarm_and_ok(new_stack: NewSta
 
 def test_function_keeps_other_dependencies_and_drops_only_the_role(new_stack: NewStack) -> None:
     stack = new_stack()
-    logger = TableStreamLogger(stack, "Logger", partition_key=ID)
+    logger = TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID))
     other = sqs.Queue(stack, "Other")
     logger.function.node.add_dependency(other)
     template = assertions.Template.from_stack(stack)
@@ -772,13 +846,12 @@ def test_own_handler_runs_instead_and_everything_else_stays(new_stack: NewStack,
     default_stack, custom_stack = new_stack(), new_stack()
 
     # WHEN one logger runs it and another the default handler
-    TableStreamLogger(default_stack, "Logger", partition_key=ID)
+    TableStreamLogger(default_stack, "Logger", new_table=NewTable(partition_key=ID))
     TableStreamLogger(
         custom_stack,
         "Logger",
-        partition_key=ID,
-        code=lambda_.Code.from_asset(str(tmp_path)),
-        handler="mine.handler",
+        new_table=NewTable(partition_key=ID),
+        handler=CustomHandler(code=lambda_.Code.from_asset(str(tmp_path)), handler="mine.handler"),
     )
     default, custom = assertions.Template.from_stack(default_stack), assertions.Template.from_stack(custom_stack)
 
@@ -799,8 +872,11 @@ def test_code_without_handler_or_handler_without_code_is_an_error(
         {"code": lambda_.Code.from_asset(str(tmp_path))} if given == "code" else {"handler": "mine.handler"}
     )
 
-    with pytest.raises(ValueError, match=f"Give both code and handler .* only {given} was given"):
-        TableStreamLogger(new_stack(), "Logger", partition_key=ID, **props)
+    missing = "handler" if given == "code" else "code"
+
+    # Your own handler is its code and its function name, together: one without the other is refused.
+    with pytest.raises(TypeError, match=f"missing 1 required keyword-only argument: '{missing}'"):
+        TableStreamLogger(new_stack(), "Logger", new_table=NewTable(partition_key=ID), handler=CustomHandler(**props))
 
 
 def test_handler_asset_is_found_from_the_module_not_the_current_directory(
@@ -814,11 +890,11 @@ def test_handler_asset_is_found_from_the_module_not_the_current_directory(
     installed = tmp_path / "site-packages" / "table_stream_logger"
     (installed / "lambda").mkdir(parents=True)
     (installed / "lambda" / "stream_logger.py").touch()
-    monkeypatch.setattr(stream_consumer_module, "__file__", str(installed / "_core" / "stream_consumer.py"))
+    monkeypatch.setattr(handler_assets, "__file__", str(installed / "_core" / "handler_assets.py"))
     assert handler_asset_dir() == installed / "lambda"
 
     # Neither: a clear error rather than an asset of whatever folder is at hand.
-    monkeypatch.setattr(stream_consumer_module, "__file__", str(tmp_path / "a" / "b" / "c" / "stream_consumer.py"))
+    monkeypatch.setattr(handler_assets, "__file__", str(tmp_path / "a" / "b" / "c" / "handler_assets.py"))
     with pytest.raises(FileNotFoundError, match=r"The handler stream_logger.py of table-stream-logger is missing"):
         handler_asset_dir()
 
@@ -839,7 +915,8 @@ NEW = "needs the new image of each change"
         (
             VIEW.NEW_IMAGE,
             "NEW_AND_OLD",
-            f"{BOTH}, but .* is NEW_IMAGE. Give the table a NEW_AND_OLD_IMAGES stream, or log with log_images='NEW'",
+            f"{BOTH}, but .* is NEW_IMAGE. Give the table a NEW_AND_OLD_IMAGES stream, "
+            "or log with lines=LogLines\\(images='NEW'\\)",
         ),
         (VIEW.NEW_IMAGE, "CHANGES", f"{BOTH}, but .* is NEW_IMAGE"),
         (VIEW.OLD_IMAGE, "NEW_AND_OLD", f"{BOTH}, but .* is OLD_IMAGE. Give the table a NEW_AND_OLD_IMAGES stream \\("),
@@ -853,8 +930,8 @@ def test_view_type_that_cannot_deliver_the_images_is_an_error(
     stack = new_stack()
     table = dynamodb.Table(stack, "Existing", partition_key=ID, stream=view_type)
 
-    with pytest.raises(ValueError, match=f"^log_images='{log_images}' {message}"):
-        TableStreamLogger(stack, "Logger", table=table, log_images=log_images)
+    with pytest.raises(ValueError, match=f"^lines.images='{log_images}' {message}"):
+        TableStreamLogger(stack, "Logger", table=table, lines=LogLines(images=log_images))
 
 
 def test_view_type_error_says_what_to_do(new_stack: NewStack) -> None:
@@ -865,9 +942,9 @@ def test_view_type_error_says_what_to_do(new_stack: NewStack) -> None:
         TableStreamLogger(stack, "Logger", table=table)
 
     assert str(error.value) == (
-        "log_images='NEW_AND_CHANGES' needs the new and the old image of each change, but the stream of "
+        "lines.images='NEW_AND_CHANGES' needs the new and the old image of each change, but the stream of "
         "TestStack/Existing is NEW_IMAGE. Give the table a NEW_AND_OLD_IMAGES stream, or log with "
-        "log_images='NEW' (changing a stream's view type gives the table a new stream, with a new ARN)."
+        "lines=LogLines(images='NEW') (changing a stream's view type gives the table a new stream, with a new ARN)."
     )
 
 
@@ -885,7 +962,7 @@ def test_view_type_that_delivers_the_images_is_fine(
 ) -> None:
     stack = new_stack()
     table = dynamodb.Table(stack, "Existing", partition_key=ID, stream=view_type)
-    TableStreamLogger(stack, "Logger", table=table, log_images=log_images)
+    TableStreamLogger(stack, "Logger", table=table, lines=LogLines(images=log_images))
 
     assert environment(assertions.Template.from_stack(stack))["LOG_IMAGES"] == log_images
 
@@ -895,7 +972,7 @@ def test_view_type_of_an_imported_table_is_checked_when_given(new_stack: NewStac
     table = dynamodb.Table.from_table_attributes(stack, "Imported", table_name="orders", table_stream_arn=STREAM_ARN)
 
     with pytest.raises(
-        ValueError, match=f"^log_images='NEW_AND_CHANGES' {BOTH}, but the stream of TestStack/Imported is KEYS_ONLY"
+        ValueError, match=f"^lines.images='NEW_AND_CHANGES' {BOTH}, but the stream of TestStack/Imported is KEYS_ONLY"
     ):
         TableStreamLogger(stack, "Logger", table=table, stream_view_type=VIEW.KEYS_ONLY)
     # Without stream_view_type, an imported table's view type is unknown and not checked.
@@ -904,7 +981,9 @@ def test_view_type_of_an_imported_table_is_checked_when_given(new_stack: NewStac
 
 def test_stream_view_type_with_a_built_table_is_an_error(new_stack: NewStack) -> None:
     with pytest.raises(ValueError, match="stream_view_type describes the stream of an existing table"):
-        TableStreamLogger(new_stack(), "Logger", partition_key=ID, stream_view_type=VIEW.NEW_AND_OLD_IMAGES)
+        TableStreamLogger(
+            new_stack(), "Logger", stream_view_type=VIEW.NEW_AND_OLD_IMAGES, new_table=NewTable(partition_key=ID)
+        )
 
 
 def test_stream_view_type_that_contradicts_the_table_is_an_error(new_stack: NewStack) -> None:
@@ -962,9 +1041,8 @@ def test_filter_on_images_the_stream_lacks_is_an_error(
             stack,
             "Logger",
             table=table,
-            code=lambda_.Code.from_asset(str(tmp_path)),
-            handler="mine.handler",
             filters=[change_filter],
+            handler=CustomHandler(code=lambda_.Code.from_asset(str(tmp_path)), handler="mine.handler"),
         )
 
 
@@ -975,9 +1053,8 @@ def test_own_handler_may_read_a_stream_without_images(new_stack: NewStack, tmp_p
         stack,
         "Logger",
         table=table,
-        code=lambda_.Code.from_asset(str(tmp_path)),
-        handler="mine.handler",
         filters=[ChangeFilter(event_names=["REMOVE"], keys_equal={"id": "gone"})],
+        handler=CustomHandler(code=lambda_.Code.from_asset(str(tmp_path)), handler="mine.handler"),
     )
 
     assert only(assertions.Template.from_stack(stack), "AWS::Lambda::Function")["Handler"] == "mine.handler"
@@ -986,8 +1063,8 @@ def test_own_handler_may_read_a_stream_without_images(new_stack: NewStack, tmp_p
 def test_an_invalid_logger_leaves_nothing_in_the_tree(new_stack: NewStack) -> None:
     stack = new_stack()
 
-    with pytest.raises(ValueError, match="batch_size"):
-        TableStreamLogger(stack, "Logger", partition_key=ID, batch_size=0)
+    with pytest.raises(ValueError, match="redact"):
+        TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID), redact="email")
 
     assert stack.node.try_find_child("Logger") is None
-    TableStreamLogger(stack, "Logger", partition_key=ID)
+    TableStreamLogger(stack, "Logger", new_table=NewTable(partition_key=ID))
