@@ -10,7 +10,7 @@ become one object, in Firehose's layout and format::
 a GZIP file of the lines exactly as the handler wrote them, each ended by a newline (what the
 decompression, message extraction and newline processors of the delivery stream produce).
 The partitions are the time the lines were written, in UTC, as Firehose's are the time they
-reached it. The saved Athena queries run on such a folder (tests/unit/test_archive_queries.py).
+reached it. The saved Athena queries run on such a folder (tests/e2e/test_archive.py).
 """
 
 from __future__ import annotations

@@ -36,9 +36,9 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from local.poller import Shard
-from local.template import TableDefinition
-from stacks.table_stream_logger.parked import STREAMS_TTL_IDENTITY
+from local.bookkeeping import Shard
+from local.stack_model import TableDefinition
+from stacks.table_stream_logger._core.record_formats import STREAMS_TTL_IDENTITY
 
 REGION = "us-east-1"
 # DynamoDB Local (2026-05-28) deletes expired items, but writes each such REMOVE with this
@@ -113,7 +113,7 @@ class LocalServices:
 def local_services(region: str) -> Iterator[LocalServices]:
     """Start moto's server on a free local port for as long as the block runs.
 
-    The function runs in a process of its own (table_stream_logger.lambda_runtime), which moto
+    The function runs in a process of its own (table_stream_logger.operations.lambda_runtime), which moto
     in this process cannot reach: its AWS calls (the oversized copies, the alerts' Publish)
     go to this server, whose state this process reads.
     """

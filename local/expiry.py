@@ -24,7 +24,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from local import backend
-from local.items import ItemsError, attributes
+from local.items import ItemsError
+from local.writes import attributes
 
 # DynamoDB's TTL ignores an expiry time more than five years in the past.
 FIVE_YEARS = 5 * 365 * 24 * 3600

@@ -1,6 +1,6 @@
 """The function as the local run invokes it: in Lambda's runtime, its lines shown as each invocation ends.
 
-The function runs in an execution environment of its own (``table_stream_logger.lambda_runtime``:
+The function runs in an execution environment of its own (``table_stream_logger.operations.lambda_runtime``:
 AWS's runtime interface client, the environment Lambda derives from the template, the asset
 of the cloud assembly). What its process writes is what Lambda would send to its log stream.
 """
@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from stacks.table_stream_logger.lambda_runtime import FunctionError, LambdaRuntime
+from stacks.table_stream_logger.operations.lambda_runtime import FunctionError, LambdaRuntime
 
 
 class LoggedFunction:

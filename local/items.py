@@ -1,4 +1,4 @@
-"""The writes the local run makes: the tutorials' story, a file of your own, or a prompt.
+"""The operations the local run writes, from a file of your own or a prompt, checked before any is written.
 
 An items file has one operation per line, as JSON (blank lines and lines starting with
 ``#`` are skipped). Values are plain JSON; numbers keep every digit (``0.8`` stays 0.8):
@@ -16,75 +16,22 @@ An items file has one operation per line, as JSON (blank lines and lines startin
 on moto (local/poison.py): the way to see a batch parked and replay it.
 ``set`` takes attribute names or dotted paths into maps. An update of an item that does not
 exist creates it (with moto, that shows as two INSERT records; AWS emits one).
+
+The tutorials' story is in local/story.py, the writes themselves in local/writes.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from boto3.dynamodb.types import TypeSerializer
 
 import dynamo_json
 
 OPERATIONS = ("put", "update", "delete", "batch", "expire", "poison")
 
-APPLE = {"PK": "FRUIT", "SK": "APPLE#WASHINGTON"}
-ORANGE = {"PK": "FRUIT", "SK": "ORANGE#FLORIDA"}
-# The streams tutorial's own use case: the chair you want is out of stock, then back.
-CHAIR = {"PK": "FURNITURE", "SK": "CHAIR#ERGONOMIC"}
-# Its other one, TTL-driven notices: a seasonal listing that ends (the app's TTL attribute, ExpiresAt).
-MANGO = {"PK": "FRUIT", "SK": "MANGO#ALPHONSO"}
-
-# The tutorials' story: the inventory of a shop whose APPLE stock goes 39 -> 33 -> 32, and whose
-# ergonomic chair is out of stock (0) until it is restocked (0 -> 5): the back-in-stock alert.
-STORY: list[dict[str, Any]] = [
-    {"op": "put", "item": {**APPLE, "Stocks": 39, "Price": {"USD": Decimal("0.8"), "INR": 50}}},
-    {"op": "put", "item": {**ORANGE, "Stocks": 120, "Price": {"USD": Decimal("0.5"), "INR": 35}}},
-    {"op": "update", "key": APPLE, "set": {"Stocks": 33}},
-    {"op": "update", "key": APPLE, "set": {"Stocks": 32}},
-    {"op": "update", "key": APPLE, "set": {"Price.USD": Decimal("0.85")}},
-    {"op": "delete", "key": ORANGE},
-    {
-        "op": "batch",
-        "put": [
-            {"PK": "FRUIT", "SK": "BANANA#ECUADOR", "Stocks": 150, "Price": {"USD": Decimal("0.25"), "INR": 12}},
-            {"PK": "VEGETABLE", "SK": "CARROT#OHIO", "Stocks": 80, "Price": {"USD": Decimal("0.1"), "INR": 8}},
-            {"PK": "VEGETABLE", "SK": "POTATO#IDAHO", "Stocks": 200, "Price": {"USD": Decimal("0.3"), "INR": 20}},
-        ],
-    },
-    {"op": "put", "item": {**CHAIR, "Stocks": 0, "Price": {"USD": Decimal("129.99"), "INR": 10999}}},
-    {"op": "update", "key": CHAIR, "set": {"Stocks": 5}},
-]
-
-
-# The story's items are keyed as the tutorials' table is: string keys PK (partition) and SK (sort).
-STORY_KEYS = {"PK": "S", "SK": "S"}
-
-
-def check_story_keys(keys: dict[str, str]) -> None:
-    """Refuse, before anything is written, to play the story on a table of other keys."""
-    if list(keys.items()) != list(STORY_KEYS.items()):
-        raise ItemsError(
-            f"the table's keys are {_schema(keys)}, not the story's {_schema(STORY_KEYS)}: "
-            "give --items FILE (one JSON operation per line; see --help)"
-        )
-
-
-def story(now: float, ttl_attribute: str | None) -> list[dict[str, Any]]:
-    """The story; on a table with TTL, then the end of the mango season: a listing whose TTL
-    attribute (the app's ``ExpiresAt``) is ``now`` expires, DynamoDB's TTL removes it."""
-    if ttl_attribute is None:
-        return STORY
-    mango = {**MANGO, "Stocks": 40, "Price": {"USD": Decimal("1.5"), "INR": 120}, ttl_attribute: int(now)}
-    return [*STORY, {"op": "put", "item": mango}, {"op": "expire", "key": MANGO}]
-
-
-_serialize = TypeSerializer().serialize
 _WORD = re.compile(r'(?:[^\s"]|"(?:\\.|[^"\\])*")+')
 
 # The fields of each operation, besides "op".
@@ -98,7 +45,6 @@ FIELDS = {
 }
 # DynamoDB's limits on a key attribute's value, in UTF-8 bytes.
 KEY_BYTES = {"HASH": 2048, "RANGE": 1024}
-BATCH_LIMIT = 25  # requests per BatchWriteItem
 
 #: The table's key attributes and their types (``S``, ``N`` or ``B``), partition key first.
 KeyTypes = dict[str, str]
@@ -172,10 +118,10 @@ def _check_item(field: str, item: Any, keys: KeyTypes) -> None:
 
 def _check_key(field: str, key: Any, keys: KeyTypes) -> None:
     if not isinstance(key, dict):
-        raise ItemsError(f"{field}: an object with the item's key is needed ({_schema(keys)})")
+        raise ItemsError(f"{field}: an object with the item's key is needed ({key_schema(keys)})")
     extra = [name for name in key if name not in keys]
     if extra:
-        raise ItemsError(f"{field}.{extra[0]}: not a key attribute (the table's keys: {_schema(keys)})")
+        raise ItemsError(f"{field}.{extra[0]}: not a key attribute (the table's keys: {key_schema(keys)})")
     _check_key_values(field, key, keys)
 
 
@@ -183,7 +129,7 @@ def _check_key_values(field: str, item: dict[str, Any], keys: KeyTypes) -> None:
     for position, (name, kind) in enumerate(keys.items()):
         role = "partition key" if position == 0 else "sort key"
         if name not in item:
-            raise ItemsError(f"{field}.{name}: missing, the table's {role} ({_schema(keys)})")
+            raise ItemsError(f"{field}.{name}: missing, the table's {role} ({key_schema(keys)})")
         value = item[name]
         if kind == "S" and not isinstance(value, str):
             raise ItemsError(f"{field}.{name}: the {role} is a string, got {_text(value)}")
@@ -262,7 +208,7 @@ def _check_batch(operation: dict[str, Any], keys: KeyTypes) -> None:
         raise ItemsError('a batch needs "put" or "delete" (lists)')
 
 
-def _schema(keys: KeyTypes) -> str:
+def key_schema(keys: KeyTypes) -> str:
     return ", ".join(f"{name} ({kind})" for name, kind in keys.items())
 
 
@@ -347,65 +293,3 @@ def describe(operation: dict[str, Any], key_names: list[str]) -> str:
 
 def _text(value: Any) -> str:
     return str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)
-
-
-def apply(dynamodb: Any, table_name: str, operation: dict[str, Any]) -> str | None:
-    """Make the write with the low-level client, as the AWS CLI in the tutorials does.
-
-    Returns a note when the write changed nothing: a delete of an item that does not exist
-    succeeds, and the stream gets no record.
-    """
-    kind = operation["op"]
-    if kind == "put":
-        dynamodb.put_item(TableName=table_name, Item=attributes(operation["item"]))
-    elif kind == "delete":
-        deleted = dynamodb.delete_item(TableName=table_name, Key=attributes(operation["key"]), ReturnValues="ALL_OLD")
-        if "Attributes" not in deleted:
-            return "no such item: nothing deleted, no stream record"
-    elif kind == "update":
-        dynamodb.update_item(TableName=table_name, Key=attributes(operation["key"]), **_update(operation))
-    elif kind == "batch":
-        requests = [{"PutRequest": {"Item": attributes(item)}} for item in operation.get("put", [])]
-        requests += [{"DeleteRequest": {"Key": attributes(key)}} for key in operation.get("delete", [])]
-        for chunk in _chunks(requests, BATCH_LIMIT):
-            pending: dict[str, Any] = {table_name: chunk}
-            while pending:
-                pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-    else:  # expire is DynamoDB's doing (local/expiry.py), poison the run's (local/poison.py)
-        raise ItemsError(f"{kind} is not a write the table takes")
-    return None
-
-
-def attributes(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serialize(value) for name, value in item.items()}
-
-
-def _update(operation: dict[str, Any]) -> dict[str, Any]:
-    """An UpdateExpression with placeholders for every name and value."""
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-
-    def path(dotted: str) -> str:
-        parts = []
-        for part in dotted.split("."):
-            placeholder = f"#n{len(names)}"
-            names[placeholder] = part
-            parts.append(placeholder)
-        return ".".join(parts)
-
-    sets = []
-    for dotted, value in operation.get("set", {}).items():
-        placeholder = f":v{len(values)}"
-        values[placeholder] = _serialize(value)
-        sets.append(f"{path(dotted)} = {placeholder}")
-    removes = [path(dotted) for dotted in operation.get("remove", [])]
-    clauses = ([f"SET {', '.join(sets)}"] if sets else []) + ([f"REMOVE {', '.join(removes)}"] if removes else [])
-    arguments: dict[str, Any] = {"UpdateExpression": " ".join(clauses), "ExpressionAttributeNames": names}
-    if values:
-        arguments["ExpressionAttributeValues"] = values
-    return arguments
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

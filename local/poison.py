@@ -20,7 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 from local import backend
-from local.items import ItemsError, attributes
+from local.items import ItemsError
+from local.writes import attributes
 
 ATTRIBUTE = "Poison"
 # A number DynamoDB cannot hold: the handler's own check (dynamo_json.number) refuses it.

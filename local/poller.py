@@ -40,18 +40,19 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from local.template import INFINITE, MappingSettings
-from stacks.table_stream_logger.lambda_runtime import FunctionError
+from local.bookkeeping import Batch, Entry, Outcome, ShardReader, Stats, StreamSource, lowest_failure
+from local.lambda_context import FunctionIdentity, LambdaContext
+from local.on_failure import failure_document
+from local.stack_model import INFINITE, MappingSettings
+from stacks.table_stream_logger.operations.lambda_runtime import FunctionError
 
 # The record Lambda delivers: a replay from the stream (the redrive command) delivers the same.
-from stacks.table_stream_logger.parked import lambda_record as lambda_record
+from stacks.table_stream_logger.operations.stream_records import lambda_record as lambda_record
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -68,150 +69,6 @@ class StopRun(Exception):
 
     It is not the function's error: the batch is neither retried nor parked, it stays pending.
     """
-
-
-@dataclass(frozen=True)
-class Shard:
-    shard_id: str
-    parent_shard_id: str | None = None
-
-
-class StreamSource(Protocol):
-    """The DynamoDB Streams calls the poller makes; the real one wraps a boto3 client."""
-
-    stream_arn: str
-    region: str
-
-    def shards(self) -> list[Shard]:
-        """DescribeStream: the stream's shards, all pages."""
-        ...
-
-    def shard_iterator(self, shard_id: str, iterator_type: str) -> str:
-        """GetShardIterator of type TRIM_HORIZON or LATEST."""
-        ...
-
-    def get_records(self, iterator: str, limit: int) -> tuple[list[dict[str, Any]], str | None]:
-        """GetRecords: the records (as boto3 returns them) and the next iterator (None: shard closed)."""
-        ...
-
-
-# --- the context object --------------------------------------------------------------
-@dataclass
-class LambdaContext:
-    """The handler's ``context`` for a handler called in this process, with what Lambda's Python
-    runtime (awslambdaric's ``LambdaContext``) provides; a function run through
-    ``lambda_runtime.LambdaRuntime`` gets awslambdaric's own. The one stand-in of the project:
-    the mapping emulation's in-process handlers, the benchmark and the handler's unit tests use it.
-
-    ``deadline`` is on ``clock``; left out, it is the function's ``timeout`` from now.
-    """
-
-    function_name: str = "inventory-stream-logger"
-    invoked_function_arn: str = ""  # left out: the function's ARN in us-east-1 of account 123456789012
-    # Text, as Lambda's runtime gives it (awslambdaric reads AWS_LAMBDA_FUNCTION_MEMORY_SIZE).
-    memory_limit_in_mb: str = "256"
-    aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
-    deadline: float | None = None
-    clock: Clock = time.monotonic
-    timeout: float = 30.0
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = ""
-    identity: Any = None
-    client_context: Any = None
-
-    def __post_init__(self) -> None:
-        if not self.invoked_function_arn:
-            self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-        if self.deadline is None:
-            self.deadline = self.clock() + self.timeout
-
-    def get_remaining_time_in_millis(self) -> int:
-        assert self.deadline is not None  # set when made
-        return max(0, int((self.deadline - self.clock()) * 1000))
-
-
-@dataclass(frozen=True)
-class FunctionIdentity:
-    name: str
-    region: str
-    account: str = "123456789012"
-    memory_mb: int = 128
-    timeout: float = 3.0
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account}:function:{self.name}"
-
-
-# --- bookkeeping -----------------------------------------------------------------------
-@dataclass
-class Entry:
-    """A record read from a shard and not finished yet."""
-
-    record: dict[str, Any]
-    shard_id: str
-    invocations: int = 0
-
-    @property
-    def sequence_number(self) -> str:
-        return str(self.record["dynamodb"]["SequenceNumber"])
-
-    @property
-    def created(self) -> float | None:
-        value = self.record["dynamodb"].get("ApproximateCreationDateTime")
-        return float(value) if isinstance(value, int | float) else None
-
-
-@dataclass
-class Batch:
-    """Records to invoke together, with the retries they have used."""
-
-    entries: list[Entry]
-    retries: int = 0
-    # The last invocation of these records, for the failure document if they are given up on.
-    outcome: Outcome | None = None
-    # A retry that re-reads from the checkpoint takes the records that follow, up to BatchSize.
-    top_up: bool = False
-
-
-@dataclass
-class Stats:
-    """Where every record read from the stream went. ``lost`` must stay 0."""
-
-    seen: int = 0
-    filtered: int = 0
-    delivered: int = 0
-    parked: int = 0
-    invocations: int = 0
-    failed_invocations: int = 0
-    retries: int = 0
-    bisections: int = 0
-    parked_files: list[Path] = field(default_factory=list)
-
-
-@dataclass
-class Outcome:
-    """What one invocation did to its batch."""
-
-    succeeded: bool
-    # Index of the lowest failed record after a valid partial batch response.
-    failed_from: int | None = None
-    function_error: str | None = None
-    request_id: str = ""
-
-
-@dataclass
-class ShardReader:
-    shard: Shard
-    iterator: str | None
-    buffer: deque[Entry] = field(default_factory=deque)
-    retry: deque[Batch] = field(default_factory=deque)
-    closed: bool = False
-
-    @property
-    def finished(self) -> bool:
-        return self.closed and not self.buffer and not self.retry
 
 
 class Poller:
@@ -483,7 +340,7 @@ class Poller:
             return Outcome(False, function_error="Unhandled", request_id=request_id)
         if not self.settings.report_batch_item_failures:
             return Outcome(True, request_id=request_id)
-        failed_from = _lowest_failure(response, [entry.sequence_number for entry in entries])
+        failed_from = lowest_failure(response, [entry.sequence_number for entry in entries])
         if failed_from is None:
             return Outcome(True, request_id=request_id)
         if failed_from < 0:
@@ -518,80 +375,3 @@ class Poller:
         now = datetime.fromtimestamp(self.clock(), UTC)
         name = f"{now:%Y-%m-%dT%H.%M.%S}-{uuid.uuid4()}.json"
         return self.failure_folder / "aws" / "lambda" / self.settings.logical_id / shard_id / f"{now:%Y/%m/%d}" / name
-
-
-def _lowest_failure(response: Any, sequence_numbers: list[str]) -> int | None:
-    """Read a partial batch response: None if all succeeded, -1 if the whole batch failed,
-    else the index of the record with the lowest failed sequence number."""
-    if response is None:
-        return None
-    if not isinstance(response, dict):
-        return -1
-    failures = response.get("batchItemFailures")
-    if not failures:  # missing, null or empty: complete success
-        return None
-    if not isinstance(failures, list):
-        return -1
-    indexes = []
-    for failure in failures:
-        identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-        if not isinstance(identifier, str) or identifier not in sequence_numbers:
-            return -1
-        indexes.append(sequence_numbers.index(identifier))
-    return min(indexes, key=lambda index: int(sequence_numbers[index]))
-
-
-def _iso(seconds: float, *, milliseconds: bool) -> str:
-    moment = datetime.fromtimestamp(seconds, UTC)
-    text = moment.isoformat(timespec="milliseconds" if milliseconds else "seconds")
-    return text.replace("+00:00", "Z")
-
-
-def failure_document(
-    entries: list[Entry],
-    *,
-    condition: str,
-    outcome: Outcome | None,
-    function_arn: str,
-    stream_arn: str,
-    now: float,
-) -> dict[str, Any]:
-    """What Lambda writes to an Amazon S3 on-failure destination for a DynamoDB stream batch.
-
-    The shape of Lambda's invocation record for streams (``requestContext``,
-    ``responseContext``, ``version``, ``timestamp``, ``DDBStreamBatchInfo``), plus ``payload``,
-    the whole invocation event as JSON text, which only the S3 destination carries.
-    ``responseContext`` is empty for records that were never invoked (too old at once).
-    """
-    first, last = entries[0].record["dynamodb"], entries[-1].record["dynamodb"]
-    response: dict[str, Any] = {}
-    if outcome is not None:
-        response = {"statusCode": 200, "executedVersion": "$LATEST"}
-        if outcome.function_error:
-            response["functionError"] = outcome.function_error
-    return {
-        "requestContext": {
-            "requestId": outcome.request_id if outcome else str(uuid.uuid4()),
-            "functionArn": function_arn,
-            "condition": condition,
-            "approximateInvokeCount": max(entry.invocations for entry in entries),
-        },
-        "responseContext": response,
-        "version": "1.0",
-        "timestamp": _iso(now, milliseconds=True),
-        "DDBStreamBatchInfo": {
-            "shardId": entries[0].shard_id,
-            "startSequenceNumber": first["SequenceNumber"],
-            "endSequenceNumber": last["SequenceNumber"],
-            "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime", now), milliseconds=False),
-            "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime", now), milliseconds=False),
-            "batchSize": len(entries),
-            "streamArn": stream_arn,
-        },
-        "payload": json.dumps({"Records": [entry.record for entry in entries]}),
-    }
-
-
-def records_in(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """The records a failure document carries in its ``payload``."""
-    yield from json.loads(document["payload"])["Records"]

@@ -1,4 +1,7 @@
-"""A fake stream, clock and function for testing the poller's own logic, without moto."""
+"""Fakes for testing the local run's own logic, without moto.
+
+A stream, a clock and a function for the poller; a DynamoDB client that records its calls.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,10 @@ from typing import Any
 
 import pytest
 
-from local.poller import FunctionIdentity, Poller, Shard
-from local.template import MappingSettings
+from local.bookkeeping import Shard
+from local.lambda_context import FunctionIdentity
+from local.poller import Poller
+from local.stack_model import MappingSettings
 
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Inventory/stream/2026-11-23T10:00:00.000"
 T0 = 1_800_000_000.0  # the fake clock's start, seconds since the epoch
@@ -171,3 +176,17 @@ class Setup:
 def setup() -> Setup:
     clock = FakeClock()
     return Setup(clock, FakeStream(clock), FakeFunction(), [])
+
+
+class RecordingClient:
+    """Stands in for the DynamoDB client: remembers each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**arguments: Any) -> dict[str, Any]:
+            self.calls.append((name, arguments))
+            return {}
+
+        return call

@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from local import backend
-from local.poller import Shard
+from local.bookkeeping import Shard
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Inventory/stream/2026-11-23T10:00:00.000"
 SHARD_1 = "shardId-00000001763892000000-aaaaaaaa"

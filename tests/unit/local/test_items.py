@@ -1,4 +1,4 @@
-"""The operations of the story, of an items file and of the prompt."""
+"""The operations of an items file and of the prompt, checked as DynamoDB would check them."""
 
 from __future__ import annotations
 
@@ -8,23 +8,10 @@ from typing import Any
 
 import pytest
 
-from local import items
+from local import items, writes
+from tests.unit.local.conftest import RecordingClient
 
 KEYS = {"PK": "S", "SK": "S"}
-
-
-class RecordingClient:
-    """Stands in for the DynamoDB client: remembers each call."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        def call(**arguments: Any) -> dict[str, Any]:
-            self.calls.append((name, arguments))
-            return {}
-
-        return call
 
 
 def test_an_items_file_keeps_numbers_exact(tmp_path: Path) -> None:
@@ -120,112 +107,6 @@ def test_a_number_key_takes_numbers_only() -> None:
         items.parse_operation('{"op": "delete", "key": {"Id": "7"}}', keys)
 
 
-def test_a_delete_of_a_missing_item_says_so() -> None:
-    class NothingThere(RecordingClient):
-        def delete_item(self, **arguments: Any) -> dict[str, Any]:
-            self.calls.append(("delete_item", arguments))
-            return {}
-
-    client = NothingThere()
-
-    note = items.apply(client, "T", {"op": "delete", "key": {"PK": "FRUIT", "SK": "KIWI#NZ"}})
-
-    assert note == "no such item: nothing deleted, no stream record"
-    assert client.calls[0][1]["ReturnValues"] == "ALL_OLD"
-
-
-def test_put_writes_dynamodb_json() -> None:
-    client = RecordingClient()
-
-    items.apply(
-        client, "T", {"op": "put", "item": {"PK": "FRUIT", "SK": "A", "Stocks": 39, "Price": {"USD": Decimal("0.8")}}}
-    )
-
-    assert client.calls == [
-        (
-            "put_item",
-            {
-                "TableName": "T",
-                "Item": {
-                    "PK": {"S": "FRUIT"},
-                    "SK": {"S": "A"},
-                    "Stocks": {"N": "39"},
-                    "Price": {"M": {"USD": {"N": "0.8"}}},
-                },
-            },
-        )
-    ]
-
-
-def test_update_sets_paths_and_removes_with_placeholders() -> None:
-    client = RecordingClient()
-    operation = {
-        "op": "update",
-        "key": {"PK": "FRUIT", "SK": "A"},
-        "set": {"Price.USD": Decimal("0.9")},
-        "remove": ["Tag"],
-    }
-
-    items.apply(client, "T", operation)
-
-    ((name, arguments),) = client.calls
-    assert name == "update_item"
-    assert arguments["UpdateExpression"] == "SET #n0.#n1 = :v0 REMOVE #n2"
-    assert arguments["ExpressionAttributeNames"] == {"#n0": "Price", "#n1": "USD", "#n2": "Tag"}
-    assert arguments["ExpressionAttributeValues"] == {":v0": {"N": "0.9"}}
-
-
-def test_batch_writes_in_chunks_of_25() -> None:
-    client = RecordingClient()
-    puts = [{"PK": "FRUIT", "SK": f"K{index}"} for index in range(30)]
-
-    items.apply(client, "T", {"op": "batch", "put": puts, "delete": [{"PK": "FRUIT", "SK": "OLD"}]})
-
-    sizes = [len(arguments["RequestItems"]["T"]) for name, arguments in client.calls]
-    assert sizes == [25, 6]
-
-
-def test_the_story_is_the_tutorials() -> None:
-    described = [items.describe(operation, list(KEYS)) for operation in items.STORY]
-
-    assert described[:4] == [
-        "put FRUIT/APPLE#WASHINGTON",
-        "put FRUIT/ORANGE#FLORIDA",
-        "update FRUIT/APPLE#WASHINGTON Stocks=33",
-        "update FRUIT/APPLE#WASHINGTON Stocks=32",
-    ]
-    assert items.STORY[0]["item"] == {
-        "PK": "FRUIT",
-        "SK": "APPLE#WASHINGTON",
-        "Stocks": 39,
-        "Price": {"USD": Decimal("0.8"), "INR": 50},
-    }
-    assert [operation["op"] for operation in items.STORY][4:] == ["update", "delete", "batch", "put", "update"]
-    # The streams tutorial's chair: out of stock, then back (the alert's story).
-    assert described[-2:] == ["put FURNITURE/CHAIR#ERGONOMIC", "update FURNITURE/CHAIR#ERGONOMIC Stocks=5"]
-    assert items.STORY[-2]["item"]["Stocks"] == 0
-
-
-def test_on_a_table_with_ttl_the_story_ends_with_the_mango_listing_expiring() -> None:
-    assert items.story(1_796_000_000.7, None) == items.STORY
-
-    *story, listed, expired = items.story(1_796_000_000.7, "ExpiresAt")
-
-    assert story == items.STORY
-    assert listed == {
-        "op": "put",
-        "item": {
-            "PK": "FRUIT",
-            "SK": "MANGO#ALPHONSO",
-            "Stocks": 40,
-            "Price": {"USD": Decimal("1.5"), "INR": 120},
-            "ExpiresAt": 1_796_000_000,
-        },
-    }
-    assert expired == {"op": "expire", "key": {"PK": "FRUIT", "SK": "MANGO#ALPHONSO"}}
-    assert items.describe(expired, list(KEYS)) == "expire FRUIT/MANGO#ALPHONSO"
-
-
 def test_expire_takes_a_key_and_is_not_a_write() -> None:
     with pytest.raises(items.ItemsError, match=r"key\.SK: missing, the table's sort key"):
         items.parse_operation('{"op": "expire", "key": {"PK": "FRUIT"}}', KEYS)
@@ -233,7 +114,7 @@ def test_expire_takes_a_key_and_is_not_a_write() -> None:
         items.parse_operation('{"op": "expire", "item": {"PK": "FRUIT", "SK": "A"}}', KEYS)
 
     with pytest.raises(items.ItemsError, match="expire is not a write the table takes"):
-        items.apply(RecordingClient(), "T", {"op": "expire", "key": {"PK": "FRUIT", "SK": "A"}})
+        writes.apply(RecordingClient(), "T", {"op": "expire", "key": {"PK": "FRUIT", "SK": "A"}})
 
 
 @pytest.mark.parametrize(
@@ -295,13 +176,4 @@ def test_poison_takes_an_item_checked_as_a_put_and_is_not_a_write() -> None:
     with pytest.raises(items.ItemsError, match=r"item\.SK: missing"):
         items.parse_operation('{"op": "poison", "item": {"PK": "FRUIT"}}', KEYS)
     with pytest.raises(items.ItemsError, match="poison is not a write the table takes"):
-        items.apply(RecordingClient(), "T", operation)
-
-
-@pytest.mark.parametrize(
-    "keys", [{"tenant": "S", "id": "N"}, {"PK": "S"}, {"SK": "S", "PK": "S"}, {"PK": "N", "SK": "S"}]
-)
-def test_the_story_is_refused_on_other_keys(keys: dict[str, str]) -> None:
-    with pytest.raises(items.ItemsError, match=r"give --items FILE \(one JSON operation per line; see --help\)$"):
-        items.check_story_keys(keys)
-    items.check_story_keys({"PK": "S", "SK": "S"})
+        writes.apply(RecordingClient(), "T", operation)

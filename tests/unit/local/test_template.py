@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from aws_cdk import assertions
 
-from local.template import StackModel, TemplateError, load, read
+from local.stack_model import StackModel, TemplateError
+from local.template import load, read
 
 
 @pytest.fixture(scope="module")

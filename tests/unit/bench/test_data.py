@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench import data
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DIGEST = (
     "import hashlib, json; from bench import data; "
     "print(hashlib.sha256(json.dumps(data.batch(300)).encode()).hexdigest())"

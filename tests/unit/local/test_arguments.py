@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from local.arguments import build_parser
 from local.cli import main
 
 
@@ -35,8 +36,6 @@ def test_an_argument_error_is_one_line_and_exit_2(
 
 
 def test_a_good_endpoint_passes_the_parser() -> None:
-    from local.cli import build_parser
-
     assert build_parser().parse_args(["--endpoint-url", "http://localhost:8000"]).endpoint_url == (
         "http://localhost:8000"
     )
