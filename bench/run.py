@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any, TextIO, cast
 
 from bench import costs, data
-from local.poller import LambdaContext
-from stacks.table_stream_logger.lambda_runtime import FunctionConfig, lambda_environment
+from local.lambda_context import LambdaContext
+from stacks.table_stream_logger.operations.lambda_environment import FunctionConfig, lambda_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -168,10 +168,12 @@ class PythonHandlers:
     def __init__(self) -> None:
         os.environ.update(LAMBDA_RUNTIME_ENV)
         sys.path.insert(0, str(LAMBDA))
+        import line_render
         import stream_logger
         from bench import idiomatic
 
         self.ours = stream_logger
+        self.rendering = line_render  # where LOG_IMAGES is read
         self.idiomatic = idiomatic
         # Both Loggers are "inventory": they may share one logging handler.
         self.log_handlers = {
@@ -182,7 +184,7 @@ class PythonHandlers:
     def handler(self, variant: Variant) -> Callable[[Any, Any], Any]:
         if variant is POWERTOOLS:
             return cast(Callable[[Any, Any], Any], self.idiomatic.handler)
-        self.ours.LOG_IMAGES = variant.option
+        self.rendering.LOG_IMAGES = variant.option
         return cast(Callable[[Any, Any], Any], self.ours.handler)
 
     @contextmanager

@@ -10,7 +10,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
-from table_stream_logger import ChangeAlerts, Expires, RisesAbove, TableStreamLogger
+from table_stream_logger import ChangeAlerts, Expires, FailureOptions, NewTable, RisesAbove, TableStreamLogger
 
 PK = dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING)
 SK = dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING)
@@ -21,7 +21,9 @@ class ShopAlertsStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         # --8<-- [start:logger]
         logger = TableStreamLogger(
-            self, "InventoryLogger", partition_key=PK, sort_key=SK, time_to_live_attribute="ExpiresAt"
+            self,
+            "InventoryLogger",
+            new_table=NewTable(partition_key=PK, sort_key=SK, time_to_live_attribute="ExpiresAt"),
         )
         # --8<-- [end:logger]
         # --8<-- [start:alerts]
@@ -33,7 +35,7 @@ class ShopAlertsStack(Stack):
                 RisesAbove("Stocks", 0, name="back-in-stock", title="Back in stock", include_inserts=False),
                 Expires(name="listing-expired", title="Listing expired"),
             ],
-            failure_destination=logger.failure_destination,  # parked with the logger's batches
+            failure=FailureOptions(destination=logger.failure_destination),  # parked with the logger's batches
         )
         # --8<-- [end:alerts]
         # --8<-- [start:grant-redrive]

@@ -9,7 +9,7 @@ from typing import Any
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
-from table_stream_logger import TableStreamLogger
+from table_stream_logger import LogOptions, NewTable, TableStreamLogger
 
 
 class OrdersStack(Stack):
@@ -21,7 +21,7 @@ class OrdersStack(Stack):
         self.orders = TableStreamLogger(
             self,
             "OrdersLogger",
-            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
-            service_name="orders",
+            new_table=NewTable(partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)),
+            log=LogOptions(service_name="orders"),
         )
         # self.orders.table, .function, .log_group, .failure_destination, ...

@@ -37,6 +37,8 @@ from moto.server import ThreadedMotoServer
 from moto.ssm.models import Parameter, ssm_backends
 
 from stacks.table_stream_logger import POWERTOOLS_LAYER_PARAMETER
+from stacks.table_stream_logger.operations.lambda_environment import FunctionConfig
+from stacks.table_stream_logger.operations.lambda_runtime import LambdaRuntime
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -270,39 +272,42 @@ def test_shipped_code_package_holds_a_working_handler(deployed: Path, endpoint: 
     with zipfile.ZipFile(archive) as zipped:
         zipped.extractall(tmp_path / "task")
 
-    assert sorted(path.name for path in (tmp_path / "task").iterdir()) == ["dynamo_json.py", "stream_logger.py"]
+    assert sorted(path.name for path in (tmp_path / "task").iterdir()) == [
+        "dynamo_json.py",
+        "line_render.py",
+        "line_writer.py",
+        "oversized.py",
+        "stream_common.py",
+        "stream_logger.py",
+    ]
 
-    # WHEN the handler is imported from the unzipped package alone (Powertools stands in for
-    # the layer) and called with the tutorial's event
-    script = (
-        "import json, sys\n"
-        "from types import SimpleNamespace\n"
-        f"sys.path.insert(0, {str(tmp_path / 'task')!r})\n"
-        "import stream_logger\n"
-        f"assert stream_logger.__file__.startswith({str(tmp_path / 'task')!r}), stream_logger.__file__\n"
-        "context = SimpleNamespace(function_name='f', memory_limit_in_mb=256,"
-        " invoked_function_arn='arn:aws:lambda:us-east-1:123456789012:function:f', aws_request_id='r')\n"
-        f"event = json.load(open({str(EVENTS / 'tutorial_modify.json')!r}))\n"
-        "print(json.dumps(stream_logger.handler(event, context)))\n"
+    # WHEN Lambda's runtime client runs the unzipped package alone (Powertools stands in for the
+    # layer), with the configuration the function was deployed with, and the tutorial's event
+    function = _resource(_template(deployed), "AWS::Lambda::Function")
+    logging_config = function["LoggingConfig"]  # moto does not keep it: read from the deployed template
+    deployed_function = FunctionConfig(
+        name=config["FunctionName"],
+        handler=config["Handler"],
+        code=tmp_path / "task",
+        runtime=config["Runtime"],
+        memory_size=config["MemorySize"],
+        timeout=config["Timeout"],
+        environment=config["Environment"]["Variables"],
+        log_format=logging_config["LogFormat"],
+        application_log_level=logging_config.get("ApplicationLogLevel"),
+        region=REGION,
     )
-    process = subprocess.run(
-        [sys.executable, "-I", "-B", "-c", script],
-        cwd=tmp_path,
-        env={**config["Environment"]["Variables"], "PATH": os.environ.get("PATH", "")},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    with LambdaRuntime(deployed_function, environment={}) as runtime:
+        result = runtime.invoke(json.loads((EVENTS / "tutorial_modify.json").read_text()))
 
     # THEN it logs the tutorial's line and reports no failure
-    assert process.returncode == 0, process.stderr
-    lines = process.stdout.splitlines()
-    record = json.loads(next(line for line in lines if '"event_name"' in line))
-    assert record["message"] == "MODIFY FRUIT / APPLE#WASHINGTON"
-    record_line = next(line for line in lines if '"event_name"' in line)
+    assert result.error is None, result.lines
+    assert runtime.environment["LAMBDA_TASK_ROOT"] == str(tmp_path / "task")
+    assert runtime.environment["AWS_LAMBDA_LOG_LEVEL"] == logging_config["ApplicationLogLevel"]
+    record_line = next(line for line in result.lines if '"event_name"' in line)
+    assert json.loads(record_line)["message"] == "MODIFY FRUIT / APPLE#WASHINGTON"
     assert '"new_image":{"PK":"FRUIT","SK":"APPLE#WASHINGTON","Price":{"USD":0.8,"INR":50},"Stocks":32}' in record_line
-    assert json.loads(lines[-1]) == {"batchItemFailures": []}
+    assert result.response == {"batchItemFailures": []}
 
 
 def test_alerts_topic_and_function_are_deployed(deployed: Path, endpoint: str) -> None:

@@ -20,11 +20,13 @@ from typing import Any
 
 import pytest
 
-from local import backend, expiry, items
+from local import backend, expiry, writes
 from local.filtering import compile_patterns
-from local.poller import FunctionIdentity, Poller
+from local.lambda_context import FunctionIdentity
+from local.poller import Poller
+from local.story import story
 from local.template import load, read
-from stacks.table_stream_logger.lambda_runtime import LambdaRuntime
+from stacks.table_stream_logger.operations.lambda_runtime import LambdaRuntime
 
 TABLE = "InventoryStack-InventoryLoggerTableB5D61A0C"
 # Each queue's subscription filter policy on the notification's ``rule`` attribute (None: every one).
@@ -93,11 +95,11 @@ def story_on_moto(template_path: Path) -> Iterator[Subscribers]:
         )
         poller.start()
         ttl_attribute = model.table.ttl_attribute
-        for operation in items.story(clock(), ttl_attribute):
+        for operation in story(clock(), ttl_attribute):
             if operation["op"] == "expire":  # the mango's listing ends: DynamoDB's TTL, simulated as make local does
                 expiry.expire(dynamodb, model.table_name, operation["key"], ttl_attribute, simulated=True, now=clock())
             else:
-                items.apply(dynamodb, model.table_name, operation)
+                writes.apply(dynamodb, model.table_name, operation)
         poller.drain()
 
         # The mapping's filter lets through the MODIFYs with a stock and the TTL's REMOVE, not ORANGE's delete.

@@ -13,7 +13,7 @@ import pytest
 
 from local import cli
 from local.poison import ONLY_ON_MOTO
-from stacks.table_stream_logger import redrive
+from stacks.table_stream_logger import operations
 from tests.conftest import ROOT
 from tests.e2e.conftest import Result
 from tests.e2e.test_redrive_story import environment_restored, logged_keys, run
@@ -38,9 +38,9 @@ def walk(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Walk:
             cli.main, "--template", str(template_path), "--format", "json", "--failures", str(failures),
             "--items", str(POISON_FILE),
         )  # fmt: skip
-        listed = run(redrive.main, "list", "--folder", str(failures), "--format", "json")
-        dry_run = run(redrive.main, "replay", "--all", "--local", "--folder", str(failures))
-        replayed = run(redrive.main, "replay", "--all", "--yes", "--local", "--folder", str(failures))
+        listed = run(operations.main, "list", "--folder", str(failures), "--format", "json")
+        dry_run = run(operations.main, "replay", "--all", "--local", "--folder", str(failures))
+        replayed = run(operations.main, "replay", "--all", "--yes", "--local", "--folder", str(failures))
     return Walk(parked, listed, dry_run, replayed, failures)
 
 

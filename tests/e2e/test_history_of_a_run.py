@@ -16,9 +16,9 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from boto3.dynamodb.types import TypeDeserializer
 
-from local import cli
-from stacks.table_stream_logger import TableStreamLogger, redrive
-from stacks.table_stream_logger.history import loads
+from local.run import Run
+from stacks.table_stream_logger import NewTable, StreamReading, TableStreamLogger, operations
+from stacks.table_stream_logger.operations.history_changes import loads
 from tests.conftest import CDK_CONTEXT
 from tests.e2e.conftest import Result
 
@@ -43,10 +43,12 @@ def prompt_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     TableStreamLogger(
         stack,
         "ItemsLogger",
-        partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.NUMBER),
-        time_to_live_attribute="ExpiresAt",
         redact=["Secret"],
-        max_batching_window=cdk.Duration.seconds(0),
+        new_table=NewTable(
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.NUMBER),
+            time_to_live_attribute="ExpiresAt",
+        ),
+        reading=StreamReading(max_batching_window=cdk.Duration.seconds(0)),
     )
     app.synth()
     return outdir / "ItemsStack.template.json"
@@ -67,7 +69,7 @@ def items_file(folder: Path, operations: list[dict[str, Any]]) -> Path:
 
 def history(*arguments: str) -> Result:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = redrive.main(["history", "--key", "id=7", *arguments], stdout=stdout, stderr=stderr)
+    code = operations.main(["history", "--key", "id=7", *arguments], stdout=stdout, stderr=stderr)
     return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
@@ -92,9 +94,9 @@ def test_as_of_between_each_pair_of_changes_is_what_dynamodb_held(
 ) -> None:
     # GIVEN the writes played by make local, and the item read back from the table after each
     held: list[tuple[float, float, dict[str, Any] | None]] = []  # (before the write, after it, the item)
-    apply = cli.Run.apply
+    apply = Run.apply
 
-    def apply_and_read(run: cli.Run, operation: dict[str, Any]) -> str | None:
+    def apply_and_read(run: Run, operation: dict[str, Any]) -> str | None:
         before = time.time()
         note = apply(run, operation)
         answer = run.dynamodb.get_item(TableName=run.table_name, Key={"id": {"N": "7"}}, ConsistentRead=True)
@@ -104,7 +106,7 @@ def test_as_of_between_each_pair_of_changes_is_what_dynamodb_held(
         )
         return note
 
-    monkeypatch.setattr(cli.Run, "apply", apply_and_read)
+    monkeypatch.setattr(Run, "apply", apply_and_read)
     run_local = request.getfixturevalue("run_local" if backend == "moto" else "run_on_dynamodb_local")
 
     # DynamoDB Local's own TTL sweep can take longer than make local waits when the machine is busy:

@@ -20,9 +20,10 @@ from aws_cdk import aws_dynamodb as dynamodb
 
 from local import backend
 from local.lambda_logs import kept
-from local.template import FunctionSettings, load, read
-from stacks.table_stream_logger import ChangeAlerts, LogLevel, RisesAbove, TableStreamLogger
-from stacks.table_stream_logger.lambda_runtime import LambdaRuntime
+from local.stack_model import FunctionSettings
+from local.template import load, read
+from stacks.table_stream_logger import ChangeAlerts, LogLevel, LogOptions, NewTable, RisesAbove, TableStreamLogger
+from stacks.table_stream_logger.operations.lambda_runtime import LambdaRuntime
 from tests.conftest import CDK_CONTEXT
 from tests.unit.handler.conftest import load_event
 
@@ -41,13 +42,20 @@ def assembly(tmp_path_factory: pytest.TempPathFactory) -> Path:
         logger = TableStreamLogger(
             stack,
             "Logger",
-            partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
-            log_level=level,
+            new_table=NewTable(
+                partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+            ),
+            log=LogOptions(level=level),
         )
         # With the image in the message (the secret with it), so that botocore logging the body would show it.
         ChangeAlerts(
-            stack, "Alerts", table=logger.table, rules=[RisesAbove("Stocks", 0)], log_level=level, include_image=True
+            stack,
+            "Alerts",
+            table=logger.table,
+            rules=[RisesAbove("Stocks", 0)],
+            include_image=True,
+            log=LogOptions(level=level),
         )
     app.synth()
     return outdir

@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 
-from stacks.table_stream_logger import TableStreamLogger
+from stacks.table_stream_logger import NewTable, TableStreamLogger
 from tests.conftest import CDK_CONTEXT
 from tests.e2e.conftest import Result
 
@@ -23,8 +23,10 @@ def own_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     TableStreamLogger(
         stack,
         "OrdersLogger",
-        partition_key=dynamodb.Attribute(name="tenant", type=dynamodb.AttributeType.STRING),
-        sort_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.NUMBER),
+        new_table=NewTable(
+            partition_key=dynamodb.Attribute(name="tenant", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.NUMBER),
+        ),
     )
     app.synth()  # the template beside its assets, as `cdk synth` writes them: the run runs the asset
     return outdir / "OrdersStack.template.json"

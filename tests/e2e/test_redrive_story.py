@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from local import cli
-from stacks.table_stream_logger import redrive
+from stacks.table_stream_logger import operations
 from tests.e2e.conftest import Result
 from tests.e2e.test_story import POISON_ITEMS, poisoned
 
@@ -33,7 +33,7 @@ def run(main: object, *arguments: str) -> Result:
     if main is cli.main:
         code = cli.main(list(arguments), stdout=stdout, stderr=stderr, clock=lambda: started + offset[0], sleep=sleep)
     else:
-        code = redrive.main(list(arguments), stdout=stdout, stderr=stderr, sleep=sleep)
+        code = operations.main(list(arguments), stdout=stdout, stderr=stderr, sleep=sleep)
     return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
@@ -86,9 +86,9 @@ def story(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Stor
     with environment_restored():
         parked = park_poison(template_path, POISON_ITEMS, failures)
         # the fix: the handler gets the record whole again
-        listed = run(redrive.main, "list", "--folder", str(failures), "--format", "json")
-        replayed = run(redrive.main, "replay", "--all", "--yes", "--local", "--folder", str(failures))
-        again = run(redrive.main, "replay", "--all", "--yes", "--local", "--folder", str(failures))
+        listed = run(operations.main, "list", "--folder", str(failures), "--format", "json")
+        replayed = run(operations.main, "replay", "--all", "--yes", "--local", "--folder", str(failures))
+        again = run(operations.main, "replay", "--all", "--yes", "--local", "--folder", str(failures))
     return Story(parked, listed, replayed, again, failures)
 
 
@@ -147,15 +147,15 @@ def two_readers(template_path: Path, tmp_path_factory: pytest.TempPathFactory) -
     failures = tmp_path_factory.mktemp("two-readers") / "failures"
     with environment_restored():
         parked = park_poison(template_path, TWO_READERS_ITEMS, failures)
-        listed = run(redrive.main, "list", "--folder", str(failures), "--format", "json")
+        listed = run(operations.main, "list", "--folder", str(failures), "--format", "json")
         (logger,) = {
             batch["function_arn"].split(":")[-1]
             for batch in json.loads(listed.stdout)
             if "InventoryLoggerFunction" in batch["function_arn"]
         }
         replay = ("replay", "--all", "--yes", "--local", "--folder", str(failures))
-        unnamed = run(redrive.main, *replay)
-        named = run(redrive.main, *replay, "--function-name", logger)
+        unnamed = run(operations.main, *replay)
+        named = run(operations.main, *replay, "--function-name", logger)
     return TwoReaders(parked, listed, unnamed, named, failures)
 
 

@@ -14,7 +14,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 
-from stacks.table_stream_logger import ChangeFilter, TableStreamLogger
+from stacks.table_stream_logger import ChangeFilter, NewTable, TableStreamLogger
 from tests.conftest import CDK_CONTEXT
 from tests.e2e.conftest import Result, assembly_with
 
@@ -280,12 +280,14 @@ def filtered_template_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     TableStreamLogger(
         stack,
         "Logger",
-        partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
-        sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
         filters=[
             ChangeFilter(event_names=["MODIFY"], new_image_has={"Stocks": "N"}),
             ChangeFilter(event_names=["INSERT"], keys_equal={"PK": "VEGETABLE"}),
         ],
+        new_table=NewTable(
+            partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+        ),
     )
     app.synth()  # the template beside its assets, as `cdk synth` writes them
     return outdir / "FilteredStack.template.json"

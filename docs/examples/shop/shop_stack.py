@@ -11,7 +11,7 @@ from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
-from table_stream_logger import ChangeFilter, TableStreamLogger
+from table_stream_logger import ChangeFilter, CustomHandler, LogLines, LogOptions, NewTable, TableStreamLogger
 
 ID = dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING)
 
@@ -22,7 +22,9 @@ class ShopStack(Stack):
 
         # A new table: the construct builds it (on-demand, NEW_AND_OLD_IMAGES stream,
         # point-in-time recovery, kept when the stack is deleted).
-        self.carts = TableStreamLogger(self, "CartsLogger", partition_key=ID, service_name="carts")
+        self.carts = TableStreamLogger(
+            self, "CartsLogger", new_table=NewTable(partition_key=ID), log=LogOptions(service_name="carts")
+        )
 
         # A table of this app, without customer e-mails in the log, and only the changes that
         # modify an item holding a stock count.
@@ -31,9 +33,9 @@ class ShopStack(Stack):
             self,
             "OrdersLogger",
             table=orders,
-            service_name="orders",
             redact=["customer.email"],
             filters=[ChangeFilter(event_names=["MODIFY"], new_image_has={"Stocks": "N"})],
+            log=LogOptions(service_name="orders"),
         )
 
         # A table of another app, imported with its stream ARN. Its stream's view type cannot be
@@ -49,7 +51,7 @@ class ShopStack(Stack):
             "AuditLogger",
             table=audit,
             stream_view_type=dynamodb.StreamViewType.NEW_IMAGE,
-            log_images="NEW",
+            lines=LogLines(images="NEW"),
         )
 
         # Your own handler (handlers/archive.py, function `handler`), given only the removals of
@@ -57,10 +59,14 @@ class ShopStack(Stack):
         TableStreamLogger(
             self,
             "Archiver",
-            partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
-            code=lambda_.Code.from_asset(str(Path(__file__).resolve().parent / "handlers")),
-            handler="archive.handler",
             filters=[ChangeFilter(event_names=["REMOVE"], keys_equal={"PK": "FRUIT"})],
+            new_table=NewTable(
+                partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
+            ),
+            handler=CustomHandler(
+                code=lambda_.Code.from_asset(str(Path(__file__).resolve().parent / "handlers")),
+                handler="archive.handler",
+            ),
         )
         # self.carts.table, .function, .log_group, .event_source_mapping, ...
