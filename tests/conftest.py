@@ -8,12 +8,15 @@ and settings that `cdk synth` sees.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+import botocore.loaders
+import botocore.session
 import pytest
 from aws_cdk import assertions, cx_api
 
@@ -22,6 +25,11 @@ from stacks.settings import AppSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+
+# moto's mock_aws() gives each test a new boto3 default session, and each new session reads and
+# parses botocore's service models again (40% of tests/unit/operations/test_s3.py's time). One
+# loader per process, as one long-lived session would have; the models are read-only.
+botocore.session.create_loader = functools.cache(botocore.loaders.create_loader)
 
 
 def build_inventory_app(outdir: Path, **context: Any) -> tuple[cdk.App, InventoryStack]:
