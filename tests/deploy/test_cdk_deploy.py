@@ -1,6 +1,7 @@
 """`cdk deploy` for real, with the pinned CLI, against a moto server on 127.0.0.1.
 
-bootstrap -> deploy -> inspect with boto3 -> run the shipped code package -> destroy. No AWS
+bootstrap -> deploy -> inspect with boto3 -> run the shipped code package -> run the redrive
+command on the stack (which it finds from the stack's resources) -> destroy. No AWS
 account and no outside connection: every SDK call of the CLI goes to the moto server.
 
 What moto cannot do, and how the test works around it (measured with moto 5.2.5 and CDK CLI
@@ -36,6 +37,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 from moto.ssm.models import Parameter, ssm_backends
 
+from local.bookkeeping import Entry, Outcome
+from local.on_failure import failure_document
 from stacks.table_stream_logger import POWERTOOLS_LAYER_PARAMETER
 from stacks.table_stream_logger.operations.lambda_environment import FunctionConfig
 from stacks.table_stream_logger.operations.lambda_runtime import LambdaRuntime
@@ -319,6 +322,71 @@ def test_alerts_topic_and_function_are_deployed(deployed: Path, endpoint: str) -
     (alerts,) = [function for function in functions if function["Handler"] == "change_alerts.handler"]
     assert alerts["Environment"]["Variables"]["TOPIC_ARN"] == outputs["AlertTopicArn"]
     assert outputs["AlertsFunctionName"] == alerts["FunctionName"]  # where the redrive command finds it
+
+
+def _park(endpoint: str, bucket: str, mapping: str, function_arn: str, stream_arn: str, name: str) -> str:
+    """A batch of one record parked in ``bucket`` under ``mapping``, as Lambda writes it (moto's
+    mappings deliver nothing: the test writes no item)."""
+    record = {
+        "eventID": name,
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "eventSourceARN": stream_arn,
+        "dynamodb": {
+            "Keys": {"PK": {"S": "FRUIT"}, "SK": {"S": name}},
+            "SequenceNumber": "100",
+            "ApproximateCreationDateTime": 1,
+        },
+    }
+    document = failure_document(
+        [Entry(record, "shardId-1", invocations=11)],
+        condition="RetryAttemptsExhausted",
+        outcome=Outcome(False, request_id="r"),
+        function_arn=function_arn,
+        stream_arn=stream_arn,
+        now=1_796_000_000,
+    )
+    key = f"aws/lambda/{mapping}/shardId-1/2026/12/01/{name}.json"
+    _client("s3", endpoint).put_object(Bucket=bucket, Key=key, Body=json.dumps(document))
+    return key
+
+
+def test_the_redrive_command_finds_both_readers_from_the_stacks_resources(
+    deployed: Path, endpoint: str, cli_env: dict[str, str]
+) -> None:
+    # GIVEN a batch of each reader parked in the deployed failure bucket, under the reader's mapping
+    outputs = _outputs(endpoint)
+    functions = _client("lambda", endpoint)
+    resources = _client("cloudformation", endpoint).list_stack_resources(StackName=STACK)["StackResourceSummaries"]
+    mapping_of = {
+        functions.get_event_source_mapping(UUID=uuid)["FunctionArn"]: uuid
+        for uuid in (
+            r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Lambda::EventSourceMapping"
+        )
+    }
+    bucket, stream = outputs["FailureBucketName"], outputs["StreamArn"]
+    readers = [outputs["FunctionName"], outputs["AlertsFunctionName"]]
+    for name in readers:
+        arn = functions.get_function_configuration(FunctionName=name)["FunctionArn"]
+        _park(endpoint, bucket, mapping_of[arn], arn, stream, name)
+
+    # WHEN the operator dry-runs a replay with the stack's name alone, as the shipped command
+    process = subprocess.run(
+        [sys.executable, "-m", "stacks.table_stream_logger", "replay", "--all", "--stack-name", STACK],
+        cwd=ROOT,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    # THEN it found the bucket and both functions from the stack's mappings: each batch goes to its own
+    assert process.returncode == 0, process.stderr
+    first = process.stdout.splitlines()[0]
+    assert first.startswith("dry run: would invoke ") and first.endswith(", one at a time:"), first
+    invoked = first.removeprefix("dry run: would invoke ").removesuffix(", one at a time:").split(" and ")
+    assert sorted(invoked) == sorted(f"{name} with 1 batch(es)" for name in readers)
 
 
 def test_destroy_removes_the_stack_and_keeps_the_table(deployed: Path, endpoint: str, cli_env: dict[str, str]) -> None:

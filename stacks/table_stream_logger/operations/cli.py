@@ -26,12 +26,11 @@ PROG = "python -m table_stream_logger"
 
 EPILOG = """\
 where the parked batches are (one of):
-  --stack-name NAME      the stack's outputs FailureBucketName (or FailureQueueUrl) and
-                         FunctionName (and AlertsFunctionName); a stack without them (a
-                         library user's), its event source mappings: each names its function
-                         and failure destination (with several destinations, choose one with
-                         --bucket or --queue-url). Each batch goes back to the function that
-                         parked it
+  --stack-name NAME      the stack's event source mappings (the app's stack or any other that
+                         uses the constructs): each names its function and failure destination
+                         (with several destinations, choose one with --bucket or --queue-url;
+                         --function-name names the one function instead). Each batch goes back
+                         to the function that parked it
   --bucket / --queue-url with --function-name: that function's batches only
   --folder DIR           a folder that python -m local wrote (.local-failures/), with --local
 
@@ -64,8 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument(
         "--stack-name",
         metavar="NAME",
-        help="read FailureBucketName/FailureQueueUrl and the functions (FunctionName, AlertsFunctionName) "
-        "from its outputs, or else from its event source mappings",
+        help="find the failure destination and the functions that park there from its event source mappings",
     )
     where.add_argument("--bucket", metavar="NAME", help="the S3 failure destination")
     where.add_argument("--queue-url", metavar="URL", help="the SQS failure destination")

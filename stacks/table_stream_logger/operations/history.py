@@ -39,22 +39,24 @@ from .history_changes import (
 from .history_insights import describe_log_group, insights_lines
 from .history_state import state_at
 from .polling import QUERY_TIMEOUT
-from .stack import LOG_GROUP_OUTPUT, read_configuration, stack_mappings, stack_outputs
+from .stack import read_configurations, stack_mappings, stack_resources
 from .times import moment
 
 
-def stack_sources(client: Callable[[str], Any], stack_name: str) -> tuple[str, Archive | None]:
-    """The logger's log group of a stack (its output ``LogGroupName``, else the log group of the one
-    function of the stack that runs the logger's handler) and its archive, if it has one."""
-    outputs = stack_outputs(client("cloudformation"), stack_name)
-    if outputs.get(LOG_GROUP_OUTPUT):
-        return outputs[LOG_GROUP_OUTPUT], stack_archive(outputs)
-    readers = [read_configuration(client("lambda"), m.function_name) for m in stack_mappings(client, stack_name)]
-    groups = sorted({reader.log_group for reader in readers if reader.handler == LOGGER_HANDLER})
+def stack_log_group(client: Callable[[str], Any], stack_name: str, resources: list[dict[str, Any]]) -> str:
+    """The logger's log group of a stack: that of the one function of the stack's mappings that runs
+    the logger's handler. The mappings and functions the caller may not read are passed over
+    (``grant_history`` is the logger's alone); when nothing else is left, that is the one line."""
+    mappings, hidden = stack_mappings(client, resources)
+    names = list(dict.fromkeys(mapping.function_name for mapping in mappings))
+    readers, denied = read_configurations(client("lambda"), names) if names else ({}, {})
+    groups = sorted({reader.log_group for reader in readers.values() if reader.handler == LOGGER_HANDLER})
+    if not groups and (hidden or denied):
+        raise RedriveError(next(iter({**hidden, **denied}.values())))
     if len(groups) != 1:
         found = f"{len(groups)} loggers ({', '.join(groups)})" if groups else "no logger"
         raise RedriveError(f"the stack {stack_name} has {found}: give --log-group")
-    return groups[0], stack_archive(outputs)
+    return groups[0]
 
 
 def deployed_lines(
@@ -76,8 +78,9 @@ def deployed_lines(
     if arguments.log_group:
         name = arguments.log_group
     else:
-        name, found = stack_sources(client, arguments.stack_name)
-        archive = archive or found
+        resources = stack_resources(client("cloudformation"), arguments.stack_name)
+        name = stack_log_group(client, arguments.stack_name, resources)
+        archive = archive or stack_archive(arguments.stack_name, resources)
     group = describe_log_group(client("logs"), name)
     kept_from = group.kept_from(now)
     lines: list[str] = []
@@ -122,8 +125,12 @@ def add_parser(commands: Any, aws: argparse.ArgumentParser) -> None:
     archive = parser.add_argument_group(
         "the change archive, for changes older than the log group keeps (a stack's is found from --stack-name)"
     )
-    archive.add_argument("--workgroup", metavar="NAME", help="the archive's Athena workgroup (output ArchiveWorkGroup)")
-    archive.add_argument("--database", metavar="NAME", help="the archive's Glue database (output ArchiveDatabaseName)")
+    archive.add_argument(
+        "--workgroup", metavar="NAME", help="the archive's Athena workgroup (the app's output ArchiveWorkGroup)"
+    )
+    archive.add_argument(
+        "--database", metavar="NAME", help="the archive's Glue database (the app's output ArchiveDatabaseName)"
+    )
     parser.add_argument("--since", metavar="TIME", help="changes at or after: 2026-12-01T14:00:00Z, 2026-12-01, or 6h")
     parser.add_argument("--until", metavar="TIME", help="changes at or before, same forms (default: now)")
     parser.add_argument("--as-of", metavar="TIME", help="the item as it was at this time, same forms")

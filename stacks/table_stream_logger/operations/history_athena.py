@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 from ..archive.layout import LINE_COLUMN, LINES_TABLE_NAME, json_path
+from .errors import RedriveError
 from .polling import poll_until
-from .stack import DATABASE_OUTPUT, WORKGROUP_OUTPUT
+from .stack import physical_ids
 
 PAGE_SIZE = 1000
 # Firehose partitions by arrival, which follows the change by its buffering (at most 15 minutes) and
@@ -111,7 +112,18 @@ def athena_lines(
             yield str(row["Data"][0].get("VarCharValue", ""))
 
 
-def stack_archive(outputs: dict[str, str]) -> Archive | None:
-    """The archive of a stack that has one (the app's outputs ``ArchiveWorkGroup``, ``ArchiveDatabaseName``)."""
-    workgroup, database = outputs.get(WORKGROUP_OUTPUT), outputs.get(DATABASE_OUTPUT)
-    return Archive(workgroup, database) if workgroup and database else None
+def stack_archive(stack_name: str, resources: list[dict[str, Any]]) -> Archive | None:
+    """The archive of a stack, from its resources: its Athena workgroup and Glue database (a
+    ChangeArchive builds one of each, and the constructs no other). None without them; with several
+    (an archive per logger), one line asking for the names."""
+    workgroups = physical_ids(resources, "AWS::Athena::WorkGroup")
+    databases = physical_ids(resources, "AWS::Glue::Database")
+    if not workgroups or not databases:
+        return None
+    if len(workgroups) > 1 or len(databases) > 1:
+        raise RedriveError(
+            f"the stack {stack_name} has {len(workgroups)} Athena workgroups ({', '.join(workgroups)}) and "
+            f"{len(databases)} Glue databases ({', '.join(databases)}): give the archive as --workgroup NAME "
+            "--database NAME"
+        )
+    return Archive(workgroups[0], databases[0])

@@ -227,6 +227,9 @@ def refusal(batch: Batch, target: Target, local: bool) -> str | None:
         return None
     if name in target.denied:
         return f"whose configuration you may not read ({target.denied[name]}): ask for its grant_redrive"
+    hidden = target.mapping_denial(batch) if reader is None else None
+    if hidden is not None:
+        return f"whose event source mapping you may not read ({hidden}): ask for its grant_redrive"
     known = " or ".join(sorted(target.readers))
     if reader is None and isinstance(target.store, FolderStore):  # the one named is the logger's
         return f"not {known}: --local runs only the logger's handler, and this batch is another function's"

@@ -1,10 +1,11 @@
-"""What a deployed stack says about its parked batches: its outputs, its event source mappings and
-its functions' configurations.
+"""What a deployed stack says about its parked batches, read from its resources alone.
 
-The outputs named here are those of the app's stack (stacks/inventory_stack.py): where a stack
-has them, they name the failure destination, the functions, the log group and the archive. Any
-other stack that uses the constructs is read from its resources: each event source mapping names
-its function and on-failure destination, and each function's configuration its log group.
+Each event source mapping of the stack (``AWS::Lambda::EventSourceMapping``; every
+TableStreamLogger and ChangeAlerts builds one) names its function and on-failure destination, each
+function's configuration its log group and handler, and an archive is the stack's Athena workgroup
+and Glue database (history_athena.py). The app's stack and a library user's are found the same
+way: the command reads none of the app's outputs (stacks/inventory_stack.py keeps them for people
+and scripts).
 """
 
 from __future__ import annotations
@@ -14,18 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .aws import ACCESS_DENIED, aws_error
 from .errors import RedriveError
 from .failure_records import function_name_of
 
-FUNCTION_OUTPUT = "FunctionName"
-# The stack's outputs that name a function parking batches in the failure destination: the
-# logger's and, sharing its bucket in the InventoryStack, the alerts'.
-READER_OUTPUTS = (FUNCTION_OUTPUT, "AlertsFunctionName")
-BUCKET_OUTPUT = "FailureBucketName"
-QUEUE_OUTPUT = "FailureQueueUrl"
-LOG_GROUP_OUTPUT = "LogGroupName"
-WORKGROUP_OUTPUT = "ArchiveWorkGroup"
-DATABASE_OUTPUT = "ArchiveDatabaseName"
+MAPPING_TYPE = "AWS::Lambda::EventSourceMapping"
 
 
 @dataclass(frozen=True)
@@ -38,11 +32,6 @@ class Reader:
     log_group: str
     # Its handler, e.g. stream_logger.handler (the logger's) or change_alerts.handler.
     handler: str
-
-
-def has_redrive_outputs(outputs: dict[str, str]) -> bool:
-    """Whether a stack names its failure destination and function in outputs, as the app's does."""
-    return bool(outputs.get(FUNCTION_OUTPUT)) and bool(outputs.get(BUCKET_OUTPUT) or outputs.get(QUEUE_OUTPUT))
 
 
 @dataclass(frozen=True)
@@ -68,50 +57,86 @@ class Mapping:
         return f"{destination} ({self.function_name})"
 
 
-def stack_mappings(client: Callable[[str], Any], stack_name: str) -> list[Mapping]:
-    """The stack's event source mappings that have an on-failure destination, as Lambda has them.
-
-    Every TableStreamLogger and ChangeAlerts builds one (``AWS::Lambda::EventSourceMapping``), whose
-    ``DestinationConfig`` names the bucket or queue and whose ``FunctionArn`` the function: what
-    the app's outputs say, found in any stack that uses the constructs, whatever its outputs.
-    """
-    mapping_ids: list[str] = []
-    for page in client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_name):
-        mapping_ids += [
-            resource["PhysicalResourceId"]
+def stack_resources(cloudformation: Any, stack_name: str) -> list[dict[str, Any]]:
+    """The stack's resources as ListStackResources gives them, or one line saying there is no such stack."""
+    try:
+        return [
+            resource
+            for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
             for resource in page["StackResourceSummaries"]
-            if resource["ResourceType"] == "AWS::Lambda::EventSourceMapping" and resource.get("PhysicalResourceId")
         ]
-    mappings = []
-    for mapping_id in mapping_ids:
-        mapping = client("lambda").get_event_source_mapping(UUID=mapping_id)
+    except cloudformation.exceptions.ClientError as error:
+        if "does not exist" in str(error):
+            raise RedriveError(f"no stack named {stack_name} in {cloudformation.meta.region_name}") from None
+        raise
+
+
+def physical_ids(resources: list[dict[str, Any]], resource_type: str) -> list[str]:
+    """The physical IDs of the stack's resources of a type, in the stack's order."""
+    return [
+        resource["PhysicalResourceId"]
+        for resource in resources
+        if resource["ResourceType"] == resource_type and resource.get("PhysicalResourceId")
+    ]
+
+
+def stack_mappings(
+    client: Callable[[str], Any], resources: list[dict[str, Any]]
+) -> tuple[list[Mapping], dict[str, str]]:
+    """The stack's event source mappings that have an on-failure destination, as Lambda has them,
+    and the mappings the caller may not read, with why, by UUID.
+
+    A mapping's ``DestinationConfig`` names the bucket or queue and its ``FunctionArn`` the
+    function. ``grant_redrive`` (and ``grant_status``) give ``lambda:GetEventSourceMapping`` on
+    the construct's own mapping only: an operator granted one reader's finds that one, and the
+    others are told apart (when the caller may read none, that is the one line).
+    """
+    ids = physical_ids(resources, MAPPING_TYPE)
+    mappings: list[Mapping] = []
+    hidden: dict[str, str] = {}
+    for mapping_id in ids:
+        try:
+            mapping = client("lambda").get_event_source_mapping(UUID=mapping_id)
+        except Exception as error:
+            message = aws_error(error)
+            if message is None or not message.startswith(ACCESS_DENIED):
+                raise
+            hidden[mapping_id] = message
+            continue
         destination = mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
         if destination:
             mappings.append(Mapping(function_name_of(mapping["FunctionArn"]), destination))
-    return mappings
+    if hidden and len(hidden) == len(ids):
+        raise RedriveError(next(iter(hidden.values())))
+    return mappings, hidden
 
 
 def mapped_destination(
     arguments: argparse.Namespace, client: Callable[[str], Any], mappings: list[Mapping]
-) -> tuple[dict[str, str], list[str]]:
-    """The destination of a stack's mappings, as the app's outputs would name it, and their functions.
+) -> tuple[str | None, str | None, list[str]]:
+    """The failure destination of a stack's mappings, its bucket or its queue's URL, and the
+    functions that park there.
 
     ``--bucket`` or ``--queue-url`` chooses among several destinations (a stack with several
     loggers); where the command cannot tell which, it says what to give, in one line.
     """
     stack = arguments.stack_name
+    given = arguments.bucket or arguments.queue_url
     if arguments.bucket:
         mappings = [mapping for mapping in mappings if mapping.bucket == arguments.bucket]
     elif arguments.queue_url:
         name = arguments.queue_url.rstrip("/").rsplit("/", 1)[-1]
         mappings = [mapping for mapping in mappings if mapping.queue is not None and mapping.queue[1] == name]
     destinations = sorted({mapping.destination_arn for mapping in mappings})
-    explicit = "give --bucket or --queue-url, and --function-name"
-    if not destinations:
-        chosen = " to the destination given" if arguments.bucket or arguments.queue_url else ""
+    if not destinations and given:
         raise RedriveError(
-            f"the stack {stack} has no outputs {FUNCTION_OUTPUT} and {BUCKET_OUTPUT} (or {QUEUE_OUTPUT}), "
-            f"nor an event source mapping with an on-failure destination{chosen}: {explicit}"
+            f"the stack {stack} has no event source mapping with the on-failure destination {given}: "
+            "give it with --function-name, without --stack-name"
+        )
+    if not destinations:
+        raise RedriveError(
+            f"the stack {stack} has no event source mapping with an on-failure destination: "
+            "give --bucket or --queue-url, and --function-name"
         )
     if len(destinations) > 1:
         choices = ", ".join(mapping.shown() for mapping in mappings)
@@ -120,16 +145,15 @@ def mapped_destination(
             "--bucket or --queue-url"
         )
     functions = list(dict.fromkeys(mapping.function_name for mapping in mappings))
-    found: dict[str, str] = {}
     first = mappings[0]
     if first.bucket is not None:
-        found[BUCKET_OUTPUT] = first.bucket
-    elif first.queue is not None:
+        return first.bucket, None, functions
+    if first.queue is not None:
         account, name = first.queue
-        found[QUEUE_OUTPUT] = client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-    else:
-        raise RedriveError(f"the stack {stack}'s failure destination {first.destination_arn} is not S3 or SQS")
-    return found, functions
+        sqs = client("sqs")
+        url = arguments.queue_url or sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        return None, str(url), functions
+    raise RedriveError(f"the stack {stack}'s failure destination {first.destination_arn} is not S3 or SQS")
 
 
 def read_configuration(lambda_client: Any, name: str) -> Reader:
@@ -143,11 +167,24 @@ def read_configuration(lambda_client: Any, name: str) -> Reader:
     )
 
 
-def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
-    try:
-        (stack,) = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except cloudformation.exceptions.ClientError as error:
-        if "does not exist" in str(error):
-            raise RedriveError(f"no stack named {stack_name} in {cloudformation.meta.region_name}") from None
-        raise
-    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+def read_configurations(lambda_client: Any, names: list[str]) -> tuple[dict[str, Reader], dict[str, str]]:
+    """Each named function's configuration, and the ones the caller may not read, with why.
+
+    An operator granted one reader's redrive (or the logger's history) reads that function only:
+    the others are told apart. One function named, or none readable, is the one line of its error.
+    """
+    readers: dict[str, Reader] = {}
+    denied: dict[str, str] = {}
+    for name in names:
+        try:
+            reader = read_configuration(lambda_client, name)
+        except Exception as error:
+            message = aws_error(error)
+            if len(names) == 1 or message is None or not message.startswith(ACCESS_DENIED):
+                raise
+            denied[name] = message
+            continue
+        readers[reader.name] = reader
+    if not readers:  # every configuration denied: say so for the first
+        raise RedriveError(next(iter(denied.values())))
+    return readers, denied

@@ -11,22 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .aws import ACCESS_DENIED, aws_error
+from .._core.record_formats import PARKED_PREFIX
 from .errors import RedriveError
 from .failure_records import Batch
 from .functions import LOGGER_HANDLER
-from .stack import (
-    BUCKET_OUTPUT,
-    FUNCTION_OUTPUT,
-    QUEUE_OUTPUT,
-    READER_OUTPUTS,
-    Reader,
-    has_redrive_outputs,
-    mapped_destination,
-    read_configuration,
-    stack_mappings,
-    stack_outputs,
-)
+from .stack import Reader, mapped_destination, read_configurations, stack_mappings, stack_resources
 from .stores import FolderStore, S3Store, SqsStore
 
 
@@ -45,6 +34,8 @@ class Target:
     source: str = ""
     # Functions of the stack whose configuration the caller may not read: why, by name.
     denied: dict[str, str] = field(default_factory=dict)
+    # Event source mappings of the stack the caller may not read: why, by UUID.
+    hidden: dict[str, str] = field(default_factory=dict)
 
     def reader_of(self, batch: Batch) -> Reader | None:
         """The function that parked ``batch``, if it is one of the command's; None otherwise."""
@@ -66,6 +57,12 @@ class Target:
         """A record's keys as text, partition key first, ``[REDACTED]`` where redact reaches them."""
         environment = self.environment_of(batch)
         return shown_keys(record, self.redact(batch), list_setting(environment, "KEY_ATTRIBUTES") or [])
+
+    def mapping_denial(self, batch: Batch) -> str | None:
+        """Why the caller may not read the stack's event source mapping that parked ``batch``; None
+        when it may, or cannot tell: only an S3 key names its mapping (aws/lambda/<mapping>/...)."""
+        parts = batch.key.split("/")
+        return self.hidden.get(parts[2]) if batch.key.startswith(PARKED_PREFIX) and len(parts) > 2 else None
 
     def log_group_of(self, batch: Batch) -> str | None:
         reader = self.reader_of(batch)
@@ -91,37 +88,25 @@ def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[s
         return _folder_target(arguments)
     if not (arguments.stack_name or arguments.bucket or arguments.queue_url):
         raise RedriveError("say where the parked batches are: --stack-name, --bucket, --queue-url or --folder")
-    client = clients()
-    outputs = stack_outputs(client("cloudformation"), arguments.stack_name) if arguments.stack_name else {}
     if arguments.bucket and arguments.queue_url:
         raise RedriveError("give either --bucket or --queue-url, not both")
-    mapped: list[str] = []
-    if arguments.stack_name and not has_redrive_outputs(outputs):
-        # A library user's stack, without the app's outputs: its event source mappings say it all.
-        outputs, mapped = mapped_destination(arguments, client, stack_mappings(client, arguments.stack_name))
-    bucket = arguments.bucket or (None if arguments.queue_url else outputs.get(BUCKET_OUTPUT))
-    queue_url = arguments.queue_url or (None if arguments.bucket else outputs.get(QUEUE_OUTPUT))
-    if not (bucket or queue_url):
-        raise RedriveError(
-            f"the stack {arguments.stack_name} has no output {BUCKET_OUTPUT} or {QUEUE_OUTPUT}: "
-            "give --bucket or --queue-url"
-        )
+    client = clients()
+    bucket, queue_url = arguments.bucket, arguments.queue_url
+    names: list[str] = []
+    hidden: dict[str, str] = {}
+    if arguments.stack_name:
+        # The app's stack or a library user's alike: its event source mappings say it all.
+        mappings, hidden = stack_mappings(client, stack_resources(client("cloudformation"), arguments.stack_name))
+        bucket, queue_url, names = mapped_destination(arguments, client, mappings)
     if arguments.function_name:
         names, source = [arguments.function_name], "--function-name"
     else:
-        names = [outputs[name] for name in READER_OUTPUTS if outputs.get(name)]
-        names += mapped
         source = f"the stack {arguments.stack_name}"
     if not names:
-        where = (
-            f"the stack {arguments.stack_name} has no output {FUNCTION_OUTPUT}"
-            if arguments.stack_name
-            else "no function"
-        )
-        raise RedriveError(f"{where}: give --function-name (the function whose batches these are)")
+        raise RedriveError("no function: give --function-name (the function whose batches these are)")
     store: S3Store | SqsStore = S3Store(client("s3"), bucket) if bucket else SqsStore(client("sqs"), str(queue_url))
-    readers, denied = _readers(client("lambda"), names)
-    return Target(store, readers, client, source, denied)
+    readers, denied = read_configurations(client("lambda"), names)
+    return Target(store, readers, client, source, denied, hidden)
 
 
 def _folder_target(arguments: argparse.Namespace) -> Target:
@@ -133,26 +118,6 @@ def _folder_target(arguments: argparse.Namespace) -> Target:
     name = arguments.function_name
     logger = {name: Reader(name, dict(os.environ), "", LOGGER_HANDLER)} if name else {}
     return Target(FolderStore(arguments.folder), logger, None, "--function-name")
-
-
-def _readers(lambda_client: Any, names: list[str]) -> tuple[dict[str, Reader], dict[str, str]]:
-    """Each named function's configuration, and the ones the operator may not read, with why."""
-    readers: dict[str, Reader] = {}
-    denied: dict[str, str] = {}
-    for name in names:
-        try:
-            reader = read_configuration(lambda_client, name)
-        except Exception as error:
-            # An operator granted one reader's redrive only: the other's batches are left, saying why.
-            message = aws_error(error)
-            if len(names) == 1 or message is None or not message.startswith(ACCESS_DENIED):
-                raise
-            denied[name] = message
-            continue
-        readers[reader.name] = reader
-    if not readers:  # every configuration denied: say so for the first
-        raise RedriveError(next(iter(denied.values())))
-    return readers, denied
 
 
 def shown_keys(record: dict[str, Any], redact: list[str] | None, order: list[str]) -> dict[str, str] | None:

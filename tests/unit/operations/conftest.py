@@ -1,8 +1,11 @@
 """A deployed inventory in moto, in this process: its table and stream, failure bucket and queue,
-log group and stack outputs, with batches parked by ``python -m local``'s writer.
+log groups and stacks, with batches parked by ``python -m local``'s writer.
 
-The function itself is a botocore Stubber on a Lambda client (moto's Lambda needs Docker to
-run code): each test says what the function answers, and the Stubber checks the exact request.
+The stacks are found as the command finds any stack, from their resources: each has the event
+source mappings of its readers (moto's CloudFormation creates them, and ListStackResources names
+them). The functions themselves are a botocore Stubber on a Lambda client (moto's Lambda needs
+Docker to run code): each test says what Lambda answers (the mappings, the configurations, the
+invocations), and the Stubber checks the exact request.
 """
 
 from __future__ import annotations
@@ -38,26 +41,97 @@ ALERTS = "inventory-alerts-fn"
 ALERTS_ARN = f"arn:aws:lambda:{REGION}:123456789012:function:{ALERTS}"
 ALERTS_LOG_GROUP = f"/aws/lambda/{ALERTS}"
 APP_STACK = "InventoryApp"
+BUCKET_ARN = "arn:aws:s3:::inventory-failures"
+
+
+def mapped_table() -> dict[str, Any]:
+    """The table a stack's mappings read. Not the inventory table the tests write: on each write to
+    a mapped table moto runs the function (in Docker). The command reads the inventory's stream
+    through the parked batches, which name it."""
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "Properties": {
+            "KeySchema": [{"AttributeName": "PK", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "PK", "AttributeType": "S"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+        },
+    }
+
+
+def mapping(function: str, destination: Any) -> dict[str, Any]:
+    """A reader's event source mapping, as the constructs build it: the stream, its on-failure destination."""
+    return {
+        "Type": "AWS::Lambda::EventSourceMapping",
+        "Properties": {
+            "FunctionName": function,
+            "EventSourceArn": {"Fn::GetAtt": ["Table", "StreamArn"]},
+            "StartingPosition": "TRIM_HORIZON",
+            "DestinationConfig": {"OnFailure": {"Destination": destination}},
+        },
+    }
+
+
+# The logger's stack: its mapping parks in the bucket (the queue is there for --queue-url).
 STACK_TEMPLATE = {
     "Resources": {
         "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "inventory-failures"}},
         "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "inventory-failures"}},
-    },
-    "Outputs": {
-        "FunctionName": {"Value": FUNCTION},
-        "FailureBucketName": {"Value": {"Ref": "Bucket"}},
-        "TableName": {"Value": "inventory"},
+        "Table": mapped_table(),
+        "FunctionDynamoDBEventSource": mapping(FUNCTION, {"Fn::GetAtt": ["Bucket", "Arn"]}),
     },
 }
-# The app's outputs: both readers of the stream park in one bucket.
+# The app's: both readers of the stream park in one bucket, the logger's mapping first.
 APP_TEMPLATE = {
-    "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-    "Outputs": {
-        "FunctionName": {"Value": FUNCTION},
-        "AlertsFunctionName": {"Value": ALERTS},
-        "FailureBucketName": {"Value": "inventory-failures"},
+    "Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic"},
+        "Table": mapped_table(),
+        "LoggerDynamoDBEventSource": mapping(FUNCTION, BUCKET_ARN),
+        "AlertsDynamoDBEventSource": mapping(ALERTS, BUCKET_ARN),
     },
 }
+
+
+def mapping_answer(uuid: str, function_arn: str, stream_arn: str, destination: str) -> dict[str, Any]:
+    """Lambda's GetEventSourceMapping answer for a stream mapping with an on-failure destination,
+    field by field as Lambda gives it (the API reference's DynamoDB example)."""
+    return {
+        "UUID": uuid,
+        "StartingPosition": "TRIM_HORIZON",
+        "BatchSize": 100,
+        "MaximumBatchingWindowInSeconds": 0,
+        "ParallelizationFactor": 1,
+        "EventSourceArn": stream_arn,
+        "FunctionArn": function_arn,
+        "LastModified": datetime(2026, 12, 1, tzinfo=UTC),
+        "LastProcessingResult": "OK",
+        "State": "Enabled",
+        "StateTransitionReason": "User action",
+        "DestinationConfig": {"OnFailure": {"Destination": destination}},
+        "MaximumRecordAgeInSeconds": -1,
+        "BisectBatchOnFunctionError": True,
+        "MaximumRetryAttempts": 10,
+        "TumblingWindowInSeconds": 0,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "EventSourceMappingArn": f"arn:aws:lambda:{REGION}:123456789012:event-source-mapping:{uuid}",
+    }
+
+
+def stack_resources_answer(*resources: tuple[str, str, str]) -> dict[str, Any]:
+    """CloudFormation's ListStackResources answer for (logical ID, physical ID, type) resources."""
+    return {
+        "StackResourceSummaries": [
+            {
+                "LogicalResourceId": logical_id,
+                "PhysicalResourceId": physical_id,
+                "ResourceType": resource_type,
+                "LastUpdatedTimestamp": datetime(2026, 11, 1, tzinfo=UTC),
+                "ResourceStatus": "CREATE_COMPLETE",
+                "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
+            }
+            for logical_id, physical_id, resource_type in resources
+        ]
+    }
 
 
 @dataclass
@@ -73,7 +147,14 @@ class Function:
 
     client: Any
     stubber: Stubber
+    # The stacks' mappings, as Lambda answers GetEventSourceMapping, in the stack's order: by stack name.
+    mappings_of: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=lambda: {"REDACT_ATTRIBUTES": '["SK"]', "LOG_IMAGES": "NEW"})
+
+    def mappings(self, stack: str = STACK) -> None:
+        """Expect the command to read the stack's event source mappings (``--stack-name``)."""
+        for answer in self.mappings_of[stack]:
+            self.stubber.add_response("get_event_source_mapping", answer, {"UUID": answer["UUID"]})
 
     def configuration(self) -> None:
         """Expect the command to read the logger's configuration."""
@@ -158,8 +239,11 @@ class Inventory:
             "logs": self.logs,
             "cloudformation": cloudformation,
         }
-        cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(STACK_TEMPLATE))
-        cloudformation.create_stack(StackName=APP_STACK, TemplateBody=json.dumps(APP_TEMPLATE))
+        self._create_functions()
+        self.mappings = {
+            name: self._deploy(cloudformation, name, template)
+            for name, template in ((STACK, STACK_TEMPLATE), (APP_STACK, APP_TEMPLATE))
+        }
         self.bucket = "inventory-failures"
         self.s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
         self.queue_url = self.sqs.get_queue_url(QueueName="inventory-failures")["QueueUrl"]
@@ -180,6 +264,36 @@ class Inventory:
             "ShardId"
         ]
         self._read = 0
+
+    @staticmethod
+    def _create_functions() -> None:
+        """The readers, in moto's Lambda so that CloudFormation can map them (one function of a name
+        for both stacks); the command's own Lambda client is the Stubber."""
+        role = boto3.client("iam", region_name=REGION).create_role(
+            RoleName="reader", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+        )["Role"]["Arn"]
+        functions = boto3.client("lambda", region_name=REGION)
+        for name, handler in ((FUNCTION, "stream_logger.handler"), (ALERTS, "change_alerts.handler")):
+            functions.create_function(
+                FunctionName=name,
+                Runtime="python3.14",
+                Role=role,
+                Handler=handler,
+                Code={"ZipFile": b"PK\x05\x06" + bytes(18)},  # an empty zip: never run
+            )
+
+    @staticmethod
+    def _deploy(cloudformation: Any, name: str, template: dict[str, Any]) -> list[dict[str, Any]]:
+        """Create the stack; Lambda's answers for its mappings, in ListStackResources' order."""
+        cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+        functions = boto3.client("lambda", region_name=REGION)
+        answers = []
+        for resource in cloudformation.list_stack_resources(StackName=name)["StackResourceSummaries"]:
+            if resource["ResourceType"] == "AWS::Lambda::EventSourceMapping":
+                made = functions.get_event_source_mapping(UUID=resource["PhysicalResourceId"])
+                destination = made["DestinationConfig"]["OnFailure"]["Destination"]
+                answers.append(mapping_answer(made["UUID"], made["FunctionArn"], made["EventSourceArn"], destination))
+        return answers
 
     def write(self, *sks: str) -> list[dict[str, Any]]:
         """Put FRUIT/<sk> for each; return their stream records as Lambda delivers them."""
@@ -216,9 +330,16 @@ class Inventory:
             now=when,
         )
 
-    def park(self, records: list[dict[str, Any]], name: str = "batch-1", **options: Any) -> str:
-        """Park in the S3 destination as Lambda does; return the object's key."""
-        key = f"aws/lambda/11111111-2222-3333-4444-555555555555/{self.shard_id}/2026/12/01/{name}.json"
+    def park(
+        self,
+        records: list[dict[str, Any]],
+        name: str = "batch-1",
+        *,
+        mapping: str = "11111111-2222-3333-4444-555555555555",
+        **options: Any,
+    ) -> str:
+        """Park in the S3 destination as Lambda does, under the mapping's UUID; return the object's key."""
+        key = f"aws/lambda/{mapping}/{self.shard_id}/2026/12/01/{name}.json"
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(self.document(records, **options)))
         return key
 
@@ -265,7 +386,7 @@ def environment() -> Iterator[None]:
 def function(inventory: Inventory) -> Iterator[Function]:
     client = botocore.session.get_session().create_client("lambda", region_name=REGION)
     with Stubber(client) as stubber:
-        yield Function(client, stubber)
+        yield Function(client, stubber, inventory.mappings)
         stubber.assert_no_pending_responses()
 
 

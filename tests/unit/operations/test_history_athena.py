@@ -16,13 +16,26 @@ from stacks.table_stream_logger.operations.history_athena import archive_query, 
 from stacks.table_stream_logger.operations.history_changes import loads
 from tests.archive_sql import connect, run
 from tests.unit.operations.test_history import APPLE_2, KEYS, LINES, text_of
-from tests.unit.operations.test_history_insights import APPLE, GROUP, INDEXED_QUERY, Logs, history
+from tests.unit.operations.test_history_insights import (
+    APPLE,
+    CREATED,
+    GROUP,
+    INDEXED_QUERY,
+    DeployedStack,
+    Logs,
+    history,
+)
 
 # 2026-12-02T11:30:00Z: with a retention of one day, the log group keeps the lines from
 # 2026-12-01T11:30:00Z; the INSERT (10:00) and the first MODIFY (11:00) are in the archive only.
 NOW = 1_796_211_000
 KEPT_FROM = NOW - 86_400
 WORKGROUP, DATABASE = "archived_workgroup", "archived_database"
+# The archive's resources as the stack lists them: ChangeArchive's workgroup and database, named by athena_name.
+ARCHIVE = (
+    ("InventoryLoggerArchiveWorkGroupB0A7E1C3", WORKGROUP, "AWS::Athena::WorkGroup"),
+    ("InventoryLoggerArchiveDatabase5F2D8A41", DATABASE, "AWS::Glue::Database"),
+)
 
 
 def archive_folder(tmp_path: Path, lines: list[dict[str, Any]]) -> Path:
@@ -72,33 +85,13 @@ def athena_client() -> Any:
     )
 
 
-def stack_client() -> Any:
-    return botocore.session.get_session().create_client(
-        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-
-
 def test_older_changes_come_from_the_archive_and_are_merged_once(tmp_path: Path) -> None:
     # GIVEN a stack with an archive, whose log group keeps one day: the two oldest changes of the
     # apple are in the archive only, the MODIFY of 12:00 in both, the REMOVE in the log group only
     archived = archived_lines(archive_folder(tmp_path, LINES[:5]))
-    logs, athena, stack = Logs(), athena_client(), stack_client()
-    outputs = {"LogGroupName": GROUP, "ArchiveWorkGroup": WORKGROUP, "ArchiveDatabaseName": DATABASE}
-    with Stubber(stack) as cloudformation, Stubber(athena) as queries, logs.stubber:
-        cloudformation.add_response(
-            "describe_stacks",
-            {
-                "Stacks": [
-                    {
-                        "StackName": "InventoryStack",
-                        "CreationTime": "2026-11-01T00:00:00Z",
-                        "StackStatus": "CREATE_COMPLETE",
-                        "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in outputs.items()],
-                    }
-                ]
-            },
-            {"StackName": "InventoryStack"},
-        )
+    logs, athena, stack = Logs(), athena_client(), DeployedStack()
+    with stack.resources, stack.lambda_stubber, Stubber(athena) as queries, logs.stubber:
+        stack.found(*ARCHIVE)  # the archive, from the stack's resources
         logs.group(fields=["keys.PK", "keys.SK", "event_name"], retention=1)
         sql, _ = archive_query(KEYS, None, datetime.fromtimestamp(KEPT_FROM, UTC))
         queries.add_response(
@@ -128,9 +121,10 @@ def test_older_changes_come_from_the_archive_and_are_merged_once(tmp_path: Path)
         )
         logs.query(INDEXED_QUERY, 1_795_000_000, NOW, lines=LINES[4:])
 
-        clients = {"logs": logs.client, "athena": athena, "cloudformation": stack}
+        clients = {"logs": logs.client, "athena": athena, **stack.clients}
         timeline = history(clients, *APPLE, "--stack-name", "InventoryStack", "--format", "json", now=NOW)
         queries.assert_no_pending_responses()
+        stack.lambda_stubber.assert_no_pending_responses()
 
     # THEN every change once, in order, exact; stderr says where each part came from
     assert timeline.code == 0, timeline.stderr
@@ -169,6 +163,51 @@ def test_a_failed_athena_query_is_one_line() -> None:
 
     assert (result.code, result.stdout) == (2, "")
     assert result.stderr.splitlines()[-1] == "error: the Athena query a-1 ended FAILED: TABLE_NOT_FOUND"
+
+
+def test_a_stack_without_an_archive_reads_the_log_group_only() -> None:
+    # GIVEN a stack with no Athena workgroup or Glue database (dev), and a question older than its retention
+    logs, stack = Logs(), DeployedStack()
+    with stack.resources, stack.lambda_stubber, logs.stubber:
+        stack.found()
+        logs.group(fields=["keys.PK", "keys.SK", "event_name"], retention=1)
+        logs.query(INDEXED_QUERY, CREATED // 1000, NOW)
+
+        # WHEN its history is asked for: there is no Athena client, a query of it would fail the test
+        result = history(
+            {"logs": logs.client, **stack.clients},
+            *APPLE,
+            "--stack-name",
+            "InventoryStack",
+            "--since",
+            "2026-11-01",
+            now=NOW,
+        )
+        logs.stubber.assert_no_pending_responses()
+
+    # THEN the changes the log group keeps
+    assert result.code == 0, result.stderr
+    assert not any(line.startswith("# Athena") for line in result.stderr.splitlines())
+
+
+def test_a_stack_with_two_archives_asks_for_one_in_one_line() -> None:
+    # GIVEN a user's stack with an archive per logger
+    stack = DeployedStack()
+    with stack.resources, stack.lambda_stubber:
+        stack.found(
+            *ARCHIVE,
+            ("OrdersLoggerArchiveWorkGroup6E1F2A9B", "orders_workgroup", "AWS::Athena::WorkGroup"),
+            ("OrdersLoggerArchiveDatabase3C8D0B17", "orders_database", "AWS::Glue::Database"),
+        )
+
+        result = history(stack.clients, *APPLE, "--stack-name", "InventoryStack", now=NOW)
+
+    # THEN nothing is queried, and the line says what to give
+    assert (result.code, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"error: the stack InventoryStack has 2 Athena workgroups ({WORKGROUP}, orders_workgroup) and 2 Glue "
+        f"databases ({DATABASE}, orders_database): give the archive as --workgroup NAME --database NAME\n"
+    )
 
 
 def test_the_archive_needs_both_names() -> None:

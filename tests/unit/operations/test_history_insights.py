@@ -1,5 +1,7 @@
 """``history --log-group`` / ``--stack-name``: the item's lines from CloudWatch Logs Insights (moto has
-no Insights: a botocore Stubber checks the exact requests, the query string included)."""
+no Insights: a botocore Stubber checks the exact requests, the query string included). The stack is
+found from its resources, as CloudFormation and Lambda answer for them (Stubbers too: moto's
+CloudFormation does not create an archive's Athena workgroup or Glue database)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 from botocore.stub import Stubber
 
 from stacks.table_stream_logger import operations
-from tests.unit.operations.conftest import Result
+from tests.unit.operations.conftest import BUCKET_ARN, Result, mapping_answer, stack_resources_answer
 from tests.unit.operations.test_history import LINES, text_of
 
 GROUP = "/aws/lambda/InventoryStack-InventoryLoggerFunction6352DB15"
@@ -28,6 +30,71 @@ INDEXED_QUERY = (
     "| sort @timestamp asc\n"
     "| limit 10000"
 )
+
+
+LOGGER = GROUP.rsplit("/", 1)[1]
+ALERTS = "InventoryStack-InventoryAlertsFunction9C1E04B2"
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/InventoryStack-Table/stream/2026-11-01T00:00:00.000"
+MAPPING = "AWS::Lambda::EventSourceMapping"
+
+
+def stubbed(service: str) -> Any:
+    return botocore.session.get_session().create_client(
+        service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+
+class DeployedStack:
+    """The app's InventoryStack as CloudFormation and Lambda describe it: its resources (the two
+    readers' mappings, and whatever a test adds), the mappings, the functions' configurations."""
+
+    def __init__(self) -> None:
+        self.cloudformation, self.functions = stubbed("cloudformation"), stubbed("lambda")
+        self.resources, self.lambda_stubber = Stubber(self.cloudformation), Stubber(self.functions)
+        self.clients = {"cloudformation": self.cloudformation, "lambda": self.functions}
+
+    def found(self, *resources: tuple[str, str, str], alerts_denied: bool = False) -> None:
+        """Expect the command to find the stack's logger: its resources, its mappings, its functions.
+        ``alerts_denied``: Lambda refuses the alerts' mapping (``grant_history`` is the logger's alone)."""
+        readers = [
+            ("InventoryLoggerFunctionDynamoDBEventSource", "7f3c1a52-9d0e-4b8a-a1c6-2e5b7d9f4c31", LOGGER),
+            ("InventoryAlertsFunctionDynamoDBEventSource", "0b6f2e1d-3c4a-4e5f-8a9b-1c2d3e4f5a6b", ALERTS),
+        ]
+        summaries = [(logical_id, uuid, MAPPING) for logical_id, uuid, _ in readers]
+        self.resources.add_response(
+            "list_stack_resources", stack_resources_answer(*summaries, *resources), {"StackName": "InventoryStack"}
+        )
+        for _, uuid, name in readers:
+            if alerts_denied and name == ALERTS:
+                self.lambda_stubber.add_client_error(
+                    "get_event_source_mapping", "AccessDeniedException", "not authorized", http_status_code=403
+                )
+                continue
+            answer = mapping_answer(
+                uuid, f"arn:aws:lambda:us-east-1:123456789012:function:{name}", STREAM_ARN, BUCKET_ARN
+            )
+            self.lambda_stubber.add_response("get_event_source_mapping", answer, {"UUID": uuid})
+        handlers = [(LOGGER, "stream_logger.handler")] + ([] if alerts_denied else [(ALERTS, "change_alerts.handler")])
+        for name, handler in handlers:
+            self.lambda_stubber.add_response(
+                "get_function_configuration",
+                {
+                    "FunctionName": name,
+                    "FunctionArn": f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+                    "Handler": handler,
+                    "LoggingConfig": {"LogFormat": "JSON", "LogGroup": f"/aws/lambda/{name}"},
+                },
+                {"FunctionName": name},
+            )
+
+
+@pytest.fixture
+def stack() -> Iterator[DeployedStack]:
+    deployed = DeployedStack()
+    with deployed.resources, deployed.lambda_stubber:
+        yield deployed
+        deployed.resources.assert_no_pending_responses()
+        deployed.lambda_stubber.assert_no_pending_responses()
 
 
 class Logs:
@@ -157,34 +224,28 @@ def test_a_number_key_is_queried_as_number_or_string(logs: Logs) -> None:
     assert (result.code, result.stdout) == (0, "")
 
 
-def test_the_stack_names_the_log_group(logs: Logs) -> None:
-    cloudformation = botocore.session.get_session().create_client(
-        "cloudformation", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(cloudformation) as stack:
-        stack.add_response(
-            "describe_stacks",
-            {
-                "Stacks": [
-                    {
-                        "StackName": "InventoryStack",
-                        "CreationTime": "2026-11-01T00:00:00Z",
-                        "StackStatus": "CREATE_COMPLETE",
-                        "Outputs": [{"OutputKey": "LogGroupName", "OutputValue": GROUP}],
-                    }
-                ]
-            },
-            {"StackName": "InventoryStack"},
-        )
-        logs.group(fields=["keys.PK", "keys.SK", "event_name"])
-        logs.query(INDEXED_QUERY, CREATED // 1000, NOW)
+@pytest.mark.parametrize("alerts_denied", [False, True], ids=["both-readers", "grant-history-only"])
+def test_the_stack_names_the_log_group(logs: Logs, stack: DeployedStack, alerts_denied: bool) -> None:
+    # GIVEN the stack's two readers: the logger's function is the one that runs the logger's handler
+    # (with grant_history alone, the alerts' mapping may not be read: the logger is found all the same)
+    stack.found(alerts_denied=alerts_denied)
+    logs.group(fields=["keys.PK", "keys.SK", "event_name"])
+    logs.query(INDEXED_QUERY, CREATED // 1000, NOW)
 
-        result = history(
-            {"logs": logs.client, "cloudformation": cloudformation}, *APPLE, "--stack-name", "InventoryStack"
-        )
+    result = history({"logs": logs.client, **stack.clients}, *APPLE, "--stack-name", "InventoryStack")
 
     assert result.code == 0, result.stderr
     assert [text.split("  ")[1] for text in result.stdout.splitlines()] == ["INSERT", "MODIFY", "MODIFY", "REMOVE"]
+
+
+def test_a_missing_stack_is_one_line(stack: DeployedStack) -> None:
+    stack.resources.add_client_error(
+        "list_stack_resources", "ValidationError", "Stack with id Nope does not exist", http_status_code=400
+    )
+
+    result = history(stack.clients, *APPLE, "--stack-name", "Nope")
+
+    assert (result.code, result.stdout, result.stderr) == (2, "", "error: no stack named Nope in us-east-1\n")
 
 
 def test_a_query_that_runs_too_long_is_stopped(logs: Logs) -> None:

@@ -174,6 +174,7 @@ def test_no_such_bucket(inventory: Inventory, function: Function, run: Any) -> N
 
 
 def test_access_denied(inventory: Inventory, function: Function, run: Any) -> None:
+    function.mappings()
     function.stubber.add_client_error(
         "get_function_configuration", "AccessDeniedException", "User alice is not authorized", http_status_code=403
     )

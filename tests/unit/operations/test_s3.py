@@ -25,6 +25,7 @@ def test_list_shows_one_row_per_parked_batch_and_never_a_value(
     first = inventory.park(inventory.write("APPLE#WASHINGTON", "KIWI#NZ"), "a", function_error="Unhandled")
     second = inventory.park(inventory.write("POISON#1"), "b", condition="RecordAgeExceeded")
     inventory.s3.put_object(Bucket=inventory.bucket, Key="oversized/inventory/2026-12-01/1.json", Body=b"{}")
+    function.mappings()
     function.configuration()
 
     # WHEN they are listed
@@ -63,6 +64,7 @@ def test_list_as_json_for_scripts_with_a_time_range(inventory: Inventory, functi
     now = datetime.now(UTC)
     inventory.park(records[:1], "old", parked_at=now - timedelta(hours=5))
     recent = inventory.park(records[1:], "new", parked_at=now - timedelta(minutes=10))
+    function.mappings()
     function.configuration()
 
     result: Result = run("list", *STACK, "--since", "1h", "--format", "json")
@@ -84,6 +86,7 @@ def test_list_holds_at_most_two_batches_in_memory_however_many_are_parked(
     # GIVEN three parked batches, and a watch on each batch the store reads
     for name in ("a", "b", "c"):
         inventory.park(inventory.write(f"ITEM#{name}"), name)
+    function.mappings()
     function.configuration()
     read: list[weakref.ref[Batch]] = []
     still_held: list[int] = []
@@ -108,6 +111,7 @@ def test_list_holds_at_most_two_batches_in_memory_however_many_are_parked(
 
 
 def test_nothing_parked_is_success(inventory: Inventory, function: Function, run: Any) -> None:
+    function.mappings()
     function.configuration()
 
     result: Result = run("list", *STACK)
@@ -122,6 +126,7 @@ def test_show_gives_identities_redacted_keys_and_the_logged_reason(
     good, bad = inventory.write("APPLE#WASHINGTON", "POISON#1")
     key = inventory.park([good, bad])
     inventory.log(error_line(bad, "NewImage: Stocks: N value is not a number"))
+    function.mappings()
     function.configuration()  # REDACT_ATTRIBUTES ["SK"]
 
     result: Result = run("show", key, *STACK, "--format", "json")
@@ -153,6 +158,7 @@ def test_show_as_text(inventory: Inventory, function: Function, run: Any) -> Non
     key = inventory.park([bad], function_error="Unhandled")
     inventory.log(error_line(bad, "Keys is not an object"))
     function.environment = {"REDACT_ATTRIBUTES": "[]"}
+    function.mappings()
     function.configuration()
 
     result: Result = run("show", key, *STACK)
@@ -178,6 +184,7 @@ def test_show_as_text(inventory: Inventory, function: Function, run: Any) -> Non
 
 def test_replay_is_a_dry_run_without_yes(inventory: Inventory, function: Function, run: Any) -> None:
     key = inventory.park(inventory.write("A"))
+    function.mappings()
     function.configuration()
 
     result: Result = run("replay", key, *STACK)
@@ -194,6 +201,7 @@ def test_replay_invokes_with_the_parked_payload_and_moves_the_batch(
     # GIVEN two parked batches
     first = inventory.park(inventory.write("A", "B"), "a")
     second = inventory.park(inventory.write("C"), "b")
+    function.mappings()
     function.configuration()
     for key in (first, second):
         payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"]
@@ -215,14 +223,17 @@ def test_replay_invokes_with_the_parked_payload_and_moves_the_batch(
 
 def test_replaying_twice_replays_nothing_twice(inventory: Inventory, function: Function, run: Any) -> None:
     key = inventory.park(inventory.write("A"))
+    function.mappings()
     function.configuration()
     function.answers(
         json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"], {}
     )
     assert run("replay", key, "--yes", *STACK).code == 0
 
+    function.mappings()
     function.configuration()  # and no invocation this time: the Stubber would refuse one
     again: Result = run("replay", key, "--yes", *STACK)
+    function.mappings()
     function.configuration()
     everything: Result = run("replay", "--all", "--yes", *STACK)
 
@@ -243,6 +254,7 @@ def test_an_interrupted_replay_continues_where_it_stopped(inventory: Inventory, 
     inventory.s3.copy_object(
         Bucket=inventory.bucket, Key=f"replayed/{keys[1]}", CopySource={"Bucket": inventory.bucket, "Key": keys[1]}
     )
+    function.mappings()
     function.configuration()
     function.answers(payloads[2], {"batchItemFailures": []})  # only the third is invoked
 
@@ -260,6 +272,7 @@ def test_ctrl_c_between_batches_leaves_the_rest_parked_for_the_next_run(
     # GIVEN two batches, and an operator who presses Ctrl-C during the pause after the first
     first = inventory.park(inventory.write("A"), "a")
     second = inventory.park(inventory.write("B"), "b")
+    function.mappings()
     function.configuration()
     payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=first)["Body"].read())["payload"]
     function.answers(payload, {})
@@ -281,6 +294,7 @@ def test_a_batch_that_still_fails_stays_parked_and_says_why(inventory: Inventory
     good, bad, later = inventory.write("A", "POISON#1", "C")
     key = inventory.park([good, bad, later])
     function.environment = {"REDACT_ATTRIBUTES": "[]"}
+    function.mappings()
     function.configuration()
     payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"]
     failed = bad["dynamodb"]["SequenceNumber"]
@@ -309,6 +323,7 @@ def test_a_reason_not_in_the_log_tail_is_looked_up_in_the_log_group(
     (bad,) = inventory.write("POISON#1")
     key = inventory.park([bad])
     inventory.log(error_line(bad, "NewImage: Stocks: N value is not a number"))
+    function.mappings()
     function.configuration()
     payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"]
     failed = bad["dynamodb"]["SequenceNumber"]
@@ -325,6 +340,7 @@ def test_replay_local_of_a_deployed_destination_only_tries_the_fix(
 ) -> None:
     # GIVEN a parked batch, and the deployed function's configuration
     key = inventory.park(inventory.write("A", "B"))
+    function.mappings()
     function.configuration()
 
     # WHEN it is replayed through the local handler
@@ -346,6 +362,7 @@ def test_replay_local_of_a_deployed_destination_only_tries_the_fix(
 
 def test_a_function_error_keeps_the_batch_parked(inventory: Inventory, function: Function, run: Any) -> None:
     key = inventory.park(inventory.write("A"))
+    function.mappings()
     function.configuration()
     payload = json.loads(inventory.s3.get_object(Bucket=inventory.bucket, Key=key)["Body"].read())["payload"]
     function.answers(payload, {"errorType": "RuntimeError", "errorMessage": "boom"}, function_error="Unhandled")
@@ -363,6 +380,7 @@ def test_an_object_that_is_not_a_failure_record_is_an_error_and_nothing_moves(
     good = inventory.park(inventory.write("A"), "a")
     stray = "aws/lambda/11111111-2222-3333-4444-555555555555/notes.txt"
     inventory.s3.put_object(Bucket=inventory.bucket, Key=stray, Body=b'{"hello": "world"}')
+    function.mappings()
     function.configuration()
 
     result: Result = run("replay", "--all", "--yes", *STACK)
@@ -382,6 +400,7 @@ def test_a_batch_of_another_function_is_refused_before_anything_is_invoked(
     theirs = inventory.park(
         inventory.write("B"), "b", function_arn="arn:aws:lambda:us-east-1:123456789012:function:other"
     )
+    function.mappings()
     function.configuration()
 
     result: Result = run("replay", mine, theirs, "--yes", *STACK)
@@ -397,6 +416,7 @@ def test_a_forged_marker_leaves_the_batch_parked_and_nothing_is_invoked_or_delet
     # GIVEN a parked batch, and a 1-byte object at its replayed/ key (not written by the redrive)
     key = inventory.park(inventory.write("A"))
     inventory.s3.put_object(Bucket=inventory.bucket, Key=f"replayed/{key}", Body=b"x")
+    function.mappings()
     function.configuration()  # and no invocation: the Stubber would refuse one
 
     # WHEN everything is replayed
@@ -422,6 +442,7 @@ def test_a_replay_whose_outcome_could_not_be_recorded_is_never_invoked_again(
 ) -> None:
     # GIVEN a batch whose replay succeeds, but whose copy may not be marked replayed (denied)
     key = inventory.park(inventory.write("A", "B"))
+    function.mappings()
     function.configuration()
     function.answers(parked_payload(inventory, key), {})
 
@@ -434,6 +455,7 @@ def test_a_replay_whose_outcome_could_not_be_recorded_is_never_invoked_again(
     inventory.s3.meta.events.unregister("provide-client-params.s3.CopyObject", deny)
 
     # WHEN the batches are replayed again
+    function.mappings()
     function.configuration()  # and no invocation: the Stubber would refuse one
     again: Result = run("replay", "--all", "--yes", *STACK)
 
@@ -453,11 +475,13 @@ def test_a_replay_lambda_refused_leaves_nothing_recorded_and_replays_next_time(
 ) -> None:
     # GIVEN a batch whose first invocation Lambda throttles
     key = inventory.park(inventory.write("A"))
+    function.mappings()
     function.configuration()
     function.stubber.add_client_error("invoke", "TooManyRequestsException", "Rate exceeded", 429)
     throttled: Result = run("replay", key, "--yes", *STACK)
 
     # WHEN it is replayed again
+    function.mappings()
     function.configuration()
     function.answers(parked_payload(inventory, key), {})
     again: Result = run("replay", key, "--yes", *STACK)
@@ -473,6 +497,7 @@ def test_an_invocation_interrupted_is_not_invoked_again_on_the_next_run(
 ) -> None:
     # GIVEN a run stopped (Ctrl-C) while the function ran
     key = inventory.park(inventory.write("A"))
+    function.mappings()
     function.configuration()
 
     def interrupt(**_: Any) -> None:
@@ -483,6 +508,7 @@ def test_an_invocation_interrupted_is_not_invoked_again_on_the_next_run(
     function.client.meta.events.unregister("provide-client-params.lambda.Invoke", interrupt)
 
     # WHEN the next run replays everything
+    function.mappings()
     function.configuration()  # and no invocation
     again: Result = run("replay", "--all", "--yes", *STACK)
 
@@ -532,6 +558,7 @@ def test_a_payload_with_more_records_than_its_batch_size_is_refused(
         f"aws/lambda/11111111-2222-3333-4444-555555555555/{document['DDBStreamBatchInfo']['shardId']}/2026/12/01/x.json"
     )
     inventory.s3.put_object(Bucket=inventory.bucket, Key=key, Body=json.dumps(document))
+    function.mappings()
     function.configuration()
 
     result: Result = run("replay", "--all", "--yes", *STACK)
@@ -581,6 +608,7 @@ def test_a_malformed_parked_file_is_one_line_naming_the_field_and_nothing_moves(
         document[section].update(fields)
     key = "aws/lambda/11111111-2222-3333-4444-555555555555/shardId-1/2026/12/01/forged.json"
     inventory.s3.put_object(Bucket=inventory.bucket, Key=key, Body=json.dumps(document))
+    function.mappings()
     function.configuration()
 
     result: Result = run("replay", "--all", "--yes", *STACK)

@@ -34,7 +34,8 @@ def parked_payload(inventory: Inventory, key: str) -> str:
 
 @pytest.fixture
 def app(function: Function) -> Function:
-    """The app's stack: the command reads both functions' configurations, the logger's first."""
+    """The app's stack: the command reads its mappings, then both functions' configurations, the logger's first."""
+    function.mappings(APP_STACK)
     function.configuration()
     function.alerts_configuration()
     return function
@@ -179,6 +180,7 @@ def test_show_reads_an_alerts_batch_with_the_alerts_configuration_and_log(
     inventory: Inventory, function: Function, run: Any
 ) -> None:
     # GIVEN the logger redacts SK, the alerts redact nothing; an alerts' record failed, said in the alerts' log
+    function.mappings(APP_STACK)
     function.configuration()
     function.alerts_configuration({"REDACT_ATTRIBUTES": "[]", "KEY_ATTRIBUTES": '["PK","SK"]'})
     records = inventory.write("CHAIR#ERGONOMIC")
@@ -227,12 +229,13 @@ def test_the_handler_local_runs_is_the_loggers() -> None:
     assert LOGGER_HANDLER == HANDLER
 
 
-def test_an_operator_granted_the_loggers_redrive_only_replays_the_loggers_batches(
+def test_an_operator_who_may_not_read_the_alerts_function_replays_the_loggers_batches(
     inventory: Inventory, function: Function, run: Any
 ) -> None:
-    # GIVEN the operator may not read the alerts' function
+    # GIVEN the operator may read both mappings, but not the alerts' function
     logged = inventory.park(inventory.write("A"), "a")
     alerted = inventory.park(inventory.write("B"), "b", function_arn=ALERTS_ARN)
+    function.mappings(APP_STACK)
     function.configuration()
     function.stubber.add_client_error(
         "get_function_configuration", "AccessDeniedException", "User alice is not authorized", http_status_code=403
@@ -252,9 +255,53 @@ def test_an_operator_granted_the_loggers_redrive_only_replays_the_loggers_batche
     assert inventory.keys("aws/") == [alerted]
 
 
+def test_an_operator_granted_the_loggers_redrive_only_may_not_read_the_alerts_mapping(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    # GIVEN grant_redrive on the logger only: GetEventSourceMapping is granted on the logger's mapping alone
+    logger_mapping, alerts_mapping = function.mappings_of[APP_STACK]
+    logged = inventory.park(inventory.write("A"), "a", mapping=logger_mapping["UUID"])
+    alerted = inventory.park(inventory.write("B"), "b", function_arn=ALERTS_ARN, mapping=alerts_mapping["UUID"])
+    function.stubber.add_response("get_event_source_mapping", logger_mapping, {"UUID": logger_mapping["UUID"]})
+    function.stubber.add_client_error(
+        "get_event_source_mapping", "AccessDeniedException", "User alice is not authorized", http_status_code=403
+    )
+    function.configuration()
+    function.answers(parked_payload(inventory, logged), {"batchItemFailures": []})
+
+    # WHEN every batch of the stack is replayed
+    result: Result = run("replay", "--all", "--yes", *APP)
+
+    # THEN the logger's is, and the alerts' (its key names the alerts' mapping) is left, saying why
+    assert result.code == 1, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        f"left 1 batch(es) parked by the function {ALERTS}, whose event source mapping you may not read (access "
+        "denied (GetEventSourceMapping): User alice is not authorized): ask for its grant_redrive",
+        "1 batch(es) replayed, 0 still parked, 1 left for other functions",
+    ]
+    assert inventory.keys("aws/") == [alerted]
+
+
+def test_an_operator_who_may_read_no_mapping_of_the_stack_gets_one_line(
+    inventory: Inventory, function: Function, run: Any
+) -> None:
+    for _ in range(2):
+        function.stubber.add_client_error(
+            "get_event_source_mapping", "AccessDeniedException", "User bob is not authorized", http_status_code=403
+        )
+
+    result: Result = run("list", *APP)
+
+    assert (result.code, result.stderr) == (
+        2,
+        "error: access denied (GetEventSourceMapping): User bob is not authorized\n",
+    )
+
+
 def test_an_operator_who_may_read_neither_function_gets_one_line(
     inventory: Inventory, function: Function, run: Any
 ) -> None:
+    function.mappings(APP_STACK)
     for _ in range(2):
         function.stubber.add_client_error(
             "get_function_configuration", "AccessDeniedException", "User bob is not authorized", http_status_code=403
