@@ -128,7 +128,8 @@ class InventoryStack(Stack):
         self._outputs(logger)
 
     def _outputs(self, logger: TableStreamLogger) -> None:
-        """Where things are: for the operator, the docs' commands and the redrive command."""
+        """Where things are, for the operator and the docs' commands (the redrive command finds them
+        from the stack's resources)."""
         assert isinstance(logger.failure_destination, s3.Bucket) and logger.dashboard is not None
         CfnOutput(self, "TableName", value=logger.table.table_name)
         CfnOutput(self, "StreamArn", value=logger.stream_arn)
@@ -140,13 +141,12 @@ class InventoryStack(Stack):
             "EventSourceMappingUuid",
             value=logger.event_source_mapping.event_source_mapping_id,
         )
-        # With FunctionName and AlertsFunctionName, where the redrive command finds parked batches
-        # (README: When RecordsParked fires).
+        # Where the batches are parked (docs/operations.md: When RecordsParked fires).
         CfnOutput(self, "FailureBucketName", value=logger.failure_destination.bucket_name)
         CfnOutput(self, "DashboardName", value=logger.dashboard.dashboard_name)
         # Subscribe to it: `aws sns subscribe --topic-arn ... --protocol email ...` (README: Alerts).
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
-        # The bucket's other reader: the redrive command replays the alerts' batches to it.
+        # The bucket's other reader, whose batches are parked there too.
         CfnOutput(self, "AlertsFunctionName", value=self.alerts.function.function_name)
         if logger.archive is not None:
             # Where the archive is read from (README: Keeping changes for years).

@@ -232,11 +232,10 @@ class TableStreamLogger(StreamConsumer):
         the history). The history holds item data, unredacted but for ``redact``: grant it as you
         would read access to the log group.
 
-        - ``cloudformation:DescribeStacks`` and ``cloudformation:ListStackResources`` on this stack
-          (its outputs name the log group and the archive; without them ``history`` finds the
-          logger among the stack's mappings: ``lambda:GetEventSourceMapping`` on this one,
-          ``lambda:GetFunctionConfiguration`` on the function, and, with other readers in the
-          stack, their ``grant_status``);
+        - ``cloudformation:ListStackResources`` on this stack: ``history`` finds the logger among
+          the stack's mappings (``lambda:GetEventSourceMapping`` on this one,
+          ``lambda:GetFunctionConfiguration`` on the function, and, with other readers in the stack,
+          their ``grant_status``) and the archive among its resources;
         - ``logs:StartQuery`` and ``logs:GetQueryResults`` on the log group; ``logs:DescribeLogGroups``
           (its retention, class and creation time), ``logs:DescribeIndexPolicies`` (its field
           indexes) and ``logs:StopQuery`` (a query past ``--timeout``), which IAM grants on ``*`` only;
@@ -246,8 +245,7 @@ class TableStreamLogger(StreamConsumer):
         def allow(actions_: list[str], resources: list[str]) -> iam.Grant:
             return iam.Grant.add_to_principal(grantee=grantee, actions=actions_, resource_arns=resources)
 
-        stack_actions = [actions.CLOUDFORMATION_DESCRIBE_STACKS, actions.CLOUDFORMATION_LIST_STACK_RESOURCES]
-        grant = allow(stack_actions, [Stack.of(self).stack_id])
+        grant = allow([actions.CLOUDFORMATION_LIST_STACK_RESOURCES], [Stack.of(self).stack_id])
         mapping_arn = self.event_source_mapping.event_source_mapping_arn
         grant = grant.combine(allow([actions.LAMBDA_GET_EVENT_SOURCE_MAPPING], [mapping_arn]))
         grant = grant.combine(allow([actions.LAMBDA_GET_FUNCTION_CONFIGURATION], [self.function.function_arn]))

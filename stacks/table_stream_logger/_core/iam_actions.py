@@ -10,7 +10,6 @@ ATHENA_GET_QUERY_RESULTS = "athena:GetQueryResults"
 ATHENA_START_QUERY_EXECUTION = "athena:StartQueryExecution"
 ATHENA_STOP_QUERY_EXECUTION = "athena:StopQueryExecution"
 
-CLOUDFORMATION_DESCRIBE_STACKS = "cloudformation:DescribeStacks"
 CLOUDFORMATION_LIST_STACK_RESOURCES = "cloudformation:ListStackResources"
 
 CLOUDWATCH_DESCRIBE_ALARMS = "cloudwatch:DescribeAlarms"

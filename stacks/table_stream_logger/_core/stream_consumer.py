@@ -166,8 +166,7 @@ class StreamConsumer(Construct):
         The same for every reader of the stream (``TableStreamLogger``, ``ChangeAlerts``), each on its
         own function and log group:
 
-        - ``cloudformation:DescribeStacks`` and ``cloudformation:ListStackResources`` on this stack:
-          ``--stack-name`` reads its outputs, or, in a stack without the app's outputs, finds the
+        - ``cloudformation:ListStackResources`` on this stack: ``--stack-name`` finds the stack's
           event source mappings, whose ``lambda:GetEventSourceMapping`` (on this construct's
           mapping) names the function and the failure destination;
         - ``lambda:GetFunctionConfiguration`` (the redacted attributes, the log group) and
@@ -192,8 +191,7 @@ class StreamConsumer(Construct):
         def allow(actions: list[str], resources: list[str]) -> iam.Grant:
             return iam.Grant.add_to_principal(grantee=grantee, actions=actions, resource_arns=resources)
 
-        stack_actions = [actions.CLOUDFORMATION_DESCRIBE_STACKS, actions.CLOUDFORMATION_LIST_STACK_RESOURCES]
-        grant = allow(stack_actions, [Stack.of(self).stack_id])
+        grant = allow([actions.CLOUDFORMATION_LIST_STACK_RESOURCES], [Stack.of(self).stack_id])
         grant = grant.combine(
             allow(
                 [actions.LAMBDA_GET_FUNCTION_CONFIGURATION, actions.LAMBDA_INVOKE_FUNCTION],

@@ -23,7 +23,7 @@ from ..archive.layout import CHANGE_LINES_PATTERN
 from .errors import RedriveError
 from .failure_records import function_name_of
 from .functions import ERROR_MESSAGE, LOGGER_HANDLER
-from .stack import read_configuration
+from .stack import physical_ids, read_configuration, stack_resources
 from .stores import FolderStore
 
 LAG_WINDOW = timedelta(minutes=15)
@@ -48,17 +48,12 @@ class Facts:
     problems: list[str] = field(default_factory=list)
 
 
-def mappings_of(client: Callable[[str], Any], arguments: argparse.Namespace) -> list[dict[str, Any]]:
+def mappings_of(
+    client: Callable[[str], Any], arguments: argparse.Namespace, resources: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     lambda_client = client("lambda")
     if arguments.stack_name:
-        ids = [
-            resource["PhysicalResourceId"]
-            for page in client("cloudformation")
-            .get_paginator("list_stack_resources")
-            .paginate(StackName=arguments.stack_name)
-            for resource in page["StackResourceSummaries"]
-            if resource["ResourceType"] == "AWS::Lambda::EventSourceMapping" and resource.get("PhysicalResourceId")
-        ]
+        ids = physical_ids(resources, "AWS::Lambda::EventSourceMapping")
         return [lambda_client.get_event_source_mapping(UUID=uuid) for uuid in ids]
     found: list[dict[str, Any]] = []
     for name in arguments.function_name:
@@ -148,13 +143,8 @@ def error_lines(client: Callable[[str], Any], group: str, now: datetime) -> list
     return [str(event["message"]).strip() for event in events][-LAST_ERRORS:]
 
 
-def stack_alarms(client: Callable[[str], Any], stack_name: str) -> list[str]:
-    names = [
-        resource["PhysicalResourceId"]
-        for page in client("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack_name)
-        for resource in page["StackResourceSummaries"]
-        if resource["ResourceType"] == "AWS::CloudWatch::Alarm" and resource.get("PhysicalResourceId")
-    ]
+def stack_alarms(client: Callable[[str], Any], resources: list[dict[str, Any]]) -> list[str]:
+    names = physical_ids(resources, "AWS::CloudWatch::Alarm")
     in_alarm = []
     for start in range(0, len(names), 100):
         answer = client("cloudwatch").describe_alarms(AlarmNames=names[start : start + 100])
@@ -164,7 +154,8 @@ def stack_alarms(client: Callable[[str], Any], stack_name: str) -> list[str]:
 
 def deployed_facts(client: Callable[[str], Any], arguments: argparse.Namespace, now: datetime) -> Facts:
     facts = Facts()
-    mappings = mappings_of(client, arguments)
+    resources = stack_resources(client("cloudformation"), arguments.stack_name) if arguments.stack_name else []
+    mappings = mappings_of(client, arguments, resources)
     if not mappings:
         where = f"the stack {arguments.stack_name}" if arguments.stack_name else "these functions"
         raise RedriveError(f"{where} have no event source mapping")
@@ -193,7 +184,7 @@ def deployed_facts(client: Callable[[str], Any], arguments: argparse.Namespace, 
             if count:
                 facts.problems.append(f"{count} batch(es) parked in {destination}")
     if arguments.stack_name:
-        facts.alarms = stack_alarms(client, arguments.stack_name)
+        facts.alarms = stack_alarms(client, resources)
         facts.problems += [f"the alarm {name} is in ALARM" for name in facts.alarms]
     return facts
 

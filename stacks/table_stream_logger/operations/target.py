@@ -30,8 +30,6 @@ class Target:
     store: S3Store | FolderStore | SqsStore
     readers: dict[str, Reader]
     clients: Callable[[str], Any] | None
-    # How the command was told of the functions, for the messages: "the stack X" or "--function-name".
-    source: str = ""
     # Functions of the stack whose configuration the caller may not read: why, by name.
     denied: dict[str, str] = field(default_factory=dict)
     # Event source mappings of the stack the caller may not read: why, by UUID.
@@ -99,14 +97,12 @@ def find_target(arguments: argparse.Namespace, clients: Callable[[], Callable[[s
         mappings, hidden = stack_mappings(client, stack_resources(client("cloudformation"), arguments.stack_name))
         bucket, queue_url, names = mapped_destination(arguments, client, mappings)
     if arguments.function_name:
-        names, source = [arguments.function_name], "--function-name"
-    else:
-        source = f"the stack {arguments.stack_name}"
+        names = [arguments.function_name]
     if not names:
         raise RedriveError("no function: give --function-name (the function whose batches these are)")
     store: S3Store | SqsStore = S3Store(client("s3"), bucket) if bucket else SqsStore(client("sqs"), str(queue_url))
     readers, denied = read_configurations(client("lambda"), names)
-    return Target(store, readers, client, source, denied, hidden)
+    return Target(store, readers, client, denied, hidden)
 
 
 def _folder_target(arguments: argparse.Namespace) -> Target:
@@ -117,7 +113,7 @@ def _folder_target(arguments: argparse.Namespace) -> Target:
     # logger's): make local parks the alerts' batches in the same folder.
     name = arguments.function_name
     logger = {name: Reader(name, dict(os.environ), "", LOGGER_HANDLER)} if name else {}
-    return Target(FolderStore(arguments.folder), logger, None, "--function-name")
+    return Target(FolderStore(arguments.folder), logger, None)
 
 
 def shown_keys(record: dict[str, Any], redact: list[str] | None, order: list[str]) -> dict[str, str] | None:

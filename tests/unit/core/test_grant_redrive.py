@@ -55,15 +55,14 @@ def role_policy(stack: cdk.Stack, role: iam.Role) -> tuple[assertions.Template, 
 
 
 STACK_STATEMENT = {
-    "Action": ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"],
+    "Action": "cloudformation:ListStackResources",
     "Effect": "Allow",
     "Resource": {"Ref": "AWS::StackId"},
 }
 
 
 def mapping_statement(mapping: str) -> dict[str, Any]:
-    """Read the event source mapping: in a stack without the app's outputs, it names the function and
-    the failure destination."""
+    """Read the event source mapping: it names the function and the failure destination."""
     arn = [
         "arn:", {"Ref": "AWS::Partition"}, ":lambda:", {"Ref": "AWS::Region"}, ":", {"Ref": "AWS::AccountId"},
         ":event-source-mapping:", {"Ref": mapping},

@@ -107,7 +107,7 @@ def history_statements(stack: cdk.Stack, template: assertions.Template, logger: 
     log_group = stack.get_logical_id(logger.log_group.node.default_child)  # type: ignore[arg-type]
     return [
         {
-            "Action": ["cloudformation:DescribeStacks", "cloudformation:ListStackResources"],
+            "Action": "cloudformation:ListStackResources",
             "Effect": "Allow",
             "Resource": {"Ref": "AWS::StackId"},
         },

@@ -31,9 +31,8 @@ UUID = "7f3c1a52-9d0e-4b8a-a1c6-2e5b7d9f4c31"
 
 class Deployed:
     def __init__(self) -> None:
-        self.clients: dict[str, Any] = {
-            name: boto3.client(name, region_name=REGION) for name in ("cloudwatch", "s3", "logs", "sqs")
-        }
+        names = ("cloudformation", "cloudwatch", "s3", "logs", "sqs")
+        self.clients: dict[str, Any] = {name: boto3.client(name, region_name=REGION) for name in names}
         self.clients["lambda"] = botocore.session.get_session().create_client("lambda", region_name=REGION)
         self.stubber = Stubber(self.clients["lambda"])
         self.clients["s3"].create_bucket(Bucket=BUCKET)
@@ -168,6 +167,12 @@ def test_a_disabled_mapping_is_unhealthy(deployed: Deployed) -> None:
     assert result.code == 1
     assert result.stdout.splitlines()[-1] == f"unhealthy: the mapping {UUID} is Disabled"
     assert "no data (no records read)" in result.stdout
+
+
+def test_a_stack_that_does_not_exist_is_one_line(deployed: Deployed) -> None:
+    result = deployed("--stack-name", "Nope")
+
+    assert (result.code, result.stdout, result.stderr) == (2, "", "error: no stack named Nope in us-east-1\n")
 
 
 def test_a_local_run(tmp_path: Path) -> None:
