@@ -18,7 +18,7 @@ import pytest
 from local import cli
 from stacks.table_stream_logger import operations
 from tests.e2e.conftest import Result
-from tests.e2e.test_story import POISON_ITEMS, poisoned
+from tests.e2e.test_failed_batches import POISON_ITEMS, poisoned
 
 
 def run(main: object, *arguments: str) -> Result:
