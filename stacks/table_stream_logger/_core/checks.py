@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from aws_cdk import Duration, Size, Token
+from aws_cdk import aws_logs as logs
 
 
 def is_unresolved(value: Any) -> bool:
@@ -78,3 +79,24 @@ def is_bucket(destination: object) -> bool:
 
 def is_queue(destination: object) -> bool:
     return hasattr(destination, "queue_arn") and hasattr(destination, "queue_url")
+
+
+def check_log_group_class(log_group_class: logs.LogGroupClass, *, archive: bool, dashboard: bool) -> None:
+    """Refuse, at synth, what the logger's log group class cannot do.
+
+    An INFREQUENT_ACCESS group feeds no subscription filter and extracts no embedded metrics
+    (CloudWatch Logs user guide, "Log classes"; DescribeSubscriptionFilters answers "This
+    operation is only supported on the Standard log class").
+    """
+    if log_group_class != logs.LogGroupClass.INFREQUENT_ACCESS:
+        return
+    if archive:
+        raise ValueError(
+            "archive needs log.group_class=STANDARD: CloudWatch Logs sends no log line of an "
+            "INFREQUENT_ACCESS log group to a subscription filter, so nothing would reach the archive."
+        )
+    if dashboard:
+        raise ValueError(
+            "log.group_class=INFREQUENT_ACCESS extracts no embedded metrics, so the dashboard's graphs of the "
+            "handler's metrics (InsertRecords, ...) would stay empty: give dashboard=False, or keep STANDARD."
+        )
