@@ -23,7 +23,7 @@ from ..archive.layout import CHANGE_LINES_PATTERN
 from .errors import RedriveError
 from .failure_records import function_name_of
 from .functions import ERROR_MESSAGE, LOGGER_HANDLER
-from .stack import physical_ids, read_configuration, stack_resources
+from .stack import MAPPING_TYPE, physical_ids, read_configuration, stack_resources
 from .stores import FolderStore
 
 LAG_WINDOW = timedelta(minutes=15)
@@ -53,7 +53,7 @@ def mappings_of(
 ) -> list[dict[str, Any]]:
     lambda_client = client("lambda")
     if arguments.stack_name:
-        ids = physical_ids(resources, "AWS::Lambda::EventSourceMapping")
+        ids = physical_ids(resources, MAPPING_TYPE)
         return [lambda_client.get_event_source_mapping(UUID=uuid) for uuid in ids]
     found: list[dict[str, Any]] = []
     for name in arguments.function_name:
